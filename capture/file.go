@@ -1,0 +1,327 @@
+package capture
+
+import (
+	"bufio"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Record is one raw capture record, before decoding. Data aliases the
+// reader's buffer and is valid until the next ReadRecord.
+type Record struct {
+	Data    []byte
+	Time    time.Time
+	CapLen  int
+	WireLen int
+	Link    LinkType
+	Iface   int
+}
+
+// Limits on what a capture file may claim, so that a damaged or hostile
+// file cannot make the reader allocate without bound.
+const (
+	// MaxRecordLength is the longest record accepted. It is the largest
+	// snap length Wireshark and tcpdump accept (262144, MAXIMUM_SNAPLEN in
+	// libpcap); longer records are reported as damage.
+	MaxRecordLength = 262144
+	readBufferSize  = 1 << 20
+)
+
+// ReadError says which input failed, where, and why. Everything read before
+// Offset is still delivered.
+type ReadError struct {
+	File   string
+	Offset int64  // byte offset of the failing record (in the uncompressed stream for gzip files)
+	Frame  uint64 // number of the record that could not be read
+	Err    error
+}
+
+func (e *ReadError) Error() string {
+	if e.Frame == 0 {
+		return fmt.Sprintf("%s: %v", e.File, e.Err)
+	}
+	return fmt.Sprintf("%s: record %d at offset %d: %v", e.File, e.Frame, e.Offset, e.Err)
+}
+
+func (e *ReadError) Unwrap() error { return e.Err }
+
+// ErrNotCapture is wrapped in the error for input that is neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng file")
+
+// File reads records from one capture file (pcap or pcapng, either possibly
+// gzip-compressed) or standard input ("-").
+type File struct {
+	Name   string
+	closer io.Closer
+	src    recordSource
+	frame  uint64
+	err    error
+}
+
+// recordSource is one capture format.
+type recordSource interface {
+	read(*Record) error
+	offset() int64
+}
+
+// OpenFile opens a capture file; "-" is standard input.
+func OpenFile(name string) (*File, error) {
+	var r io.Reader
+	var closer io.Closer
+	if name == "-" {
+		r = os.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, &ReadError{File: name, Err: err}
+		}
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			f.Close()
+			return nil, &ReadError{File: name, Err: errors.New("is a directory, not a capture file")}
+		}
+		r, closer = f, f
+	}
+	f, err := NewFile(name, r)
+	if err != nil {
+		if closer != nil {
+			closer.Close()
+		}
+		return nil, err
+	}
+	f.closer = closer
+	return f, nil
+}
+
+// NewFile reads a capture from r, which it does not close; name is used in
+// errors and reports.
+func NewFile(name string, r io.Reader) (*File, error) {
+	br := bufio.NewReaderSize(r, readBufferSize)
+	magic, err := br.Peek(4)
+	if err != nil {
+		if err == io.EOF && len(magic) == 0 {
+			return nil, &ReadError{File: name, Err: errors.New("empty file: no capture header")}
+		}
+		return nil, &ReadError{File: name, Err: fmt.Errorf("%w: file shorter than a capture header", ErrNotCapture)}
+	}
+	if magic[0] == 0x1f && magic[1] == 0x8b {
+		gz, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, &ReadError{File: name, Err: fmt.Errorf("gzip: %w", err)}
+		}
+		br = bufio.NewReaderSize(gz, readBufferSize)
+		if magic, err = br.Peek(4); err != nil {
+			return nil, &ReadError{File: name, Err: fmt.Errorf("%w: gzip content shorter than a capture header", ErrNotCapture)}
+		}
+	}
+	f := &File{Name: name}
+	switch binary.LittleEndian.Uint32(magic) {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+		src, err := newPcapSource(br)
+		if err != nil {
+			return nil, &ReadError{File: name, Err: err}
+		}
+		f.src = src
+	case 0x0a0d0d0a:
+		src, err := newNgSource(br)
+		if err != nil {
+			return nil, &ReadError{File: name, Err: fmt.Errorf("pcapng: %w", err)}
+		}
+		f.src = src
+	default:
+		return nil, &ReadError{File: name, Err: fmt.Errorf("%w (magic %02x %02x %02x %02x)", ErrNotCapture, magic[0], magic[1], magic[2], magic[3])}
+	}
+	return f, nil
+}
+
+// ReadRecord reads the next record. It returns io.EOF at the clean end of
+// the file and a *ReadError for damage; after an error every call returns
+// the same error.
+func (f *File) ReadRecord(rec *Record) error {
+	if f.err != nil {
+		return f.err
+	}
+	off := f.src.offset()
+	err := f.src.read(rec)
+	if err != nil {
+		if err != io.EOF {
+			if err == io.ErrUnexpectedEOF {
+				err = errors.New("file ends in the middle of a record (truncated capture)")
+			}
+			err = &ReadError{File: f.Name, Offset: off, Frame: f.frame + 1, Err: err}
+		}
+		f.err = err
+		return err
+	}
+	f.frame++
+	return nil
+}
+
+// Frames returns how many records were read.
+func (f *File) Frames() uint64 { return f.frame }
+
+// Close closes the underlying file.
+func (f *File) Close() error {
+	if f.closer != nil {
+		return f.closer.Close()
+	}
+	return nil
+}
+
+// pcapSource reads classic pcap (both byte orders, micro- and nanosecond
+// timestamps) straight out of the bufio buffer: a record is Peeked, handed
+// out, and Discarded on the next read, so it is never copied.
+type pcapSource struct {
+	r       *bufio.Reader
+	order   binary.ByteOrder
+	nanos   int64 // multiplier from the file's fraction to nanoseconds
+	link    LinkType
+	snaplen uint32
+	off     int64
+	pending int // bytes of the previous record still to discard
+}
+
+func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
+	hdr, err := r.Peek(24)
+	if err != nil {
+		return nil, errors.New("file ends inside the pcap header (truncated capture)")
+	}
+	s := &pcapSource{r: r}
+	switch binary.LittleEndian.Uint32(hdr) {
+	case 0xa1b2c3d4:
+		s.order, s.nanos = binary.LittleEndian, 1000
+	case 0xd4c3b2a1:
+		s.order, s.nanos = binary.BigEndian, 1000
+	case 0xa1b23c4d:
+		s.order, s.nanos = binary.LittleEndian, 1
+	case 0x4d3cb2a1:
+		s.order, s.nanos = binary.BigEndian, 1
+	}
+	if major := s.order.Uint16(hdr[4:6]); major != 2 {
+		return nil, fmt.Errorf("unsupported pcap version %d.%d", major, s.order.Uint16(hdr[6:8]))
+	}
+	s.snaplen = s.order.Uint32(hdr[16:20])
+	// The upper 16 bits of the link type field hold FCS information (pcap
+	// file format, "LinkType and additional information").
+	s.link = LinkType(s.order.Uint32(hdr[20:24]) & 0xffff)
+	r.Discard(24)
+	s.off = 24
+	return s, nil
+}
+
+func (s *pcapSource) offset() int64 { return s.off + int64(s.pending) }
+
+func (s *pcapSource) read(rec *Record) error {
+	if s.pending > 0 {
+		s.r.Discard(s.pending)
+		s.off += int64(s.pending)
+		s.pending = 0
+	}
+	hdr, err := s.r.Peek(16)
+	if err != nil {
+		if err == io.EOF && len(hdr) == 0 {
+			return io.EOF
+		}
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	sec := int64(s.order.Uint32(hdr[0:4]))
+	frac := int64(s.order.Uint32(hdr[4:8]))
+	capLen := s.order.Uint32(hdr[8:12])
+	wireLen := s.order.Uint32(hdr[12:16])
+	if capLen > MaxRecordLength {
+		return fmt.Errorf("record length %d is beyond any snap length (max %d): the file is damaged", capLen, MaxRecordLength)
+	}
+	n := int(capLen)
+	s.r.Discard(16)
+	s.off += 16
+	// MaxRecordLength is below the buffer size, so a whole record can
+	// always be peeked.
+	data, err := s.r.Peek(n)
+	if err != nil {
+		if err == io.EOF {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	s.pending = n
+	rec.Data = data
+	rec.Time = time.Unix(sec, frac*s.nanos).UTC()
+	rec.CapLen = n
+	rec.WireLen = int(wireLen)
+	if rec.WireLen < n {
+		rec.WireLen = n
+	}
+	rec.Link = s.link
+	rec.Iface = 0
+	return nil
+}
+
+// ngSource reads pcapng through gopacket's pcapgo.NgReader (SHB, IDB, EPB,
+// SPB, OPB; several interfaces with different link types), counting bytes
+// for error offsets.
+type ngSource struct {
+	cr       *countingReader
+	ng       *pcapgo.NgReader
+	lastTime time.Time
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func newNgSource(r *bufio.Reader) (*ngSource, error) {
+	cr := &countingReader{r: r}
+	ng, err := pcapgo.NewNgReader(cr, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
+	if err != nil {
+		return nil, err
+	}
+	return &ngSource{cr: cr, ng: ng}, nil
+}
+
+// offset is approximate for pcapng: NgReader reads through its own buffer,
+// so it is where that buffer had got to, at most 4 KiB past the record.
+func (s *ngSource) offset() int64 { return s.cr.n }
+
+func (s *ngSource) read(rec *Record) error {
+	data, ci, err := s.ng.ZeroCopyReadPacketData()
+	if err != nil {
+		return err
+	}
+	rec.Data = data
+	rec.Time = ci.Timestamp
+	// A Simple Packet Block has no timestamp: it takes its predecessor's.
+	if ci.Timestamp.IsZero() || ci.Timestamp.Unix() == 0 {
+		rec.Time = s.lastTime
+	}
+	s.lastTime = rec.Time
+	rec.CapLen = ci.CaptureLength
+	rec.WireLen = ci.Length
+	if rec.WireLen < rec.CapLen {
+		rec.WireLen = rec.CapLen
+	}
+	rec.Iface = ci.InterfaceIndex
+	rec.Link = layers.LinkTypeEthernet
+	if len(ci.AncillaryData) > 0 {
+		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+			rec.Link = lt
+		}
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package capture
+
+import (
+	"errors"
+	"io"
+)
+
+// Stats counts what a capture point read.
+type Stats struct {
+	Packets     uint64 // records read, whatever their content (as capinfos counts)
+	Bytes       uint64 // their original (wire) lengths, as capinfos's data size
+	Truncated   uint64 // records cut by the snap length
+	Unsupported uint64 // records of a link type ftpsniff cannot decode
+	Fragments   uint64 // IP fragments (not reassembled)
+}
+
+// Input is one source of records: a capture file or a live interface.
+type Input interface {
+	ReadRecord(*Record) error
+	Close() error
+}
+
+// Point is one capture point: the inputs taken at one place in the network,
+// read as one stream in timestamp order (rotated files of one tap, or
+// several interfaces of one machine). Each Packet it returns carries the
+// index of its input and its frame number there.
+type Point struct {
+	Name   string
+	Inputs []string // names of the inputs, indexed by Packet.Input
+	Stats  Stats
+	// Errors holds the error that ended each input early (damage, a
+	// truncated file); the other inputs, and everything before the damage,
+	// are still read.
+	Errors []error
+
+	inputs []Input
+	heads  []Record
+	live   []bool   // input has a record in heads
+	frames []uint64 // records read per input
+	next   int      // input to advance before choosing, or -1
+	dec    *Decoder
+	unsupp map[LinkType]bool
+}
+
+// NewPoint returns a Point reading the given inputs; names label them.
+func NewPoint(name string, names []string, inputs []Input) *Point {
+	pt := &Point{Name: name, Inputs: names, inputs: inputs,
+		heads: make([]Record, len(inputs)), live: make([]bool, len(inputs)),
+		frames: make([]uint64, len(inputs)), dec: NewDecoder(), unsupp: map[LinkType]bool{}}
+	for i := range inputs {
+		pt.advance(i)
+	}
+	pt.next = -1
+	return pt
+}
+
+// OpenPoint opens capture files as one point. A file that cannot be opened
+// at all is an error; nothing is read from the others then.
+func OpenPoint(name string, files []string) (*Point, error) {
+	inputs := make([]Input, 0, len(files))
+	for _, f := range files {
+		in, err := OpenFile(f)
+		if err != nil {
+			for _, o := range inputs {
+				o.Close()
+			}
+			return nil, err
+		}
+		inputs = append(inputs, in)
+	}
+	return NewPoint(name, files, inputs), nil
+}
+
+func (pt *Point) advance(i int) {
+	err := pt.inputs[i].ReadRecord(&pt.heads[i])
+	if err != nil {
+		pt.live[i] = false
+		if !errors.Is(err, io.EOF) {
+			pt.Errors = append(pt.Errors, err)
+		}
+		return
+	}
+	pt.live[i] = true
+}
+
+// Next reads the next packet in timestamp order into p. Records that are not
+// TCP or ICMP errors about TCP are counted and skipped. It returns io.EOF
+// when every input is exhausted. p.Payload is valid until the next call.
+func (pt *Point) Next(p *Packet) error {
+	for {
+		if pt.next >= 0 {
+			pt.advance(pt.next)
+		}
+		// Choose the earliest head; ties go to the lower input, so one file
+		// keeps its order.
+		best := -1
+		for i, ok := range pt.live {
+			if ok && (best < 0 || pt.heads[i].Time.Before(pt.heads[best].Time)) {
+				best = i
+			}
+		}
+		if best < 0 {
+			pt.next = -1
+			return io.EOF
+		}
+		pt.next = best
+		rec := &pt.heads[best]
+		pt.frames[best]++
+		pt.Stats.Packets++
+		pt.Stats.Bytes += uint64(rec.WireLen)
+		if rec.CapLen < rec.WireLen {
+			pt.Stats.Truncated++
+		}
+		if !pt.dec.Supported(rec.Link) {
+			pt.Stats.Unsupported++
+			pt.unsupp[rec.Link] = true
+			continue
+		}
+		p.Input = best
+		p.Frame = pt.frames[best]
+		p.Time = rec.Time
+		p.CapLen = rec.CapLen
+		p.WireLen = rec.WireLen
+		p.Iface = rec.Iface
+		if pt.dec.Decode(rec.Link, rec.Data, p) {
+			return nil
+		}
+		if p.Fragment {
+			pt.Stats.Fragments++
+		}
+	}
+}
+
+// UnsupportedLinkTypes lists link types that were seen but not decoded.
+func (pt *Point) UnsupportedLinkTypes() []LinkType {
+	var out []LinkType
+	for lt := range pt.unsupp {
+		out = append(out, lt)
+	}
+	return out
+}
+
+// Close closes every input.
+func (pt *Point) Close() error {
+	var first error
+	for _, in := range pt.inputs {
+		if err := in.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}

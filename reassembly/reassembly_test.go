@@ -1,0 +1,215 @@
+package reassembly
+
+import (
+	"bytes"
+	"math/rand"
+	"testing"
+	"time"
+)
+
+type collector struct {
+	out    bytes.Buffer
+	gaps   []int
+	frames []uint64
+}
+
+func (c *collector) half(max int, b *Budget) *Half {
+	return &Half{MaxBuffered: max, Budget: b, Deliver: func(ch Chunk) {
+		if ch.Gap != 0 {
+			c.gaps = append(c.gaps, ch.Gap)
+		}
+		c.out.Write(ch.Data)
+		c.frames = append(c.frames, ch.Frame)
+	}}
+}
+
+type seg struct {
+	off  int // offset into the stream
+	n    int
+	syn  bool
+	fin  bool
+	rst  bool
+	data string // explicit data overrides stream[off:off+n]
+}
+
+func TestHalf(t *testing.T) {
+	const stream = "USER anonymous\r\nPASS x\r\nPORT 10,1,0,2,195,80\r\nRETR f\r\n"
+	tests := []struct {
+		name      string
+		isn       uint32
+		segs      []seg
+		flush     bool
+		want      string
+		wantGaps  []int
+		wantRetx  uint64
+		wantClose bool
+	}{
+		{name: "in order", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 16, n: 8}, {off: 24, n: len(stream) - 24}}, want: stream},
+		{name: "out of order", segs: []seg{{off: -1, syn: true}, {off: 16, n: 8}, {off: 0, n: 16}, {off: 24, n: len(stream) - 24}}, want: stream},
+		{name: "retransmission dropped", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 0, n: 16}, {off: 16, n: 8}}, want: stream[:24], wantRetx: 1},
+		{name: "overlap keeps first copy", segs: []seg{{off: -1, syn: true}, {off: 0, n: 20}, {off: 16, data: "XXXX x\r\n"}}, want: stream[:24]},
+		{name: "command split across segments", segs: []seg{{off: -1, syn: true}, {off: 0, n: 24}, {off: 24, n: 2}, {off: 26, n: len(stream) - 26}}, want: stream},
+		{name: "sequence wrap-around", isn: 0xFFFFFFF0, segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 24, n: len(stream) - 24}, {off: 16, n: 8}}, want: stream},
+		{name: "mid-stream start without SYN", segs: []seg{{off: 16, n: 8}, {off: 24, n: len(stream) - 24}}, want: stream[16:]},
+		{name: "hole skipped at flush", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 24, n: len(stream) - 24}}, flush: true, want: stream[:16] + stream[24:], wantGaps: []int{8}},
+		{name: "FIN closes", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 16, n: 8, fin: true}}, want: stream[:24], wantClose: true},
+		{name: "FIN ahead of data waits", segs: []seg{{off: -1, syn: true}, {off: 16, n: 8, fin: true}, {off: 0, n: 16}}, want: stream[:24], wantClose: true},
+		{name: "RST closes", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 16, rst: true}}, want: stream[:16], wantClose: true},
+		{name: "stale RST ignored", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 2, rst: true}, {off: 16, n: 8}}, want: stream[:24]},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var c collector
+			h := c.half(0, nil)
+			for i, s := range tt.segs {
+				data := []byte(segData(s, stream))
+				seq := tt.isn + 1 + uint32(s.off)
+				h.Push(seq, s.syn, s.fin, s.rst, data, Meta{Frame: uint64(i + 1)})
+			}
+			if tt.flush {
+				h.Flush()
+			}
+			if got := c.out.String(); got != tt.want {
+				t.Errorf("bytes\n- want: %q\n-  got: %q", tt.want, got)
+			}
+			if len(c.gaps) != len(tt.wantGaps) || (len(c.gaps) > 0 && c.gaps[0] != tt.wantGaps[0]) {
+				t.Errorf("gaps: want %v, got %v", tt.wantGaps, c.gaps)
+			}
+			if h.Stats.Retransmitted != tt.wantRetx {
+				t.Errorf("retransmitted: want %d, got %d", tt.wantRetx, h.Stats.Retransmitted)
+			}
+			if h.Closed() != tt.wantClose {
+				t.Errorf("closed: want %v, got %v", tt.wantClose, h.Closed())
+			}
+		})
+	}
+}
+
+func segData(s seg, stream string) string {
+	if s.data != "" {
+		return s.data
+	}
+	if s.off < 0 || s.n == 0 {
+		return ""
+	}
+	return stream[s.off : s.off+s.n]
+}
+
+func TestFramesFollowBytes(t *testing.T) {
+	var c collector
+	h := c.half(0, nil)
+	h.Push(100, true, false, false, nil, Meta{Frame: 1})
+	h.Push(101+6, false, false, false, []byte("world\n"), Meta{Frame: 3})
+	h.Push(101, false, false, false, []byte("hello "), Meta{Frame: 2})
+	if c.out.String() != "hello world\n" {
+		t.Fatalf("got %q", c.out.String())
+	}
+	if len(c.frames) != 2 || c.frames[0] != 2 || c.frames[1] != 3 {
+		t.Errorf("frames: want [2 3], got %v", c.frames)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	t.Run("per direction", func(t *testing.T) {
+		var c collector
+		h := c.half(100, nil)
+		h.Push(0, true, false, false, nil, Meta{})
+		// A hole of 10 bytes, then 150 bytes beyond it: the limit (100) forces
+		// the hole to be skipped.
+		for i := 0; i < 15; i++ {
+			h.Push(uint32(11+i*10), false, false, false, bytes.Repeat([]byte{'a'}, 10), Meta{})
+		}
+		if h.Buffered() > 100 {
+			t.Errorf("buffered %d > limit 100", h.Buffered())
+		}
+		if h.Stats.ForcedByLimits == 0 || len(c.gaps) != 1 || c.gaps[0] != 10 {
+			t.Errorf("want one forced gap of 10 bytes, got forced=%d gaps=%v", h.Stats.ForcedByLimits, c.gaps)
+		}
+		if c.out.Len() != 150 {
+			t.Errorf("want the 150 bytes after the hole delivered, got %d", c.out.Len())
+		}
+	})
+	t.Run("global budget", func(t *testing.T) {
+		b := &Budget{Max: 1000}
+		var cs [50]collector
+		for i := range cs {
+			h := cs[i].half(0, b)
+			h.Push(0, true, false, false, nil, Meta{})
+			h.Push(100, false, false, false, bytes.Repeat([]byte{'b'}, 100), Meta{})
+			if b.Used > b.Max {
+				t.Fatalf("budget used %d > max %d", b.Used, b.Max)
+			}
+		}
+	})
+}
+
+func TestFlushOlderThan(t *testing.T) {
+	var c collector
+	h := c.half(0, nil)
+	t0 := time.Unix(1000, 0)
+	h.Push(0, true, false, false, nil, Meta{Time: t0})
+	h.Push(5, false, false, false, []byte("late\n"), Meta{Time: t0.Add(time.Second)})
+	h.FlushOlderThan(t0)
+	if c.out.Len() != 0 {
+		t.Fatalf("flushed too early")
+	}
+	h.FlushOlderThan(t0.Add(2 * time.Second))
+	if c.out.String() != "late\n" || len(c.gaps) != 1 || c.gaps[0] != 4 {
+		t.Errorf("got %q gaps %v", c.out.String(), c.gaps)
+	}
+}
+
+// FuzzHalf checks the property that matters: whatever the order,
+// duplication and overlap of the segments, when every byte was sent at
+// least once the reassembled stream is exactly the original.
+func FuzzHalf(f *testing.F) {
+	f.Add([]byte("220 ready\r\nUSER a\r\n331 pw\r\nPASS b\r\n230 ok\r\nPASV\r\n227 Entering Passive Mode (10,0,0,1,4,1)\r\n"), int64(1), uint32(0))
+	f.Add([]byte("x"), int64(2), uint32(0xFFFFFFFF))
+	f.Add(bytes.Repeat([]byte("PORT 10,1,0,2,195,80\r\n"), 50), int64(3), uint32(0xFFFFFF00))
+	f.Fuzz(func(t *testing.T, data []byte, seed int64, isn uint32) {
+		if len(data) == 0 || len(data) > 1<<16 {
+			return
+		}
+		r := rand.New(rand.NewSource(seed))
+		type piece struct{ off, n int }
+		var pieces []piece
+		for off := 0; off < len(data); {
+			n := 1 + r.Intn(64)
+			if off+n > len(data) {
+				n = len(data) - off
+			}
+			pieces = append(pieces, piece{off, n})
+			off += n
+		}
+		// Duplicates and overlapping re-segmentations.
+		for i := 0; i < len(pieces)/3; i++ {
+			p := pieces[r.Intn(len(pieces))]
+			start := p.off - r.Intn(8)
+			if start < 0 {
+				start = 0
+			}
+			end := p.off + p.n + r.Intn(8)
+			if end > len(data) {
+				end = len(data)
+			}
+			pieces = append(pieces, piece{start, end - start})
+		}
+		r.Shuffle(len(pieces), func(i, j int) { pieces[i], pieces[j] = pieces[j], pieces[i] })
+		var c collector
+		h := c.half(1<<20, nil)
+		h.Push(isn, true, false, false, nil, Meta{})
+		for i, p := range pieces {
+			h.Push(isn+1+uint32(p.off), false, false, false, data[p.off:p.off+p.n], Meta{Frame: uint64(i)})
+		}
+		h.Flush()
+		if !bytes.Equal(c.out.Bytes(), data) {
+			t.Fatalf("reassembled %d bytes differ from the %d sent", c.out.Len(), len(data))
+		}
+		if len(c.gaps) != 0 {
+			t.Fatalf("gaps %v with nothing missing", c.gaps)
+		}
+		if h.Buffered() != 0 {
+			t.Fatalf("%d bytes still buffered after flush", h.Buffered())
+		}
+	})
+}
