@@ -147,12 +147,9 @@ func (h *Half) Push(seq uint32, syn, fin, rst bool, payload []byte, m Meta) {
 		h.Stats.Retransmitted++
 		h.Stats.OverlapBytes += uint64(len(payload))
 	case d <= 0:
-		if d < 0 {
-			h.Stats.OverlapBytes += uint64(-d)
-			payload = payload[-d:]
-		}
 		if len(payload) > 0 {
-			h.deliver(Chunk{Data: payload, Meta: m})
+			h.Stats.OverlapBytes += uint64(-d)
+			h.deliver(Chunk{Data: payload[-d:], Meta: m})
 		}
 		h.drain()
 	default:
@@ -254,6 +251,25 @@ func (h *Half) checkFin() {
 	if h.finSeen && len(h.pending) == 0 && seqDiff(h.next, h.finSeq) >= 0 {
 		h.closed = true
 	}
+}
+
+// Acked tells the direction that its receiver acknowledged everything
+// before ack. When segments beyond a hole are waiting and the receiver has
+// acknowledged past the hole, the hole's bytes reached the receiver but not
+// the capture: they will never be seen, so the hole is skipped at once
+// rather than after a timeout. (With nothing waiting, nothing is done: the
+// capture may simply show the ACK before the data it acknowledges.)
+func (h *Half) Acked(ack uint32) {
+	if !h.started || h.closed {
+		return
+	}
+	for len(h.pending) > 0 {
+		if d := seqDiff(ack, h.pending[0].seq); d < 0 || d > 1<<30 {
+			return
+		}
+		h.skip()
+	}
+	h.checkFin()
 }
 
 // FlushOlderThan skips holes whose first waiting segment arrived before t

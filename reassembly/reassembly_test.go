@@ -55,6 +55,7 @@ func TestHalf(t *testing.T) {
 		{name: "FIN closes", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 16, n: 8, fin: true}}, want: stream[:24], wantClose: true},
 		{name: "FIN ahead of data waits", segs: []seg{{off: -1, syn: true}, {off: 16, n: 8, fin: true}, {off: 0, n: 16}}, want: stream[:24], wantClose: true},
 		{name: "RST closes", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 16, rst: true}}, want: stream[:16], wantClose: true},
+		{name: "fuzzed capture crasher: empty segment behind the stream", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 3}, {off: 16, n: 8}}, want: stream[:24]},
 		{name: "stale RST ignored", segs: []seg{{off: -1, syn: true}, {off: 0, n: 16}, {off: 2, rst: true}, {off: 16, n: 8}}, want: stream[:24]},
 	}
 	for _, tt := range tests {
@@ -141,6 +142,23 @@ func TestLimits(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestAckedPastHole(t *testing.T) {
+	var c collector
+	h := c.half(0, nil)
+	h.Push(0, true, false, false, nil, Meta{})
+	h.Push(1, false, false, false, []byte("PASV\r\n"), Meta{})
+	// "RETR x\r\n" (8 bytes at 7) is lost; the next command waits behind it.
+	h.Push(15, false, false, false, []byte("CWD ..\r\n"), Meta{})
+	h.Acked(10) // acknowledges part of the hole only: nothing waits before 10
+	if c.out.String() != "PASV\r\n" {
+		t.Fatalf("skipped too early: %q", c.out.String())
+	}
+	h.Acked(24) // the receiver has everything up to the end of CWD
+	if c.out.String() != "PASV\r\nCWD ..\r\n" || len(c.gaps) != 1 || c.gaps[0] != 8 {
+		t.Errorf("got %q gaps %v", c.out.String(), c.gaps)
+	}
 }
 
 func TestFlushOlderThan(t *testing.T) {

@@ -1,0 +1,276 @@
+package analyze
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/reassembly"
+)
+
+// Limits bound the memory an Analyzer uses, whatever the capture holds.
+// When one is reached, what is dropped is counted in Result.Dropped.
+type Limits struct {
+	// MaxFlows bounds tracked TCP connections (control, candidate and data).
+	MaxFlows int
+	// MaxBufferedPerStream and MaxBufferedTotal bound out-of-order control
+	// bytes held for reassembly.
+	MaxBufferedPerStream int
+	MaxBufferedTotal     int
+	// MaxExpectedPerSession bounds the open negotiations waiting for a data
+	// connection in one session (the oldest is dropped).
+	MaxExpectedPerSession int
+	// MaxTransfersPerSession bounds the transfers kept per session.
+	MaxTransfersPerSession int
+	// MaxLinesPerSession bounds the control lines kept for reports.
+	MaxLinesPerSession int
+	// IdleTimeout: data and candidate flows idle this long (capture time)
+	// are forgotten; holes older than ReassemblyTimeout are skipped.
+	IdleTimeout       time.Duration
+	ReassemblyTimeout time.Duration
+}
+
+// DefaultLimits are sized for a laptop analysing a span-port capture.
+var DefaultLimits = Limits{
+	MaxFlows:               1 << 18,
+	MaxBufferedPerStream:   reassembly.DefaultMaxBuffered,
+	MaxBufferedTotal:       64 << 20,
+	MaxExpectedPerSession:  64,
+	MaxTransfersPerSession: 10000,
+	MaxLinesPerSession:     2000,
+	IdleTimeout:            10 * time.Minute,
+	ReassemblyTimeout:      30 * time.Second,
+}
+
+// Options configure an Analyzer.
+type Options struct {
+	// Point names the capture point; Inputs names its inputs (files).
+	Point  string
+	Inputs []string
+	// Ports are extra control ports (21 always is one).
+	Ports []uint16
+	// ShowPasswords keeps PASS arguments instead of redacting them.
+	ShowPasswords bool
+	Limits        Limits
+}
+
+// Dropped counts what limits made the analysis leave out.
+type Dropped struct {
+	Flows            uint64 // connections not tracked (flow table full)
+	Expectations     uint64 // negotiations evicted before a data connection came
+	Transfers        uint64 // transfers over MaxTransfersPerSession
+	LongLines        uint64 // control lines cut at ftp.MaxLineLength
+	ReassemblyForced uint64 // holes skipped because a buffer limit was reached
+}
+
+// Result is what an Analyzer found.
+type Result struct {
+	Point    string
+	Inputs   []string
+	Sessions []*Session
+	Dropped  Dropped
+	// Capture counts what the capture point read (set by the caller, who
+	// owns the reader).
+	Capture    capture.Stats
+	Start, End time.Time
+}
+
+// flowKey identifies a TCP connection regardless of direction: the lower
+// endpoint first.
+type flowKey struct {
+	a, b   [16]byte
+	pa, pb uint16
+}
+
+func makeKey(src, dst netip.Addr, sp, dp uint16) (k flowKey, forward bool) {
+	s, d := src.As16(), dst.As16()
+	c := src.Compare(dst)
+	if c < 0 || (c == 0 && sp <= dp) {
+		return flowKey{s, d, sp, dp}, true
+	}
+	return flowKey{d, s, dp, sp}, false
+}
+
+// endpointKey identifies where a data connection is expected to arrive.
+type endpointKey struct {
+	addr [16]byte
+	port uint16
+}
+
+func epKey(ap netip.AddrPort) endpointKey { return endpointKey{ap.Addr().As16(), ap.Port()} }
+
+// hostPair identifies the two hosts of an encrypted session.
+type hostPair struct{ a, b [16]byte }
+
+func makePair(x, y netip.Addr) hostPair {
+	a, b := x.As16(), y.As16()
+	if x.Compare(y) > 0 {
+		a, b = b, a
+	}
+	return hostPair{a, b}
+}
+
+type flowKind uint8
+
+const (
+	flowControl flowKind = iota + 1
+	flowCandidate
+	flowData
+)
+
+type flow struct {
+	kind     flowKind
+	ctl      *control
+	cand     *candidate
+	data     *DataConn
+	neg      *Negotiation
+	lastSeen time.Time
+}
+
+// expectation is a negotiation waiting for its data connection.
+type expectation struct {
+	neg       *Negotiation
+	matchedBy string
+}
+
+// Analyzer correlates FTP control sessions and data connections for one
+// capture point. Feed it packets in capture order with Packet, then call
+// Finish. It is not safe for concurrent use.
+type Analyzer struct {
+	opts     Options
+	ctlPorts map[uint16]bool
+	flows    map[flowKey]*flow
+	expect   map[endpointKey][]expectation
+	tlsPairs map[hostPair]*control
+	budget   reassembly.Budget
+	sessions []*Session
+	controls []*control
+	dropped  Dropped
+	start    time.Time
+	now      time.Time
+	lastGC   time.Time
+}
+
+// New returns an Analyzer.
+func New(opts Options) *Analyzer {
+	if opts.Limits == (Limits{}) {
+		opts.Limits = DefaultLimits
+	}
+	a := &Analyzer{
+		opts:     opts,
+		ctlPorts: map[uint16]bool{21: true},
+		flows:    make(map[flowKey]*flow),
+		expect:   make(map[endpointKey][]expectation),
+		tlsPairs: make(map[hostPair]*control),
+	}
+	a.budget.Max = opts.Limits.MaxBufferedTotal
+	for _, p := range opts.Ports {
+		a.ctlPorts[p] = true
+	}
+	return a
+}
+
+// implicitTLSPort is FTPS with TLS from the first byte (not in RFC 4217,
+// but registered and in use).
+const implicitTLSPort = 990
+
+// Packet processes one decoded packet. Its payload is not kept.
+func (a *Analyzer) Packet(p *capture.Packet) {
+	if a.start.IsZero() {
+		a.start = p.Time
+	}
+	if p.Time.After(a.now) {
+		a.now = p.Time
+	}
+	switch p.Kind {
+	case capture.TCP:
+		a.tcp(p)
+	case capture.ICMPUnreachable:
+		a.icmp(p)
+	}
+	if a.now.Sub(a.lastGC) > 10*time.Second {
+		a.gc()
+	}
+}
+
+func (a *Analyzer) tcp(p *capture.Packet) {
+	key, fwd := makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort)
+	if f := a.flows[key]; f != nil {
+		f.lastSeen = p.Time
+		switch f.kind {
+		case flowControl:
+			f.ctl.segment(p, fwd == f.ctl.clientIsA)
+		case flowData:
+			a.dataSegment(f, p)
+		case flowCandidate:
+			a.candidateSegment(f, key, p, fwd)
+		}
+		return
+	}
+	if p.Flags&(capture.SYN|capture.ACK) == capture.SYN && len(a.expect) > 0 {
+		if a.matchSYN(key, p) {
+			return
+		}
+	}
+	dstCtl, srcCtl := a.ctlPorts[p.DstPort], a.ctlPorts[p.SrcPort]
+	switch {
+	case dstCtl || (p.DstPort == implicitTLSPort && p.Flags&capture.SYN != 0):
+		a.newControl(key, fwd, p, true, "port")
+	case srcCtl || (p.SrcPort == implicitTLSPort && p.Flags&capture.SYN != 0):
+		a.newControl(key, fwd, p, false, "port")
+	case p.DstPort == implicitTLSPort || p.SrcPort == implicitTLSPort:
+		a.newControl(key, fwd, p, p.DstPort == implicitTLSPort, "port")
+	case len(p.Payload) >= 4 && isGreeting(p.Payload):
+		a.newCandidate(key, fwd, p)
+	}
+}
+
+// isGreeting recognises a server's first reply: "220" or "120" followed by
+// a space or hyphen (RFC 959 section 5.4: connection establishment).
+func isGreeting(b []byte) bool {
+	return (b[0] == '2' && b[1] == '2' && b[2] == '0' || b[0] == '1' && b[1] == '2' && b[2] == '0') &&
+		(b[3] == ' ' || b[3] == '-')
+}
+
+func (a *Analyzer) addFlow(key flowKey, f *flow) bool {
+	if len(a.flows) >= a.opts.Limits.MaxFlows {
+		a.gc()
+		if len(a.flows) >= a.opts.Limits.MaxFlows {
+			a.dropped.Flows++
+			return false
+		}
+	}
+	a.flows[key] = f
+	return true
+}
+
+// gc forgets idle data and candidate flows and skips old reassembly holes.
+func (a *Analyzer) gc() {
+	a.lastGC = a.now
+	idle := a.now.Add(-a.opts.Limits.IdleTimeout)
+	for k, f := range a.flows {
+		if f.kind != flowControl && f.lastSeen.Before(idle) {
+			delete(a.flows, k)
+		}
+	}
+	a.gcExpectations(a.now.Add(-time.Minute))
+	old := a.now.Add(-a.opts.Limits.ReassemblyTimeout)
+	for _, c := range a.controls {
+		if !c.done {
+			c.flushOlderThan(old)
+		}
+	}
+}
+
+// Finish ends the analysis: holes still waiting are skipped, open replies
+// closed, and every session returned.
+func (a *Analyzer) Finish() *Result {
+	for _, c := range a.controls {
+		c.finish()
+	}
+	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
+	for _, c := range a.controls {
+		r.Dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits
+	}
+	return r
+}

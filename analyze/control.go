@@ -1,0 +1,545 @@
+package analyze
+
+import (
+	"bytes"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze/ftp"
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/reassembly"
+)
+
+const (
+	toServer = 0 // client -> server direction
+	toClient = 1 // server -> client direction
+
+	// maxPendingCommands bounds the commands waiting for a reply (Zeek uses
+	// 20; pipelining clients send a handful).
+	maxPendingCommands = 64
+)
+
+// pending is a command waiting for its reply.
+type pending struct {
+	verb     string
+	arg      string
+	at       Ref
+	neg      *Negotiation
+	transfer *Transfer
+	auth     bool // AUTH TLS/SSL: a 234 makes the channel encrypted
+}
+
+// lineState frames one direction's bytes into lines.
+type lineState struct {
+	buf      []byte
+	start    Ref  // frame of the line's first byte
+	overlong bool // the line passed ftp.MaxLineLength and is being cut
+	skipping bool // after a hole: drop bytes up to the next line end
+}
+
+// tlsState follows TLS record boundaries in one direction, so that clear
+// text returning after CCC is recognised at a record boundary and never in
+// the middle of ciphertext.
+type tlsState struct {
+	on     bool
+	hdr    [5]byte
+	nhdr   int
+	remain int
+}
+
+// control is one FTP control connection being analysed.
+type control struct {
+	a         *Analyzer
+	sess      *Session
+	key       flowKey
+	clientIsA bool
+	halves    [2]reassembly.Half
+	lines     [2]lineState
+	tls       [2]tlsState
+	replies   ftp.ReplyReader
+	replyAt   Ref
+	queue     []*pending
+	lastNeg   *Negotiation // the latest negotiation no command has used yet
+	open      []*Negotiation
+	lastAck   [2]uint32
+	ackSeen   [2]bool
+	scratch   []byte
+	done      bool
+	tlsPaired bool
+}
+
+func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
+
+func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsServer bool, by string) *control {
+	src := netip.AddrPortFrom(p.Src, p.SrcPort)
+	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
+	c := &control{a: a, key: key}
+	s := &Session{ID: fmt.Sprintf("S%d", len(a.sessions)+1), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
+	if dstIsServer {
+		s.Client, s.Server = src, dst
+		c.clientIsA = fwd
+	} else {
+		s.Client, s.Server = dst, src
+		c.clientIsA = !fwd
+	}
+	s.MidStream = p.Flags&(capture.SYN|capture.ACK) != capture.SYN
+	c.sess = s
+	for dir := range c.halves {
+		d := dir
+		c.halves[d].MaxBuffered = a.opts.Limits.MaxBufferedPerStream
+		c.halves[d].Budget = &a.budget
+		c.halves[d].Deliver = func(ch reassembly.Chunk) { c.chunk(d, ch) }
+	}
+	if !a.addFlow(key, &flow{kind: flowControl, ctl: c, lastSeen: p.Time}) {
+		return nil
+	}
+	if s.Server.Port() == implicitTLSPort {
+		s.DetectedBy = "implicit-tls"
+		c.startTLS(ref(p))
+	}
+	a.sessions = append(a.sessions, s)
+	a.controls = append(a.controls, c)
+	c.segment(p, dstIsServer)
+	return c
+}
+
+// segment feeds one TCP segment of the control connection.
+func (c *control) segment(p *capture.Packet, fromClient bool) {
+	dir := toClient
+	if fromClient {
+		dir = toServer
+	}
+	s := c.sess
+	if p.Time.After(s.End) {
+		s.End = p.Time
+	}
+	// Duplicate ACKs: a pure ACK repeating the previous acknowledgement.
+	if p.Flags&capture.ACK != 0 {
+		if len(p.Payload) == 0 && p.Flags&(capture.SYN|capture.FIN|capture.RST) == 0 && c.ackSeen[dir] && p.Ack == c.lastAck[dir] {
+			s.DupAcks++
+		}
+		c.lastAck[dir], c.ackSeen[dir] = p.Ack, true
+		// The ACK speaks for the other direction: a hole it covers is lost.
+		c.halves[1-dir].Acked(p.Ack)
+	}
+	h := &c.halves[dir]
+	before := h.Stats.Retransmitted
+	h.Push(p.Seq, p.Flags&capture.SYN != 0, p.Flags&capture.FIN != 0, p.Flags&capture.RST != 0, p.Payload, reassembly.Meta{Input: p.Input, Frame: p.Frame, Time: p.Time})
+	s.Retransmissions += h.Stats.Retransmitted - before
+	if p.Flags&capture.RST != 0 && h.Reset() {
+		s.Closed = "rst"
+	} else if c.halves[0].Closed() && c.halves[1].Closed() && s.Closed == "" {
+		s.Closed = "fin"
+	}
+}
+
+// chunk receives in-order control bytes of one direction.
+func (c *control) chunk(dir int, ch reassembly.Chunk) {
+	s := c.sess
+	ls := &c.lines[dir]
+	if ch.Gap > 0 {
+		s.Gaps++
+		s.MissingBytes += uint64(ch.Gap)
+		// The line the hole interrupted is lost; if the hole fell inside a
+		// line, the bytes after it up to the next line end are its tail.
+		if len(ls.buf) > 0 || ls.overlong {
+			ls.skipping = true
+		}
+		ls.buf, ls.overlong = ls.buf[:0], false
+		// TLS record framing is lost too: assume records go on.
+		if c.tls[dir].on {
+			c.tls[dir].nhdr, c.tls[dir].remain = 0, 0
+		}
+	}
+	data := ch.Data
+	at := Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}
+	for len(data) > 0 {
+		if c.tls[dir].on {
+			n := c.tls[dir].skip(data)
+			data = data[n:]
+			if c.tls[dir].on {
+				return
+			}
+			// Clear text came back (CCC).
+			s.TLSEnded = true
+			continue
+		}
+		if len(ls.buf) == 0 && !ls.overlong && !ls.skipping && c.looksLikeTLS(dir, data) {
+			c.startTLS(at)
+			continue
+		}
+		i := bytes.IndexByte(data, '\n')
+		part := data
+		if i >= 0 {
+			part = data[:i+1]
+		}
+		data = data[len(part):]
+		if ls.skipping {
+			if i >= 0 {
+				ls.skipping = false
+			}
+			continue
+		}
+		if len(ls.buf) == 0 && !ls.overlong {
+			ls.start = at
+		}
+		if room := ftp.MaxLineLength - len(ls.buf); len(part) > room {
+			if !ls.overlong {
+				ls.buf = append(ls.buf, part[:room]...)
+				ls.overlong = true
+			}
+		} else {
+			ls.buf = append(ls.buf, part...)
+		}
+		if i >= 0 {
+			c.completeLine(dir)
+		}
+	}
+}
+
+func (c *control) completeLine(dir int) {
+	ls := &c.lines[dir]
+	raw := ls.buf
+	if n := len(raw); n > 0 && raw[n-1] == '\n' {
+		raw = raw[:n-1]
+	}
+	if ls.overlong {
+		c.sess.LongLines++
+		c.a.dropped.LongLines++
+	}
+	c.scratch = ftp.CleanLine(c.scratch[:0], raw)
+	line := c.scratch
+	start := ls.start
+	ls.buf, ls.overlong = ls.buf[:0], false
+	if dir == toServer {
+		c.command(line, start)
+	} else {
+		c.replyLine(line, start)
+	}
+}
+
+// looksLikeTLS recognises a TLS handshake record starting a direction's
+// bytes right after AUTH, even if the 234 was not seen (lost or pipelined).
+func (c *control) looksLikeTLS(dir int, b []byte) bool {
+	if len(b) < 3 || b[0] != 0x16 || b[1] != 3 {
+		return false
+	}
+	if c.sess.TLS {
+		return true
+	}
+	for _, p := range c.queue {
+		if p.auth {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *control) startTLS(at Ref) {
+	s := c.sess
+	if !s.TLS || s.TLSEnded {
+		s.TLS, s.TLSEnded = true, false
+		s.TLSAt = at
+	}
+	for d := range c.tls {
+		if !c.tls[d].on {
+			c.tls[d] = tlsState{on: true}
+			c.lines[d].buf, c.lines[d].overlong, c.lines[d].skipping = c.lines[d].buf[:0], false, false
+		}
+	}
+	if !c.tlsPaired {
+		c.tlsPaired = true
+		c.a.tlsPairs[makePair(s.Client.Addr(), s.Server.Addr())] = c
+	}
+}
+
+// skip consumes TLS records and returns how many bytes it used; it turns
+// itself off when a record boundary is followed by something that is not a
+// TLS record header (clear text again).
+func (t *tlsState) skip(b []byte) int {
+	used := 0
+	for used < len(b) {
+		if t.remain > 0 {
+			n := min(t.remain, len(b)-used)
+			t.remain -= n
+			used += n
+			continue
+		}
+		if t.nhdr == 0 {
+			typ := b[used]
+			if typ < 20 || typ > 24 {
+				t.on = false
+				return used
+			}
+		}
+		t.hdr[t.nhdr] = b[used]
+		t.nhdr++
+		used++
+		if t.nhdr == 2 && t.hdr[1] != 3 {
+			// Not TLS after all: give the bytes back as text is not
+			// possible here; stay encrypted but resynchronise.
+			t.nhdr = 0
+			continue
+		}
+		if t.nhdr == 5 {
+			t.remain = int(t.hdr[3])<<8 | int(t.hdr[4])
+			t.nhdr = 0
+		}
+	}
+	return used
+}
+
+func (c *control) keepLine(fromClient bool, text string, at Ref) {
+	s := c.sess
+	if len(s.Lines) >= c.a.opts.Limits.MaxLinesPerSession {
+		s.DroppedLines++
+		return
+	}
+	s.Lines = append(s.Lines, Line{FromClient: fromClient, Text: text, At: at})
+}
+
+func (c *control) protocolError(err error, at Ref) {
+	s := c.sess
+	s.ProtocolErrors++
+	if s.FirstError == "" {
+		s.FirstError = err.Error()
+		s.FirstErrorAt = at
+	}
+}
+
+// redacted is what stands for a secret in reports.
+const redacted = "<redacted>"
+
+// secretVerbs carry secrets in their argument (RFC 959 PASS and ACCT).
+func isSecret(verb string) bool { return verb == "PASS" || verb == "ACCT" }
+
+func (c *control) command(line []byte, at Ref) {
+	s := c.sess
+	cmd, err := ftp.ParseCommand(line)
+	if err != nil {
+		c.protocolError(err, at)
+		c.keepLine(true, string(line), at)
+		return
+	}
+	s.Commands++
+	arg := cmd.Arg
+	if isSecret(cmd.Verb) && !c.a.opts.ShowPasswords && arg != "" {
+		arg = redacted
+	}
+	if arg != "" {
+		c.keepLine(true, cmd.Verb+" "+arg, at)
+	} else {
+		c.keepLine(true, cmd.Verb, at)
+	}
+	p := &pending{verb: cmd.Verb, arg: arg, at: at}
+	switch cmd.Verb {
+	case "USER":
+		s.User = cmd.Arg
+	case "PASS":
+		s.Password = arg
+	case "AUTH":
+		switch strings.ToUpper(strings.TrimSpace(cmd.Arg)) {
+		case "TLS", "SSL", "TLS-C", "TLS-P":
+			p.auth = true
+		}
+	case "PORT", "EPRT", "LPRT":
+		mode := Active
+		if cmd.Verb == "EPRT" {
+			mode = ExtendedActive
+		}
+		n := c.newNegotiation(mode, cmd.Verb, cmd.Arg, at)
+		var ap netip.AddrPort
+		switch cmd.Verb {
+		case "PORT":
+			ap, err = ftp.ParsePORT(cmd.Arg)
+		case "EPRT":
+			ap, err = ftp.ParseEPRT(cmd.Arg)
+		case "LPRT":
+			ap, err = ftp.ParseLPRT(cmd.Arg)
+		}
+		n.At = at
+		if err != nil {
+			n.ParseError = err.Error()
+		} else {
+			n.Address = ap
+			c.a.expectData(c, n)
+		}
+		p.neg = n
+	case "PASV", "EPSV", "LPSV":
+		if cmd.Verb == "EPSV" && strings.EqualFold(strings.TrimSpace(cmd.Arg), "ALL") {
+			break // EPSV ALL: a promise to use only EPSV, not a negotiation
+		}
+		mode := Passive
+		if cmd.Verb == "EPSV" {
+			mode = ExtendedPassive
+		}
+		p.neg = c.newNegotiation(mode, cmd.Verb, cmd.Arg, at)
+	default:
+		if isDataCommand(cmd.Verb) {
+			p.transfer = c.dataCommand(cmd.Verb, cmd.Arg, at)
+		}
+	}
+	if len(c.queue) >= maxPendingCommands {
+		c.queue = c.queue[1:]
+	}
+	c.queue = append(c.queue, p)
+}
+
+func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiation {
+	s := c.sess
+	n := &Negotiation{Mode: mode, Command: verb, Arg: arg, CommandAt: at, session: s}
+	s.Negotiations = append(s.Negotiations, n)
+	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
+	c.lastNeg = n
+	return n
+}
+
+func (c *control) addTransfer(t *Transfer) *Transfer {
+	s := c.sess
+	if len(s.Transfers) >= c.a.opts.Limits.MaxTransfersPerSession {
+		s.DroppedTransfers++
+		c.a.dropped.Transfers++
+		return t
+	}
+	t.ID = fmt.Sprintf("%s.T%d", s.ID, len(s.Transfers)+1)
+	s.Transfers = append(s.Transfers, t)
+	return t
+}
+
+// dataCommand ties a data-opening command to the latest negotiation no
+// other command has used.
+func (c *control) dataCommand(verb, arg string, at Ref) *Transfer {
+	if n := c.lastNeg; n != nil && n.transfer != nil && n.transfer.Command == "" {
+		c.lastNeg = nil
+		t := n.transfer
+		t.Command, t.Arg, t.CommandAt = verb, arg, at
+		return t
+	}
+	return c.addTransfer(&Transfer{Command: verb, Arg: arg, CommandAt: at})
+}
+
+func (c *control) replyLine(line []byte, at Ref) {
+	if !c.replies.Pending() {
+		c.replyAt = at
+	}
+	r, done, err := c.replies.Feed(line)
+	c.keepLine(false, string(line), at)
+	if err != nil {
+		c.protocolError(err, at)
+		return
+	}
+	if done {
+		c.reply(r, c.replyAt)
+	}
+}
+
+func (c *control) reply(r ftp.Reply, at Ref) {
+	s := c.sess
+	s.Replies++
+	rep := Reply{Code: r.Code, Text: r.Text(), Lines: len(r.Lines), At: at}
+	if len(c.queue) == 0 {
+		if s.Commands == 0 && (s.Greeting.Code == 0 || s.Greeting.Code < 200) {
+			s.Greeting = rep
+		}
+		return // unsolicited (421 closing, or a reply to a command not captured)
+	}
+	// The reply answers the oldest waiting command it fits; commands before
+	// that one got replies the capture missed.
+	i := 0
+	for i < len(c.queue) && !replyFits(c.queue[i].verb, r.Code) {
+		i++
+	}
+	if i == len(c.queue) {
+		return // the answer to a command the capture missed
+	}
+	p := c.queue[i]
+	if r.Code < 200 {
+		c.queue = c.queue[i:] // preliminary: the command waits for its final reply
+		if p.transfer != nil && p.transfer.Prelim.Code == 0 {
+			p.transfer.Prelim = rep
+		}
+		return
+	}
+	c.queue = c.queue[i+1:]
+	switch {
+	case p.neg != nil:
+		c.negotiationReply(p.neg, r, rep)
+	case p.transfer != nil:
+		p.transfer.Final = rep
+	case p.auth && r.Code == 234:
+		c.startTLS(at)
+	case p.verb == "PASS" || p.verb == "USER":
+		if r.Code == 230 {
+			s.LoggedIn = true
+		}
+	}
+}
+
+func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
+	n.Reply = rep
+	if n.Mode == Active || n.Mode == ExtendedActive {
+		return
+	}
+	if r.Code < 200 || r.Code >= 300 {
+		return // refused
+	}
+	n.At = rep.At
+	var ap netip.AddrPort
+	var err error
+	// Parse by the reply code, not the command: servers answer PASV with
+	// 229 too (cpython #127478).
+	for _, line := range r.Lines {
+		text := line
+		if len(text) >= 4 {
+			text = text[4:]
+		}
+		switch r.Code {
+		case 227:
+			ap, err = ftp.Parse227(text)
+		case 228:
+			ap, err = ftp.Parse228(text)
+		case 229:
+			var port uint16
+			port, err = ftp.Parse229(text)
+			ap = netip.AddrPortFrom(c.sess.Server.Addr(), port)
+		default:
+			err = fmt.Errorf("reply %d to %s carries no address", r.Code, n.Command)
+		}
+		if err == nil {
+			break
+		}
+	}
+	if err != nil {
+		n.ParseError = err.Error()
+		return
+	}
+	n.Address = ap
+	c.a.expectData(c, n)
+}
+
+// flushOlderThan skips reassembly holes that will not be filled.
+func (c *control) flushOlderThan(t time.Time) {
+	c.halves[0].FlushOlderThan(t)
+	c.halves[1].FlushOlderThan(t)
+}
+
+// finish ends the session at the end of the capture.
+func (c *control) finish() {
+	if c.done {
+		return
+	}
+	c.done = true
+	for d := range c.halves {
+		c.halves[d].Flush()
+		// A last line without its line end still counts (connection closed
+		// or capture ended after it).
+		if ls := &c.lines[d]; len(ls.buf) > 0 && !ls.skipping && !c.tls[d].on {
+			c.completeLine(d)
+		}
+	}
+	if r, ok := c.replies.Flush(); ok {
+		c.reply(r, c.replyAt)
+	}
+}

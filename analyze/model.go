@@ -1,0 +1,223 @@
+// Package analyze turns the packets of one capture point into FTP sessions,
+// their data-connection negotiations, the data connections actually seen on
+// the wire, and the transfers that used them.
+//
+// An Analyzer is fed decoded packets in capture order. Control connections
+// (port 21, the ports the user names, or any port where a server greeting
+// is answered by USER or AUTH) are reassembled and parsed line by line;
+// every other TCP segment costs one lookup in the flow table, and SYNs one
+// more in the table of expected data connections. Result returns what was
+// found, as plain data for report/ to format.
+package analyze
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Ref points at one frame of the capture, so every claim can be checked in
+// Wireshark (frame.number == Frame in the input file).
+type Ref struct {
+	Input int    // index into Result.Inputs
+	Frame uint64 // 1-based, per input, as Wireshark counts
+	Time  time.Time
+}
+
+// Valid reports whether the Ref points at a frame.
+func (r Ref) Valid() bool { return r.Frame != 0 }
+
+// Mode is how a data connection is opened.
+type Mode string
+
+// Modes, as the contract names them.
+const (
+	Active          Mode = "active"           // PORT (and LPRT)
+	Passive         Mode = "passive"          // PASV (and LPSV)
+	ExtendedActive  Mode = "extended-active"  // EPRT
+	ExtendedPassive Mode = "extended-passive" // EPSV
+)
+
+// IsPassive reports whether the client opens the data connection.
+func (m Mode) IsPassive() bool { return m == Passive || m == ExtendedPassive }
+
+// DataState is what became of a data connection.
+type DataState string
+
+// Data connection states, as the contract names them.
+const (
+	Established  DataState = "established"   // SYN answered by SYN-ACK
+	NoAnswer     DataState = "no-answer"     // SYN never answered
+	Refused      DataState = "refused"       // SYN answered by RST
+	Unreachable  DataState = "unreachable"   // ICMP unreachable quoting the SYN
+	NotAttempted DataState = "not-attempted" // no SYN seen at this capture point
+)
+
+// Reply is a server reply as the analysis keeps it.
+type Reply struct {
+	Code  int
+	Text  string // first line's text, after the code
+	Lines int    // number of lines (multi-line replies)
+	At    Ref    // frame holding the reply's first line
+}
+
+// Negotiation is one PORT, EPRT, LPRT, PASV, EPSV or LPSV exchange.
+type Negotiation struct {
+	Mode      Mode
+	Command   string // PORT, EPRT, LPRT, PASV, EPSV, LPSV
+	Arg       string // the command's argument as sent
+	CommandAt Ref
+	Reply     Reply          // the server's answer (Code 0: none seen)
+	Address   netip.AddrPort // advertised endpoint; for EPSV the server's control address with the 229 port
+	// ParseError is set when the line carrying the address could not be
+	// parsed (the address is then invalid): reported, never skipped.
+	ParseError string
+	// At is the frame carrying the address: the command for PORT/EPRT/LPRT,
+	// the reply for PASV/EPSV/LPSV.
+	At Ref
+
+	// Encrypted: the negotiation itself was not visible (encrypted control
+	// channel); it is inferred from a data connection between the hosts.
+	Encrypted bool
+
+	// Data is the data connection that matched this negotiation; when
+	// several did (a client retrying), the established one, else the last.
+	Data *DataConn
+	// Others are the other connections that matched it.
+	Others []*DataConn
+
+	transfer *Transfer
+	session  *Session
+}
+
+// Accepted reports whether the server accepted the negotiation.
+func (n *Negotiation) Accepted() bool {
+	return n.Reply.Code >= 200 && n.Reply.Code < 300 && n.ParseError == ""
+}
+
+// DataConn is a data connection seen on the wire.
+type DataConn struct {
+	Src, Dst  netip.AddrPort // initiator and acceptor
+	Initiator string         // "client" or "server" of the control session
+	// MatchedBy says how the SYN was tied to its negotiation: "advertised"
+	// (to the advertised address), "control-address" (a passive client that
+	// used the server's control address with the advertised port, as curl,
+	// lftp and FileZilla do), "tls-host-pair" (an encrypted session: matched
+	// by the hosts only).
+	MatchedBy string
+	SYN       Ref
+	// SYNRetries are the retransmissions of the SYN (times from the first).
+	SYNRetries []time.Duration
+	SYNACK     Ref
+	RST        Ref  // first RST seen on the connection
+	RSTFromAcc bool // the RST came from the acceptor
+	ICMP       Ref  // ICMP unreachable quoting it
+	ICMPType   uint8
+	ICMPCode   uint8
+	ICMPFrom   netip.Addr
+	FIN        Ref // first FIN
+	// Bytes of TCP payload sent by the initiator and by the acceptor.
+	BytesFromInitiator, BytesFromAcceptor uint64
+	First, Last                           Ref
+}
+
+// State classifies the connection.
+func (d *DataConn) State() DataState {
+	switch {
+	case d == nil:
+		return NotAttempted
+	case d.SYNACK.Valid():
+		return Established
+	case d.RST.Valid() && d.RSTFromAcc:
+		return Refused
+	case d.ICMP.Valid():
+		return Unreachable
+	case d.RST.Valid():
+		return Refused
+	}
+	return NoAnswer
+}
+
+// Bytes is the payload carried both ways.
+func (d *DataConn) Bytes() uint64 { return d.BytesFromInitiator + d.BytesFromAcceptor }
+
+// Transfer is one use of the data channel: the data-opening command (RETR,
+// STOR, STOU, APPE, LIST, NLST, MLSD), its negotiation, the data connection
+// and the replies. A negotiation that no command used is a Transfer with an
+// empty Command.
+type Transfer struct {
+	ID          string
+	Command     string
+	Arg         string
+	CommandAt   Ref
+	Negotiation *Negotiation // nil: no negotiation preceded the command
+	Prelim      Reply        // 125/150
+	Final       Reply        // 226/250/425/426/451/5xx...
+}
+
+// Data returns the data connection, if one was seen.
+func (t *Transfer) Data() *DataConn {
+	if t.Negotiation == nil {
+		return nil
+	}
+	return t.Negotiation.Data
+}
+
+// Mode returns the negotiation's mode ("" without negotiation).
+func (t *Transfer) Mode() Mode {
+	if t.Negotiation == nil {
+		return ""
+	}
+	return t.Negotiation.Mode
+}
+
+// Session is one FTP control connection and what happened on it.
+type Session struct {
+	ID             string
+	Client, Server netip.AddrPort
+	Start, End     time.Time
+	First          Ref
+	// MidStream: the capture began after the connection was set up (no SYN).
+	MidStream bool
+	// DetectedBy: "port" (21 or --ports), "greeting" (content), "implicit-tls" (990).
+	DetectedBy string
+	Greeting   Reply
+	User       string
+	Password   string // redacted unless the analysis was asked to keep it
+	LoggedIn   bool
+	// TLS: the control channel is encrypted (AUTH TLS/SSL answered 234, or
+	// implicit FTPS); TLSAt is the 234 reply (or the first frame).
+	TLS      bool
+	TLSAt    Ref
+	TLSEnded bool // clear text came back (CCC)
+	Commands int
+	Replies  int
+	// Gaps and MissingBytes: holes in the control stream (lost segments).
+	Gaps         int
+	MissingBytes uint64
+	// ProtocolErrors counts lines that were not valid FTP; FirstError is
+	// the first of them.
+	ProtocolErrors int
+	FirstError     string
+	FirstErrorAt   Ref
+	// LongLines counts lines cut at ftp.MaxLineLength.
+	LongLines int
+	// Retransmissions and duplicate ACKs on the control connection.
+	Retransmissions uint64
+	DupAcks         uint64
+	Closed          string // "fin", "rst" or "" (open at the end of the capture)
+	Transfers       []*Transfer
+	// DroppedTransfers counts transfers not kept past MaxTransfersPerSession.
+	DroppedTransfers int
+	// UnmatchedData counts data connections tied to this session only by
+	// host pair (encrypted control channel).
+	Negotiations []*Negotiation
+	Lines        []Line // the control dialogue, up to MaxLinesPerSession
+	DroppedLines int
+}
+
+// Line is one line of the control dialogue, kept for reports.
+type Line struct {
+	FromClient bool
+	Text       string // command (PASS argument redacted) or reply line
+	At         Ref
+}

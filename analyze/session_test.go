@@ -1,0 +1,289 @@
+package analyze
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/capture"
+)
+
+// wire builds a packet sequence for the Analyzer directly (no capture file):
+// one TCP connection with both sides' sequence numbers tracked.
+type wire struct {
+	t      *testing.T
+	an     *Analyzer
+	frame  uint64
+	now    time.Time
+	client netip.AddrPort
+	server netip.AddrPort
+	cseq   uint32
+	sseq   uint32
+}
+
+func newWire(t *testing.T, an *Analyzer, client, server string) *wire {
+	return &wire{t: t, an: an, now: time.Unix(1700000000, 0), client: netip.MustParseAddrPort(client),
+		server: netip.MustParseAddrPort(server), cseq: 1000, sseq: 5000}
+}
+
+func (w *wire) send(src, dst netip.AddrPort, seq, ack uint32, flags capture.Flags, payload string) uint64 {
+	w.frame++
+	w.now = w.now.Add(10 * time.Millisecond)
+	p := capture.Packet{Frame: w.frame, Time: w.now, Kind: capture.TCP, Src: src.Addr(), Dst: dst.Addr(),
+		SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Ack: ack, Flags: flags, Payload: []byte(payload), PayloadLen: len(payload)}
+	w.an.Packet(&p)
+	return w.frame
+}
+
+func (w *wire) handshake() {
+	w.send(w.client, w.server, w.cseq, 0, capture.SYN, "")
+	w.send(w.server, w.client, w.sseq, w.cseq+1, capture.SYN|capture.ACK, "")
+	w.cseq++
+	w.sseq++
+	w.send(w.client, w.server, w.cseq, w.sseq, capture.ACK, "")
+}
+
+func (w *wire) c(s string) uint64 {
+	f := w.send(w.client, w.server, w.cseq, w.sseq, capture.PSH|capture.ACK, s)
+	w.cseq += uint32(len(s))
+	return f
+}
+
+func (w *wire) s(s string) uint64 {
+	f := w.send(w.server, w.client, w.sseq, w.cseq, capture.PSH|capture.ACK, s)
+	w.sseq += uint32(len(s))
+	return f
+}
+
+// dataSYN sends a SYN from src to dst, and optionally the answer.
+func (w *wire) data(src, dst string, answer string, payload int) {
+	s, d := netip.MustParseAddrPort(src), netip.MustParseAddrPort(dst)
+	w.send(s, d, 1, 0, capture.SYN, "")
+	switch answer {
+	case "synack":
+		w.send(d, s, 9, 2, capture.SYN|capture.ACK, "")
+		if payload > 0 {
+			w.send(d, s, 10, 2, capture.ACK|capture.PSH, strings.Repeat("x", payload))
+		}
+		w.send(d, s, 10+uint32(payload), 2, capture.FIN|capture.ACK, "")
+	case "rst":
+		w.send(d, s, 0, 2, capture.RST|capture.ACK, "")
+	case "retry":
+		w.now = w.now.Add(time.Second)
+		w.send(s, d, 1, 0, capture.SYN, "")
+		w.now = w.now.Add(2 * time.Second)
+		w.send(s, d, 1, 0, capture.SYN, "")
+	}
+}
+
+func onlySession(t *testing.T, r *Result) *Session {
+	t.Helper()
+	if len(r.Sessions) != 1 {
+		t.Fatalf("want 1 session, got %d", len(r.Sessions))
+	}
+	return r.Sessions[0]
+}
+
+func TestPassiveTransfer(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 Welcome\r\n")
+	w.c("USER anonymous\r\n")
+	w.s("331 Please specify the password.\r\n")
+	w.c("PASS secret\r\n")
+	w.s("230 Login successful.\r\n")
+	w.c("PASV\r\n")
+	f227 := w.s("227 Entering Passive Mode (203,0,113,10,195,80).\r\n")
+	w.data("10.1.0.2:40001", "203.0.113.10:50000", "synack", 1000)
+	fretr := w.c("RETR file.bin\r\n")
+	w.s("150 Opening BINARY mode data connection.\r\n")
+	w.s("226 Transfer complete.\r\n")
+	s := onlySession(t, an.Finish())
+	if s.User != "anonymous" || !s.LoggedIn || s.Password != redacted {
+		t.Errorf("user %q logged in %v password %q", s.User, s.LoggedIn, s.Password)
+	}
+	if len(s.Transfers) != 1 {
+		t.Fatalf("want 1 transfer, got %d", len(s.Transfers))
+	}
+	tr := s.Transfers[0]
+	n := tr.Negotiation
+	if tr.Command != "RETR" || tr.Arg != "file.bin" || tr.CommandAt.Frame != fretr {
+		t.Errorf("command %q %q at %d", tr.Command, tr.Arg, tr.CommandAt.Frame)
+	}
+	if n.Mode != Passive || n.Address.String() != "203.0.113.10:50000" || n.At.Frame != f227 || n.Reply.Code != 227 {
+		t.Errorf("negotiation %+v", n)
+	}
+	d := tr.Data()
+	if d.State() != Established || d.Initiator != "client" || d.BytesFromAcceptor != 1000 || d.MatchedBy != "advertised" {
+		t.Errorf("data %+v state %s", d, d.State())
+	}
+	if tr.Prelim.Code != 150 || tr.Final.Code != 226 || tr.Final.Text != "Transfer complete." {
+		t.Errorf("replies %+v %+v", tr.Prelim, tr.Final)
+	}
+}
+
+func TestActiveRejectedPORT(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "198.51.100.7:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 (vsFTPd 3.0.3)\r\n")
+	fport := w.c("PORT 10,1,0,2,195,80\r\n")
+	w.s("500 Illegal PORT command.\r\n")
+	w.c("RETR file.bin\r\n")
+	w.s("425 Use PORT or PASV first.\r\n")
+	s := onlySession(t, an.Finish())
+	if len(s.Transfers) != 2 {
+		t.Fatalf("want 2 transfers (the refused PORT, the RETR without negotiation), got %d", len(s.Transfers))
+	}
+	// The refused PORT is still the latest negotiation: the RETR is tied to
+	// it, so the report says why the RETR failed.
+	tr := s.Transfers[0]
+	if tr.Command != "RETR" || tr.Negotiation.Reply.Code != 500 || tr.Negotiation.At.Frame != fport || tr.Final.Code != 425 {
+		t.Errorf("transfer %+v negotiation %+v", tr, tr.Negotiation)
+	}
+	if tr.Data() != nil {
+		t.Errorf("no data connection was attempted, got %+v", tr.Data())
+	}
+}
+
+func TestPassiveControlAddressAndFallback(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 hi\r\n")
+	w.c("EPSV\r\n")
+	w.s("500 EPSV not understood\r\n")
+	w.c("PASV\r\n")
+	w.s("227 Entering Passive Mode (192,168,5,5,39,16)\r\n") // private address: client ignores it
+	w.data("10.1.0.2:40001", "203.0.113.10:10000", "synack", 10)
+	w.c("LIST\r\n")
+	w.s("150 Here comes the directory listing.\r\n226 Directory send OK.\r\n")
+	s := onlySession(t, an.Finish())
+	if len(s.Transfers) != 2 {
+		t.Fatalf("want the refused EPSV and the PASV as 2 transfers, got %d", len(s.Transfers))
+	}
+	if s.Transfers[0].Command != "" || s.Transfers[0].Negotiation.Reply.Code != 500 {
+		t.Errorf("first transfer %+v", s.Transfers[0])
+	}
+	tr := s.Transfers[1]
+	d := tr.Data()
+	if tr.Command != "LIST" || d == nil || d.MatchedBy != "control-address" || d.State() != Established {
+		t.Fatalf("LIST transfer %+v data %+v", tr, d)
+	}
+	if tr.Final.Code != 226 || tr.Prelim.Code != 150 {
+		t.Errorf("two replies in one segment: prelim %d final %d", tr.Prelim.Code, tr.Final.Code)
+	}
+}
+
+func TestDataConnectionStates(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		answer string
+		want   DataState
+	}{
+		{"answered", "synack", Established},
+		{"reset", "rst", Refused},
+		{"dropped", "retry", NoAnswer},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			an := New(Options{})
+			w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+			w.handshake()
+			w.s("220 hi\r\n")
+			w.c("PORT 10,1,0,2,195,80\r\n")
+			w.s("200 PORT command successful.\r\n")
+			w.c("RETR x\r\n")
+			w.data("203.0.113.10:20", "10.1.0.2:50000", tt.answer, 0)
+			w.s("425 Can't open data connection.\r\n")
+			s := onlySession(t, an.Finish())
+			d := s.Transfers[0].Data()
+			if d.State() != tt.want || d.Initiator != "server" {
+				t.Errorf("state %s initiator %s, want %s server", d.State(), d.Initiator, tt.want)
+			}
+			if tt.answer == "retry" && len(d.SYNRetries) != 2 {
+				t.Errorf("want 2 SYN retries, got %v", d.SYNRetries)
+			}
+		})
+	}
+}
+
+func TestICMPUnreachable(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.c("PASV\r\n")
+	w.s("227 Entering Passive Mode (203,0,113,10,4,1)\r\n")
+	w.data("10.1.0.2:40001", "203.0.113.10:1025", "", 0)
+	w.frame++
+	p := capture.Packet{Frame: w.frame, Time: w.now.Add(time.Millisecond), Kind: capture.ICMPUnreachable,
+		Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("10.1.0.2"), ICMPType: 3, ICMPCode: 13,
+		QuotedSrc: netip.MustParseAddrPort("10.1.0.2:40001"), QuotedDst: netip.MustParseAddrPort("203.0.113.10:1025")}
+	an.Packet(&p)
+	d := onlySession(t, an.Finish()).Transfers[0].Data()
+	if d.State() != Unreachable || d.ICMP.Frame != w.frame || d.ICMPCode != 13 {
+		t.Errorf("data %+v", d)
+	}
+}
+
+func TestPipelinedAndSplitCommands(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220-Welcome\r\n220-to the server\r\n")
+	w.s("220 ready\r\n")
+	w.c("USER a\r\nPASS b\r\nPO")
+	fport := w.frame
+	w.c("RT 10,1,0,2,4,1\r\n")
+	w.s("331 pw\r\n230 ok\r\n200 PORT ok\r\n")
+	s := onlySession(t, an.Finish())
+	if s.Greeting.Code != 220 || s.Greeting.Lines != 3 {
+		t.Errorf("greeting %+v", s.Greeting)
+	}
+	if !s.LoggedIn || s.Commands != 3 {
+		t.Errorf("logged in %v commands %d", s.LoggedIn, s.Commands)
+	}
+	n := s.Negotiations[0]
+	if n.Address.String() != "10.1.0.2:1025" || n.Reply.Code != 200 || n.At.Frame != fport {
+		t.Errorf("split PORT: %+v (want frame %d where the line starts)", n, fport)
+	}
+}
+
+func TestAuthTLS(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 hi\r\n")
+	w.c("AUTH tls\r\n") // any case
+	f234 := w.s("234 Proceed with negotiation.\r\n")
+	w.c("\x16\x03\x01\x00\x05hello")
+	w.s("\x16\x03\x03\x00\x02hi")
+	w.c("\x17\x03\x03\x00\x03abc")
+	// Encrypted PASV/227: a data connection between the hosts is still tied
+	// to the session.
+	w.data("10.1.0.2:40002", "203.0.113.10:30000", "synack", 5)
+	s := onlySession(t, an.Finish())
+	if !s.TLS || s.TLSAt.Frame != f234 || s.ProtocolErrors != 0 {
+		t.Errorf("tls %v at %d, protocol errors %d (%s)", s.TLS, s.TLSAt.Frame, s.ProtocolErrors, s.FirstError)
+	}
+	if len(s.Transfers) != 1 || !s.Transfers[0].Negotiation.Encrypted || s.Transfers[0].Data().State() != Established {
+		t.Fatalf("transfers %+v", s.Transfers)
+	}
+	if s.Transfers[0].Mode() != Passive {
+		t.Errorf("a client-initiated data connection is passive, got %s", s.Transfers[0].Mode())
+	}
+}
+
+func TestGreetingOnOtherPort(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:2121")
+	w.handshake()
+	w.s("220 FTP on 2121\r\n")
+	w.c("USER bob\r\n")
+	w.s("331 pw\r\n")
+	s := onlySession(t, an.Finish())
+	if s.DetectedBy != "greeting" || s.User != "bob" || s.Greeting.Code != 220 || s.Client.Port() != 40000 {
+		t.Errorf("session %+v", s)
+	}
+}

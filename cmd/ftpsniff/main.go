@@ -1,0 +1,212 @@
+// Command ftpsniff reads FTP traffic from capture files, rebuilds every
+// control session, ties each PORT/EPRT/PASV/EPSV negotiation to the data
+// connection seen on the wire, and reports what happened to each transfer.
+//
+// This file only parses flags and wires the packages together: capture
+// (reading), analyze (FTP), report (output). See README.md for the flags.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/report"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit statuses, as the contract defines them.
+const (
+	exitOK       = 0
+	exitRuntime  = 1
+	exitUsage    = 2
+	exitFindings = 3
+)
+
+type config struct {
+	points        []pointSpec
+	format        string
+	output        string
+	ports         []uint16
+	showPasswords bool
+	failOn        string
+}
+
+type pointSpec struct {
+	name    string
+	sources []string
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func usageError(stderr io.Writer, format string, args ...any) int {
+	fmt.Fprintf(stderr, "ftpsniff: "+format+"\n", args...)
+	fmt.Fprintln(stderr, "Run 'ftpsniff --help' for usage.")
+	return exitUsage
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := pflag.NewFlagSet("ftpsniff", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	var (
+		files      = fs.StringArrayP("read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip; - for standard input); repeatable")
+		ifaces     = fs.StringArrayP("interface", "i", nil, "live capture on interface `IF`; repeatable")
+		points     = fs.StringArray("point", nil, "a named capture point `NAME=SRC[,SRC...]`; SRC is a file or iface:IF")
+		filter     = fs.StringP("filter", "f", "", "capture filter `EXPR` for live capture")
+		writeFile  = fs.StringP("write", "w", "", "with live capture, also write packets to `FILE` (pcap)")
+		ports      = fs.String("ports", "", "extra control ports, comma-separated `LIST` (21 always is one)")
+		format     = fs.StringP("format", "F", "table", "report `FORMAT`: table, json, markdown, html")
+		output     = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
+		failOn     = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
+		showPass   = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
+		showVer    = fs.Bool("version", false, "print the version and exit")
+		_          = filter
+		_          = writeFile
+		printUsage = func() {
+			fmt.Fprintf(stderr, "Usage: ftpsniff [flags] [FILE ...]\n\n"+
+				"Reads FTP traffic from capture files and reports every session, every\n"+
+				"PORT/EPRT/PASV/EPSV negotiation, the data connection that followed, and the\n"+
+				"outcome of each transfer.\n\nFlags:\n")
+			fs.PrintDefaults()
+			fmt.Fprintf(stderr, "\nExit status: 0 done; 1 unreadable input; 2 usage error; 3 findings at or above --fail-on.\n")
+		}
+	)
+	fs.Usage = printUsage
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return exitOK
+		}
+		return usageError(stderr, "%v", err)
+	}
+	if *showVer {
+		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
+		return exitOK
+	}
+	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn}
+	switch cfg.format {
+	case "table", "json", "markdown", "md":
+	case "html":
+		return usageError(stderr, "--format html is not available yet")
+	default:
+		return usageError(stderr, "unknown --format %q (want table, json, markdown or html)", cfg.format)
+	}
+	switch cfg.failOn {
+	case "", "info", "warning", "error":
+	default:
+		return usageError(stderr, "unknown --fail-on level %q (want info, warning or error)", cfg.failOn)
+	}
+	if *ports != "" {
+		for _, p := range strings.Split(*ports, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(p), 10, 16)
+			if err != nil || n == 0 {
+				return usageError(stderr, "bad port %q in --ports", p)
+			}
+			cfg.ports = append(cfg.ports, uint16(n))
+		}
+	}
+	if len(*ifaces) > 0 {
+		return usageError(stderr, "live capture (-i) is not available in this build yet")
+	}
+	plain := append(append([]string{}, *files...), fs.Args()...)
+	for _, p := range *points {
+		name, srcs, ok := strings.Cut(p, "=")
+		if !ok || name == "" || srcs == "" {
+			return usageError(stderr, "--point wants NAME=SRC[,SRC...], got %q", p)
+		}
+		spec := pointSpec{name: name}
+		for _, s := range strings.Split(srcs, ",") {
+			if strings.HasPrefix(s, "iface:") {
+				return usageError(stderr, "live capture (iface:) is not available in this build yet")
+			}
+			spec.sources = append(spec.sources, s)
+		}
+		cfg.points = append(cfg.points, spec)
+	}
+	if len(plain) > 0 {
+		if len(cfg.points) > 0 {
+			return usageError(stderr, "give files either with --point or without, not both")
+		}
+		cfg.points = []pointSpec{{name: "capture", sources: plain}}
+	}
+	if len(cfg.points) == 0 {
+		printUsage()
+		return exitUsage
+	}
+	return analyzeAndReport(cfg, stdout, stderr)
+}
+
+func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
+	// A closed pipe (ftpsniff x.pcap | head) makes writes fail with EPIPE
+	// instead of killing the process; that ends the run quietly.
+	signal.Ignore(syscall.SIGPIPE)
+	in := &report.Input{}
+	status := exitOK
+	for _, ps := range cfg.points {
+		pt, err := capture.OpenPoint(ps.name, ps.sources)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			in.Errors = append(in.Errors, err.Error())
+			status = exitRuntime
+			continue
+		}
+		an := analyze.New(analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords})
+		var p capture.Packet
+		for {
+			if err := pt.Next(&p); err != nil {
+				break
+			}
+			an.Packet(&p)
+		}
+		res := an.Finish()
+		res.Capture = pt.Stats
+		pt.Close()
+		for _, err := range pt.Errors {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			in.Errors = append(in.Errors, err.Error())
+			status = exitRuntime
+		}
+		in.Results = append(in.Results, res)
+	}
+
+	var w io.Writer = stdout
+	if cfg.output != "" {
+		f, err := os.Create(cfg.output)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
+		}
+		defer f.Close()
+		w = f
+	}
+	var err error
+	switch cfg.format {
+	case "json":
+		err = report.WriteJSON(w, in)
+	case "markdown", "md":
+		err = report.WriteMarkdown(w, in)
+	default:
+		err = report.WriteTable(w, in)
+	}
+	if err != nil {
+		if errors.Is(err, syscall.EPIPE) {
+			return status
+		}
+		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
+		return exitRuntime
+	}
+	return status
+}

@@ -1,0 +1,277 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/netip"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// TimeFormat is RFC 3339 in UTC with nanoseconds, as the contract says.
+const TimeFormat = "2006-01-02T15:04:05.000000000Z07:00"
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(TimeFormat)
+}
+
+func addr(ap netip.AddrPort) string {
+	if !ap.IsValid() {
+		return ""
+	}
+	return ap.String()
+}
+
+// The JSON records. Field names and meanings are the contract's
+// (shared/spec/CONTRACT.md); fields beyond it are documented in README.md.
+
+type sessionRecord struct {
+	Type            string `json:"type"`
+	ID              string `json:"id"`
+	Point           string `json:"point"`
+	Client          string `json:"client"`
+	Server          string `json:"server"`
+	Start           string `json:"start"`
+	End             string `json:"end"`
+	User            string `json:"user"`
+	Password        string `json:"password,omitempty"`
+	LoggedIn        bool   `json:"logged_in"`
+	TLS             bool   `json:"tls"`
+	TLSFrame        uint64 `json:"tls_frame,omitempty"`
+	TLSEnded        bool   `json:"tls_ended,omitempty"`
+	Gaps            int    `json:"gaps"`
+	MissingBytes    uint64 `json:"missing_bytes"`
+	Commands        int    `json:"commands"`
+	Replies         int    `json:"replies"`
+	Transfers       int    `json:"transfers"`
+	File            string `json:"file"`
+	FirstFrame      uint64 `json:"first_frame"`
+	MidStream       bool   `json:"mid_stream"`
+	DetectedBy      string `json:"detected_by"`
+	Greeting        string `json:"greeting,omitempty"`
+	Closed          string `json:"closed"`
+	ProtocolErrors  int    `json:"protocol_errors"`
+	FirstError      string `json:"first_error,omitempty"`
+	LongLines       int    `json:"long_lines,omitempty"`
+	Retransmissions uint64 `json:"retransmissions"`
+	DupAcks         uint64 `json:"dup_acks"`
+	DroppedTrans    int    `json:"dropped_transfers,omitempty"`
+}
+
+type negotiationRecord struct {
+	Command      string `json:"command"`
+	Arg          string `json:"arg,omitempty"`
+	ReplyCode    int    `json:"reply_code"`
+	ReplyText    string `json:"reply_text,omitempty"`
+	Address      string `json:"address"`
+	ParseError   string `json:"parse_error,omitempty"`
+	Encrypted    bool   `json:"encrypted,omitempty"`
+	File         string `json:"file"`
+	Frame        uint64 `json:"frame"`
+	Time         string `json:"time"`
+	CommandFrame uint64 `json:"command_frame,omitempty"`
+	ReplyFrame   uint64 `json:"reply_frame,omitempty"`
+}
+
+type dataRecord struct {
+	State           string   `json:"state"`
+	Initiator       string   `json:"initiator,omitempty"`
+	Src             string   `json:"src,omitempty"`
+	Dst             string   `json:"dst,omitempty"`
+	MatchedBy       string   `json:"matched_by,omitempty"`
+	File            string   `json:"file,omitempty"`
+	SYNFrame        uint64   `json:"syn_frame,omitempty"`
+	SYNTime         string   `json:"syn_time,omitempty"`
+	SYNRetries      []string `json:"syn_retries,omitempty"`
+	SYNACKFrame     uint64   `json:"synack_frame,omitempty"`
+	RSTFrame        uint64   `json:"rst_frame,omitempty"`
+	ICMPFrame       uint64   `json:"icmp_frame,omitempty"`
+	ICMPFrom        string   `json:"icmp_from,omitempty"`
+	Bytes           uint64   `json:"bytes"`
+	BytesInitiator  uint64   `json:"bytes_from_initiator"`
+	BytesAcceptor   uint64   `json:"bytes_from_acceptor"`
+	FirstFrame      uint64   `json:"first_frame,omitempty"`
+	LastFrame       uint64   `json:"last_frame,omitempty"`
+	DurationSeconds float64  `json:"duration,omitempty"`
+	OtherAttempts   int      `json:"other_attempts,omitempty"`
+}
+
+type replyRecord struct {
+	Code  int    `json:"code"`
+	Text  string `json:"text"`
+	Frame uint64 `json:"frame,omitempty"`
+	Time  string `json:"time,omitempty"`
+}
+
+type transferRecord struct {
+	Type         string             `json:"type"`
+	ID           string             `json:"id"`
+	Session      string             `json:"session"`
+	Point        string             `json:"point"`
+	Command      string             `json:"command"`
+	Arg          string             `json:"arg"`
+	CommandFrame uint64             `json:"command_frame,omitempty"`
+	Mode         string             `json:"mode"`
+	Negotiation  *negotiationRecord `json:"negotiation"`
+	Data         dataRecord         `json:"data"`
+	Prelim       *replyRecord       `json:"prelim,omitempty"`
+	Reply        *replyRecord       `json:"reply"`
+}
+
+type summaryRecord struct {
+	Type             string         `json:"type"`
+	Sessions         int            `json:"sessions"`
+	Transfers        int            `json:"transfers"`
+	Findings         map[string]int `json:"findings"`
+	Packets          uint64         `json:"packets"`
+	Bytes            uint64         `json:"bytes"`
+	TruncatedPackets uint64         `json:"truncated_packets"`
+	Files            []string       `json:"files"`
+	Points           []pointRecord  `json:"points"`
+	Errors           []string       `json:"errors,omitempty"`
+}
+
+type pointRecord struct {
+	Name              string   `json:"name"`
+	Files             []string `json:"files"`
+	Packets           uint64   `json:"packets"`
+	Bytes             uint64   `json:"bytes"`
+	TruncatedPackets  uint64   `json:"truncated_packets"`
+	UnsupportedLink   uint64   `json:"unsupported_link_packets"`
+	Fragments         uint64   `json:"fragments"`
+	DroppedFlows      uint64   `json:"dropped_flows"`
+	DroppedExpected   uint64   `json:"dropped_expectations"`
+	DroppedTransfers  uint64   `json:"dropped_transfers"`
+	LongLines         uint64   `json:"long_lines"`
+	ReassemblyForced  uint64   `json:"reassembly_forced_gaps"`
+	Start             string   `json:"start,omitempty"`
+	End               string   `json:"end,omitempty"`
+}
+
+func fileOf(r *analyze.Result, ref analyze.Ref) string {
+	if !ref.Valid() || ref.Input < 0 || ref.Input >= len(r.Inputs) {
+		return ""
+	}
+	return r.Inputs[ref.Input]
+}
+
+func sessionRec(r *analyze.Result, s *analyze.Session) sessionRecord {
+	rec := sessionRecord{
+		Type: "session", ID: s.ID, Point: r.Point,
+		Client: addr(s.Client), Server: addr(s.Server), Start: ts(s.Start), End: ts(s.End),
+		User: s.User, Password: s.Password, LoggedIn: s.LoggedIn, TLS: s.TLS, TLSEnded: s.TLSEnded,
+		Gaps: s.Gaps, MissingBytes: s.MissingBytes, Commands: s.Commands, Replies: s.Replies,
+		Transfers: len(s.Transfers), File: fileOf(r, s.First), FirstFrame: s.First.Frame,
+		MidStream: s.MidStream, DetectedBy: s.DetectedBy, Closed: s.Closed,
+		ProtocolErrors: s.ProtocolErrors, FirstError: s.FirstError, LongLines: s.LongLines,
+		Retransmissions: s.Retransmissions, DupAcks: s.DupAcks, DroppedTrans: s.DroppedTransfers,
+	}
+	if s.TLS {
+		rec.TLSFrame = s.TLSAt.Frame
+	}
+	if s.Greeting.Code != 0 {
+		rec.Greeting = s.Greeting.Text
+	}
+	if rec.Closed == "" {
+		rec.Closed = "open"
+	}
+	return rec
+}
+
+func replyRec(r analyze.Reply) *replyRecord {
+	if r.Code == 0 {
+		return nil
+	}
+	return &replyRecord{Code: r.Code, Text: r.Text, Frame: r.At.Frame, Time: ts(r.At.Time)}
+}
+
+func transferRec(r *analyze.Result, s *analyze.Session, t *analyze.Transfer) transferRecord {
+	rec := transferRecord{Type: "transfer", ID: t.ID, Session: s.ID, Point: r.Point,
+		Command: t.Command, Arg: t.Arg, CommandFrame: t.CommandAt.Frame, Mode: string(t.Mode()),
+		Prelim: replyRec(t.Prelim), Reply: replyRec(t.Final)}
+	if n := t.Negotiation; n != nil {
+		nr := &negotiationRecord{Command: n.Command, Arg: n.Arg, ReplyCode: n.Reply.Code, ReplyText: n.Reply.Text,
+			Address: addr(n.Address), ParseError: n.ParseError, Encrypted: n.Encrypted,
+			File: fileOf(r, n.At), Frame: n.At.Frame, Time: ts(n.At.Time)}
+		if n.CommandAt.Frame != n.At.Frame {
+			nr.CommandFrame = n.CommandAt.Frame
+		}
+		if n.Reply.At.Valid() && n.Reply.At.Frame != n.At.Frame {
+			nr.ReplyFrame = n.Reply.At.Frame
+		}
+		rec.Negotiation = nr
+	}
+	rec.Data = dataRec(r, t)
+	return rec
+}
+
+func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
+	d := t.Data()
+	if d == nil {
+		return dataRecord{State: string(analyze.NotAttempted)}
+	}
+	rec := dataRecord{State: string(d.State()), Initiator: d.Initiator, Src: addr(d.Src), Dst: addr(d.Dst),
+		MatchedBy: d.MatchedBy, File: fileOf(r, d.SYN), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time),
+		SYNACKFrame: d.SYNACK.Frame, RSTFrame: d.RST.Frame, ICMPFrame: d.ICMP.Frame,
+		Bytes: d.Bytes(), BytesInitiator: d.BytesFromInitiator, BytesAcceptor: d.BytesFromAcceptor,
+		FirstFrame: d.First.Frame, LastFrame: d.Last.Frame, OtherAttempts: len(t.Negotiation.Others)}
+	if d.ICMP.Valid() {
+		rec.ICMPFrom = d.ICMPFrom.String()
+	}
+	for _, rt := range d.SYNRetries {
+		rec.SYNRetries = append(rec.SYNRetries, rt.String())
+	}
+	if d.Last.Time.After(d.First.Time) {
+		rec.DurationSeconds = d.Last.Time.Sub(d.First.Time).Seconds()
+	}
+	return rec
+}
+
+// WriteJSON writes in JSON Lines: every session, then its transfers, then
+// the findings, then one summary record.
+func WriteJSON(w io.Writer, in *Input) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, r := range in.Results {
+		for _, s := range r.Sessions {
+			if err := enc.Encode(sessionRec(r, s)); err != nil {
+				return err
+			}
+			for _, t := range s.Transfers {
+				if err := enc.Encode(transferRec(r, s, t)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := enc.Encode(summaryRec(in)); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+func summaryRec(in *Input) summaryRecord {
+	sum := summaryRecord{Type: "summary", Findings: map[string]int{"error": 0, "warning": 0, "info": 0}, Files: []string{}, Errors: in.Errors}
+	for _, r := range in.Results {
+		st := r.Capture
+		sum.Sessions += len(r.Sessions)
+		for _, s := range r.Sessions {
+			sum.Transfers += len(s.Transfers)
+		}
+		sum.Packets += st.Packets
+		sum.Bytes += st.Bytes
+		sum.TruncatedPackets += st.Truncated
+		sum.Files = append(sum.Files, r.Inputs...)
+		sum.Points = append(sum.Points, pointRecord{Name: r.Point, Files: r.Inputs, Packets: st.Packets, Bytes: st.Bytes,
+			TruncatedPackets: st.Truncated, UnsupportedLink: st.Unsupported, Fragments: st.Fragments,
+			DroppedFlows: r.Dropped.Flows, DroppedExpected: r.Dropped.Expectations, DroppedTransfers: r.Dropped.Transfers,
+			LongLines: r.Dropped.LongLines, ReassemblyForced: r.Dropped.ReassemblyForced, Start: ts(r.Start), End: ts(r.End)})
+	}
+	return sum
+}

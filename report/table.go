@@ -1,0 +1,237 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// Input is everything a report shows.
+type Input struct {
+	Results []*analyze.Result // one per capture point
+	Errors  []string          // input errors (the analysis covers what was read before them)
+}
+
+// maxCell bounds a cell's text from the wire so one hostile file name cannot
+// flood the terminal.
+const maxCell = 60
+
+func cell(s string) string {
+	s = Clean(s)
+	if len(s) > maxCell {
+		cut := maxCell
+		for cut > 0 && s[cut]&0xc0 == 0x80 { // stay on a UTF-8 boundary
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func newTable(w io.Writer, md bool, headers ...any) *tablewriter.Table {
+	var r tw.Renderer = renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})
+	if md {
+		r = renderer.NewMarkdown()
+	}
+	t := tablewriter.NewTable(w,
+		tablewriter.WithRenderer(r),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	t.Header(headers...)
+	return t
+}
+
+// WriteTable writes the report for people: per capture point, the sessions
+// and the transfers, then a summary.
+func WriteTable(w io.Writer, in *Input) error { return writeTables(w, in, false) }
+
+// WriteMarkdown writes the same report as Markdown, to paste into a ticket.
+func WriteMarkdown(w io.Writer, in *Input) error { return writeTables(w, in, true) }
+
+func writeTables(w io.Writer, in *Input, md bool) error {
+	bw := bufio.NewWriter(w)
+	h := func(title string) {
+		if md {
+			fmt.Fprintf(bw, "\n### %s\n\n", title)
+		} else {
+			fmt.Fprintf(bw, "\n%s\n", title)
+		}
+	}
+	if md {
+		fmt.Fprintln(bw, "## ftpsniff report")
+		fmt.Fprintln(bw)
+	}
+	for _, r := range in.Results {
+		fmt.Fprintf(bw, "Capture point %q: %s — %d packets, %d bytes", r.Point, cell(strings.Join(r.Inputs, ", ")), r.Capture.Packets, r.Capture.Bytes)
+		if r.Capture.Truncated > 0 {
+			fmt.Fprintf(bw, ", %d cut by the snap length", r.Capture.Truncated)
+		}
+		fmt.Fprintln(bw)
+		if len(r.Sessions) == 0 {
+			fmt.Fprintln(bw, "No FTP control connection found.")
+			fmt.Fprintln(bw)
+			continue
+		}
+		h("Sessions")
+		st := newTable(bw, md, "ID", "Client", "Server", "User", "TLS", "Cmds", "Transfers", "Gaps", "Closed", "Notes")
+		for _, s := range r.Sessions {
+			if err := st.Append(sessionRow(r, s)); err != nil {
+				return err
+			}
+		}
+		if err := st.Render(); err != nil {
+			return err
+		}
+		var rows [][]string
+		for _, s := range r.Sessions {
+			for _, t := range s.Transfers {
+				rows = append(rows, transferRow(t))
+			}
+		}
+		if len(rows) > 0 {
+			h("Transfers")
+			tt := newTable(bw, md, "ID", "Command", "Mode", "Negotiated (frame)", "Neg. reply", "Data connection", "Bytes", "Reply")
+			for _, row := range rows {
+				if err := tt.Append(row); err != nil {
+					return err
+				}
+			}
+			if err := tt.Render(); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintln(bw)
+	}
+	writeSummary(bw, in)
+	return bw.Flush()
+}
+
+func sessionRow(r *analyze.Result, s *analyze.Session) []string {
+	tls := "no"
+	if s.TLS {
+		tls = "yes"
+		if s.DetectedBy == "implicit-tls" {
+			tls = "implicit"
+		}
+		if s.TLSEnded {
+			tls += ", then clear (CCC)"
+		}
+	}
+	gaps := "0"
+	if s.Gaps > 0 {
+		gaps = fmt.Sprintf("%d (%d B)", s.Gaps, s.MissingBytes)
+	}
+	var notes []string
+	if s.MidStream {
+		notes = append(notes, "capture starts mid-session")
+	}
+	if s.DetectedBy == "greeting" {
+		notes = append(notes, "found by its greeting on port "+strconv.Itoa(int(s.Server.Port())))
+	}
+	if s.ProtocolErrors > 0 {
+		notes = append(notes, fmt.Sprintf("%d non-FTP lines", s.ProtocolErrors))
+	}
+	closed := s.Closed
+	if closed == "" {
+		closed = "open"
+	}
+	user := s.User
+	if user == "" {
+		user = "-"
+	}
+	return []string{s.ID, s.Client.String(), s.Server.String(), cell(user), tls,
+		strconv.Itoa(s.Commands), strconv.Itoa(len(s.Transfers)), gaps, closed, strings.Join(notes, "; ")}
+}
+
+func transferRow(t *analyze.Transfer) []string {
+	cmd := t.Command
+	if cmd == "" {
+		cmd = "(none)"
+	}
+	if t.Arg != "" {
+		cmd += " " + t.Arg
+	}
+	mode, neg, negReply := "-", "-", "-"
+	if n := t.Negotiation; n != nil {
+		mode = string(n.Mode)
+		switch {
+		case n.Encrypted:
+			neg = "(encrypted) " + n.Address.String()
+		case n.ParseError != "":
+			neg = n.Command + " unparsable"
+		case n.Address.IsValid():
+			neg = fmt.Sprintf("%s %s (%d)", n.Command, n.Address, n.At.Frame)
+		default:
+			neg = n.Command
+		}
+		if n.Reply.Code != 0 {
+			negReply = strconv.Itoa(n.Reply.Code)
+		} else if !n.Encrypted {
+			negReply = "none"
+		}
+	}
+	data, bytes := "not attempted", "-"
+	if d := t.Data(); d != nil {
+		data = fmt.Sprintf("%s, %s %s→%s (SYN %d)", d.State(), d.Initiator, d.Src, d.Dst, d.SYN.Frame)
+		if d.MatchedBy == "control-address" {
+			data += ", to the control address"
+		}
+		if n := len(d.SYNRetries); n > 0 && d.State() != analyze.Established {
+			data += fmt.Sprintf(", %d SYN retries", n)
+		}
+		bytes = strconv.FormatUint(d.Bytes(), 10)
+	}
+	reply := "-"
+	if t.Final.Code != 0 {
+		reply = strconv.Itoa(t.Final.Code) + " " + t.Final.Text
+	} else if t.Prelim.Code != 0 {
+		reply = strconv.Itoa(t.Prelim.Code) + " " + t.Prelim.Text + " (no final reply)"
+	}
+	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
+}
+
+func writeSummary(w io.Writer, in *Input) {
+	sum := summaryRec(in)
+	fmt.Fprintf(w, "Summary: %d sessions, %d transfers; %d packets, %d bytes read", sum.Sessions, sum.Transfers, sum.Packets, sum.Bytes)
+	if sum.TruncatedPackets > 0 {
+		fmt.Fprintf(w, ", %d truncated by the snap length", sum.TruncatedPackets)
+	}
+	fmt.Fprintln(w, ".")
+	for _, p := range sum.Points {
+		var cut []string
+		if p.DroppedFlows > 0 {
+			cut = append(cut, fmt.Sprintf("%d connections not tracked (flow table full)", p.DroppedFlows))
+		}
+		if p.DroppedExpected > 0 {
+			cut = append(cut, fmt.Sprintf("%d negotiations evicted", p.DroppedExpected))
+		}
+		if p.DroppedTransfers > 0 {
+			cut = append(cut, fmt.Sprintf("%d transfers not kept", p.DroppedTransfers))
+		}
+		if p.LongLines > 0 {
+			cut = append(cut, fmt.Sprintf("%d over-long lines cut", p.LongLines))
+		}
+		if p.ReassemblyForced > 0 {
+			cut = append(cut, fmt.Sprintf("%d holes skipped at buffer limits", p.ReassemblyForced))
+		}
+		if p.UnsupportedLink > 0 {
+			cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
+		}
+		if len(cut) > 0 {
+			fmt.Fprintf(w, "Left out at %q: %s.\n", p.Name, strings.Join(cut, "; "))
+		}
+	}
+	for _, e := range in.Errors {
+		fmt.Fprintf(w, "Input error: %s\n", Clean(e))
+	}
+}
