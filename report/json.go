@@ -137,20 +137,20 @@ type summaryRecord struct {
 }
 
 type pointRecord struct {
-	Name              string   `json:"name"`
-	Files             []string `json:"files"`
-	Packets           uint64   `json:"packets"`
-	Bytes             uint64   `json:"bytes"`
-	TruncatedPackets  uint64   `json:"truncated_packets"`
-	UnsupportedLink   uint64   `json:"unsupported_link_packets"`
-	Fragments         uint64   `json:"fragments"`
-	DroppedFlows      uint64   `json:"dropped_flows"`
-	DroppedExpected   uint64   `json:"dropped_expectations"`
-	DroppedTransfers  uint64   `json:"dropped_transfers"`
-	LongLines         uint64   `json:"long_lines"`
-	ReassemblyForced  uint64   `json:"reassembly_forced_gaps"`
-	Start             string   `json:"start,omitempty"`
-	End               string   `json:"end,omitempty"`
+	Name             string   `json:"name"`
+	Files            []string `json:"files"`
+	Packets          uint64   `json:"packets"`
+	Bytes            uint64   `json:"bytes"`
+	TruncatedPackets uint64   `json:"truncated_packets"`
+	UnsupportedLink  uint64   `json:"unsupported_link_packets"`
+	Fragments        uint64   `json:"fragments"`
+	DroppedFlows     uint64   `json:"dropped_flows"`
+	DroppedExpected  uint64   `json:"dropped_expectations"`
+	DroppedTransfers uint64   `json:"dropped_transfers"`
+	LongLines        uint64   `json:"long_lines"`
+	ReassemblyForced uint64   `json:"reassembly_forced_gaps"`
+	Start            string   `json:"start,omitempty"`
+	End              string   `json:"end,omitempty"`
 }
 
 func fileOf(r *analyze.Result, ref analyze.Ref) string {
