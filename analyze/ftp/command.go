@@ -1,0 +1,109 @@
+package ftp
+
+import "strings"
+
+// MaxVerbLength is the longest verb ParseCommand accepts. RFC 959 verbs have
+// three or four letters, and so do those of its extensions; the longest
+// vendor verbs seen in servers (XSHA256, XSHA512) have seven characters.
+// Sixteen leaves room for more while rejecting the runs of letters that
+// garbage and base64 fragments are made of (Zeek raises
+// FTP_max_command_length_exceeded for the same reason).
+const MaxVerbLength = 16
+
+// Command is one client request line.
+type Command struct {
+	// Verb is the command verb, upper-cased: an ASCII letter followed by
+	// letters or digits, at most MaxVerbLength of them.
+	Verb string
+	// Arg is everything after the single space that follows the verb,
+	// with any trailing CR and LF removed and nothing else changed: extra
+	// leading spaces and trailing spaces stay as sent (a password may
+	// contain them, and an ALG may trip on them). Empty when the line is
+	// the verb alone.
+	Arg string
+}
+
+// ParseCommand parses one client line, given without its line end (see
+// CleanLine); trailing CR and LF bytes are ignored anyway. The line must start with a verb (an ASCII letter, then
+// letters or digits, case-insensitive, at most MaxVerbLength) followed by a
+// space or by the end of the line; anything else, an empty line included,
+// is a *ProtocolError.
+//
+// RFC 959 allows only letters in a verb; digits after the first letter are
+// accepted for the hash commands servers implement (MD5 from
+// draft-twine-ftpmd5, XSHA1, XSHA256, XSHA512).
+//
+// The strings of the result are copies, so line may be reused. Verbs in the
+// standard and common extension set do not allocate; an Arg allocates once.
+func ParseCommand(line []byte) (Command, error) {
+	raw := line
+	for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == '\n') {
+		line = line[:len(line)-1]
+	}
+	n := 0
+	for n < len(line) && (isLetter(line[n]) || n > 0 && isDigit(line[n])) {
+		n++
+	}
+	switch {
+	case n == 0:
+		return Command{}, &ProtocolError{What: "command: line does not start with a verb", Input: string(raw)}
+	case n > MaxVerbLength:
+		return Command{}, &ProtocolError{What: "command: verb too long", Input: string(raw)}
+	case n < len(line) && line[n] != ' ':
+		return Command{}, &ProtocolError{What: "command: verb not followed by a space", Input: string(raw)}
+	}
+	var up [MaxVerbLength]byte
+	for i, c := range line[:n] {
+		up[i] = toUpper(c)
+	}
+	arg := line[min(n+1, len(line)):]
+	if verb, ok := knownVerbs[string(up[:n])]; ok {
+		return Command{Verb: verb, Arg: string(arg)}, nil
+	}
+	// One allocation holds both strings.
+	var b strings.Builder
+	b.Grow(n + len(arg))
+	b.Write(up[:n])
+	b.Write(arg)
+	s := b.String()
+	return Command{Verb: s[:n], Arg: s[n:]}, nil
+}
+
+// knownVerbs interns the verbs of RFC 959 and its common extensions so that
+// parsing them does not allocate. It is never modified.
+var knownVerbs = func() map[string]string {
+	m := make(map[string]string)
+	for _, v := range []string{
+		// RFC 959
+		"USER", "PASS", "ACCT", "CWD", "CDUP", "SMNT", "QUIT", "REIN",
+		"PORT", "PASV", "TYPE", "STRU", "MODE", "RETR", "STOR", "STOU",
+		"APPE", "ALLO", "REST", "RNFR", "RNTO", "ABOR", "DELE", "RMD",
+		"MKD", "PWD", "LIST", "NLST", "SITE", "SYST", "STAT", "HELP", "NOOP",
+		// RFC 775
+		"XMKD", "XRMD", "XPWD", "XCUP", "XCWD",
+		// RFC 1639
+		"LPRT", "LPSV",
+		// RFC 2228
+		"AUTH", "ADAT", "PROT", "PBSZ", "CCC", "MIC", "CONF", "ENC",
+		// RFC 2389, RFC 2428, RFC 2640, RFC 3659, RFC 7151
+		"FEAT", "OPTS", "EPRT", "EPSV", "LANG", "SIZE", "MDTM", "MLSD",
+		"MLST", "HOST",
+		// common non-standard commands
+		"CLNT", "MFMT", "MFCT", "MFF", "HASH", "XCRC", "XMD5", "XSHA1",
+		"XSHA256", "XSHA512", "MD5", "MMD5", "SPSV", "AVBL", "CSID",
+	} {
+		m[v] = v
+	}
+	return m
+}()
+
+func isLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+func toUpper(c byte) byte {
+	if 'a' <= c && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
