@@ -141,7 +141,7 @@ type Analyzer struct {
 	ctlPorts map[uint16]bool
 	flows    map[flowKey]*flow
 	expect   map[endpointKey][]expectation
-	tlsPairs map[hostPair]*control
+	pairs    map[hostPair]*control // the latest session between two hosts
 	budget   reassembly.Budget
 	sessions []*Session
 	controls []*control
@@ -161,7 +161,7 @@ func New(opts Options) *Analyzer {
 		ctlPorts: map[uint16]bool{21: true},
 		flows:    make(map[flowKey]*flow),
 		expect:   make(map[endpointKey][]expectation),
-		tlsPairs: make(map[hostPair]*control),
+		pairs:    make(map[hostPair]*control),
 	}
 	a.budget.Max = opts.Limits.MaxBufferedTotal
 	for _, p := range opts.Ports {
@@ -207,10 +207,12 @@ func (a *Analyzer) tcp(p *capture.Packet) {
 		}
 		return
 	}
-	if p.Flags&(capture.SYN|capture.ACK) == capture.SYN && len(a.expect) > 0 {
+	if p.Flags&(capture.SYN|capture.ACK) == capture.SYN {
 		if a.matchSYN(key, p) {
 			return
 		}
+	} else if (p.SrcPort == 20 || p.DstPort == 20) && len(p.Payload) > 0 && a.matchHostPair(key, p) {
+		return
 	}
 	dstCtl, srcCtl := a.ctlPorts[p.DstPort], a.ctlPorts[p.SrcPort]
 	switch {

@@ -67,7 +67,6 @@ type control struct {
 	ackSeen   [2]bool
 	scratch   []byte
 	done      bool
-	tlsPaired bool
 }
 
 func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
@@ -101,6 +100,7 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	}
 	a.sessions = append(a.sessions, s)
 	a.controls = append(a.controls, c)
+	a.pairs[makePair(s.Client.Addr(), s.Server.Addr())] = c
 	c.segment(p, dstIsServer)
 	return c
 }
@@ -248,10 +248,6 @@ func (c *control) startTLS(at Ref) {
 			c.tls[d] = tlsState{on: true}
 			c.lines[d].buf, c.lines[d].overlong, c.lines[d].skipping = c.lines[d].buf[:0], false, false
 		}
-	}
-	if !c.tlsPaired {
-		c.tlsPaired = true
-		c.a.tlsPairs[makePair(s.Client.Addr(), s.Server.Addr())] = c
 	}
 }
 
@@ -452,7 +448,19 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 		i++
 	}
 	if i == len(c.queue) {
-		return // the answer to a command the capture missed
+		// The answer to a command the capture missed. An address in it is
+		// still a negotiation: the data connection can be tied to it.
+		switch r.Code {
+		case 227, 228, 229:
+			verb, mode := "PASV", Passive
+			if r.Code == 228 {
+				verb = "LPSV"
+			} else if r.Code == 229 {
+				verb, mode = "EPSV", ExtendedPassive
+			}
+			c.negotiationReply(c.newNegotiation(mode, verb, "", Ref{}), r, rep)
+		}
+		return
 	}
 	p := c.queue[i]
 	if r.Code < 200 {

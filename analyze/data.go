@@ -22,11 +22,16 @@ func (a *Analyzer) expectData(c *control, n *Negotiation) {
 	if !n.Address.Addr().IsUnspecified() {
 		a.addExpectation(epKey(n.Address), expectation{neg: n, matchedBy: "advertised"})
 	}
+	// The control address with the advertised port: for passive modes, the
+	// server's (clients that ignore the 227 address); for active modes, the
+	// client's (a PORT naming another address of the client, or a capture
+	// whose addresses were rewritten after the fact).
+	ctl := c.sess.Client.Addr()
 	if n.Mode.IsPassive() {
-		ctlAddr := netip.AddrPortFrom(c.sess.Server.Addr(), n.Address.Port())
-		if ctlAddr != n.Address {
-			a.addExpectation(epKey(ctlAddr), expectation{neg: n, matchedBy: "control-address"})
-		}
+		ctl = c.sess.Server.Addr()
+	}
+	if ctlAddr := netip.AddrPortFrom(ctl, n.Address.Port()); ctlAddr != n.Address {
+		a.addExpectation(epKey(ctlAddr), expectation{neg: n, matchedBy: "control-address"})
 	}
 	c.open = append(c.open, n)
 	if len(c.open) > a.opts.Limits.MaxExpectedPerSession {
@@ -45,7 +50,8 @@ func (a *Analyzer) addExpectation(k endpointKey, e expectation) {
 
 // forget removes every expectation of n.
 func (a *Analyzer) forget(n *Negotiation) {
-	keys := [2]netip.AddrPort{n.Address, netip.AddrPortFrom(n.session.Server.Addr(), n.Address.Port())}
+	keys := [3]netip.AddrPort{n.Address, netip.AddrPortFrom(n.session.Server.Addr(), n.Address.Port()),
+		netip.AddrPortFrom(n.session.Client.Addr(), n.Address.Port())}
 	for _, ap := range keys {
 		k := epKey(ap)
 		list := a.expect[k]
@@ -78,7 +84,7 @@ func (a *Analyzer) matchSYN(key flowKey, p *capture.Packet) bool {
 		}
 	}
 	if exp == nil {
-		return a.matchTLSPair(key, p)
+		return a.matchHostPair(key, p)
 	}
 	n := exp.neg
 	dc := a.newDataConn(key, p, n.session, exp.matchedBy)
@@ -128,26 +134,51 @@ func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by st
 	return dc
 }
 
-// matchTLSPair ties a connection between the two hosts of an encrypted
-// session (where no negotiation can be read) to that session.
-func (a *Analyzer) matchTLSPair(key flowKey, p *capture.Packet) bool {
-	c := a.tlsPairs[makePair(p.Src, p.Dst)]
-	if c == nil || c.done || !c.sess.TLS || c.sess.TLSEnded {
+// matchHostPair ties a connection between the two hosts of a session to
+// that session when no negotiation can: the control channel is encrypted
+// (nothing can be read), or the server side uses port 20 (active-mode data
+// by convention, RFC 959) and the negotiation was not captured. The
+// negotiation is then inferred from the connection.
+func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
+	c := a.pairs[makePair(p.Src, p.Dst)]
+	if c == nil || c.done {
 		return false
 	}
 	s := c.sess
-	if netip.AddrPortFrom(p.Dst, p.DstPort) == s.Server || netip.AddrPortFrom(p.Src, p.SrcPort) == s.Server {
+	src, dst := netip.AddrPortFrom(p.Src, p.SrcPort), netip.AddrPortFrom(p.Dst, p.DstPort)
+	if src == s.Server || dst == s.Server || src == s.Client || dst == s.Client {
+		return false // the control connection itself, or a new one
+	}
+	var by string
+	switch {
+	case s.TLS && !s.TLSEnded:
+		by = "tls-host-pair"
+	case p.Src == s.Server.Addr() && p.SrcPort == 20, p.Dst == s.Server.Addr() && p.DstPort == 20:
+		by = "port-20"
+	default:
 		return false
 	}
-	dc := a.newDataConn(key, p, s, "tls-host-pair")
+	dc := a.newDataConn(key, p, s, by)
 	if dc == nil {
 		return false
+	}
+	if p.Flags&capture.SYN == 0 {
+		// Seen mid-connection: no handshake to judge, but it carries data.
+		dc.SYN, dc.MidStream = Ref{}, true
+		if p.Src == s.Server.Addr() && p.SrcPort != 20 || p.Dst == s.Server.Addr() && p.DstPort == 20 {
+			dc.Src, dc.Dst = dst, src
+		}
+		dc.Initiator = "server"
+		if dc.Src.Addr() == s.Client.Addr() {
+			dc.Initiator = "client"
+		}
+		a.dataSegment(a.flows[key], p)
 	}
 	mode := Passive
 	if dc.Initiator == "server" {
 		mode = Active
 	}
-	n := &Negotiation{Mode: mode, Address: dc.Dst, At: dc.SYN, session: s, Encrypted: true}
+	n := &Negotiation{Mode: mode, Address: dc.Dst, At: dc.First, session: s, Inferred: by}
 	s.Negotiations = append(s.Negotiations, n)
 	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
 	n.Data = dc

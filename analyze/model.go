@@ -75,9 +75,11 @@ type Negotiation struct {
 	// the reply for PASV/EPSV/LPSV.
 	At Ref
 
-	// Encrypted: the negotiation itself was not visible (encrypted control
-	// channel); it is inferred from a data connection between the hosts.
-	Encrypted bool
+	// Inferred is set when the negotiation itself was not visible and is
+	// inferred from a data connection between the session's hosts:
+	// "tls-host-pair" (encrypted control channel) or "port-20" (active-mode
+	// data from the server's port 20, its negotiation not captured).
+	Inferred string
 
 	// Data is the data connection that matched this negotiation; when
 	// several did (a client retrying), the established one, else the last.
@@ -114,6 +116,8 @@ type DataConn struct {
 	ICMPType   uint8
 	ICMPCode   uint8
 	ICMPFrom   netip.Addr
+	// MidStream: the capture holds the connection without its handshake.
+	MidStream bool
 	FIN        Ref // first FIN
 	// Bytes of TCP payload sent by the initiator and by the acceptor.
 	BytesFromInitiator, BytesFromAcceptor uint64
@@ -125,7 +129,7 @@ func (d *DataConn) State() DataState {
 	switch {
 	case d == nil:
 		return NotAttempted
-	case d.SYNACK.Valid():
+	case d.SYNACK.Valid(), d.MidStream && !d.RST.Valid():
 		return Established
 	case d.RST.Valid() && d.RSTFromAcc:
 		return Refused

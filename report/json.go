@@ -70,7 +70,7 @@ type negotiationRecord struct {
 	ReplyText    string `json:"reply_text,omitempty"`
 	Address      string `json:"address"`
 	ParseError   string `json:"parse_error,omitempty"`
-	Encrypted    bool   `json:"encrypted,omitempty"`
+	Inferred     string `json:"inferred,omitempty"`
 	File         string `json:"file"`
 	Frame        uint64 `json:"frame"`
 	Time         string `json:"time"`
@@ -99,6 +99,7 @@ type dataRecord struct {
 	LastFrame       uint64   `json:"last_frame,omitempty"`
 	DurationSeconds float64  `json:"duration,omitempty"`
 	OtherAttempts   int      `json:"other_attempts,omitempty"`
+	MidStream       bool     `json:"mid_stream,omitempty"`
 }
 
 type replyRecord struct {
@@ -196,7 +197,7 @@ func transferRec(r *analyze.Result, s *analyze.Session, t *analyze.Transfer) tra
 		Prelim: replyRec(t.Prelim), Reply: replyRec(t.Final)}
 	if n := t.Negotiation; n != nil {
 		nr := &negotiationRecord{Command: n.Command, Arg: n.Arg, ReplyCode: n.Reply.Code, ReplyText: n.Reply.Text,
-			Address: addr(n.Address), ParseError: n.ParseError, Encrypted: n.Encrypted,
+			Address: addr(n.Address), ParseError: n.ParseError, Inferred: n.Inferred,
 			File: fileOf(r, n.At), Frame: n.At.Frame, Time: ts(n.At.Time)}
 		if n.CommandAt.Frame != n.At.Frame {
 			nr.CommandFrame = n.CommandAt.Frame
@@ -216,10 +217,10 @@ func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 		return dataRecord{State: string(analyze.NotAttempted)}
 	}
 	rec := dataRecord{State: string(d.State()), Initiator: d.Initiator, Src: addr(d.Src), Dst: addr(d.Dst),
-		MatchedBy: d.MatchedBy, File: fileOf(r, d.SYN), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time),
+		MatchedBy: d.MatchedBy, File: fileOf(r, d.First), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time),
 		SYNACKFrame: d.SYNACK.Frame, RSTFrame: d.RST.Frame, ICMPFrame: d.ICMP.Frame,
 		Bytes: d.Bytes(), BytesInitiator: d.BytesFromInitiator, BytesAcceptor: d.BytesFromAcceptor,
-		FirstFrame: d.First.Frame, LastFrame: d.Last.Frame, OtherAttempts: len(t.Negotiation.Others)}
+		FirstFrame: d.First.Frame, LastFrame: d.Last.Frame, OtherAttempts: len(t.Negotiation.Others), MidStream: d.MidStream}
 	if d.ICMP.Valid() {
 		rec.ICMPFrom = d.ICMPFrom.String()
 	}

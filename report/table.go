@@ -165,8 +165,10 @@ func transferRow(t *analyze.Transfer) []string {
 	if n := t.Negotiation; n != nil {
 		mode = string(n.Mode)
 		switch {
-		case n.Encrypted:
+		case n.Inferred == "tls-host-pair":
 			neg = "(encrypted) " + n.Address.String()
+		case n.Inferred != "":
+			neg = "(not captured) " + n.Address.String()
 		case n.ParseError != "":
 			neg = n.Command + " unparsable"
 		case n.Address.IsValid():
@@ -176,7 +178,7 @@ func transferRow(t *analyze.Transfer) []string {
 		}
 		if n.Reply.Code != 0 {
 			negReply = strconv.Itoa(n.Reply.Code)
-		} else if !n.Encrypted {
+		} else if n.Inferred == "" {
 			negReply = "none"
 		}
 	}
