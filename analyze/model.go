@@ -118,7 +118,7 @@ type DataConn struct {
 	ICMPFrom   netip.Addr
 	// MidStream: the capture holds the connection without its handshake.
 	MidStream bool
-	FIN        Ref // first FIN
+	FIN       Ref // first FIN
 	// Bytes of TCP payload sent by the initiator and by the acceptor.
 	BytesFromInitiator, BytesFromAcceptor uint64
 	First, Last                           Ref

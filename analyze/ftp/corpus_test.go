@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -246,4 +247,132 @@ func replyResult(line []byte, parse func(string) (string, error)) string {
 		return "error"
 	}
 	return s
+}
+
+// controlPorts are the server ports of the corpus's control connections:
+// 21, and 2811 for zeek/globus-url-copy (its .decode-as file).
+var controlPorts = map[string]bool{"21": true, "2811": true}
+
+// corpusStreamErrors lists, per capture, the lines (by frame) that are not
+// valid FTP when each direction of each control connection is fed line by
+// line through CleanLine and then ParseCommand (client) or a ReplyReader
+// (server), and why. Every one comes from a capture the corpus README marks
+// as crafted, fuzzed, split across segments or violating the protocol;
+// real sessions produce none. A value of nil frames means every error in the
+// capture is expected.
+var corpusStreamErrors = map[string]struct {
+	frames []string
+	why    string
+}{
+	"ndpi/fuzz-2006-06-26-2594.tshark-ftp-lines.tsv": {
+		[]string{"48", "56", "57", "68", "69"},
+		"fuzzed copy of sip-method/sip: a flipped bit in USER (\\x9eSER), and continuation lines of the 230- banner moved to other TCP streams",
+	},
+	"suricata-verify/detect-ftp/ftp-active-dynamic_port-02/ftp-active-dynamic_port.tshark-ftp-lines.tsv": {
+		[]string{"18"}, "synthetic: QUIT sent in the server-to-client direction",
+	},
+	"suricata-verify/ftp-port-memcap/input.tshark-ftp-lines.tsv": {
+		[]string{"18"}, "derived: the server sends a lone NUL byte line",
+	},
+	"suricata-verify/ftp/ftp-too-long-response/ftp-too-long-response.tshark-ftp-lines.tsv": {
+		nil, "one ~113 KB 227 line over many segments; tshark cuts it into one line per segment, so every piece after the first is not a reply line",
+	},
+	"zeek/fake-long-commands.tshark-ftp-lines.tsv": {
+		[]string{"18", "26"}, "crafted: 100-letter verbs TYPEEEE... and SYSTTTT..., beyond MaxVerbLength",
+	},
+	"zeek/ftp-invalid-reply-code.tshark-ftp-lines.tsv": {
+		[]string{"16"}, "crafted: two-digit reply \"99 PASV invalid\"",
+	},
+	"zeek/ftp-missing-reply-code.tshark-ftp-lines.tsv": {
+		[]string{"16"}, "crafted: reply line without a code",
+	},
+	"zeek/ftp-missing-space-after-reply-code.tshark-ftp-lines.tsv": {
+		[]string{"16"}, "crafted: \"230_no_space\"",
+	},
+	"zeek/globus-url-copy.tshark-ftp-lines.tsv": {
+		[]string{"11", "14"}, "base64 ADAT lines longer than a segment: tshark reports the second piece of each as a line of its own",
+	},
+	"zeek/ipv6-violation.tshark-ftp-lines.tsv": {
+		[]string{"12", "12"}, "the server speaks SSH (SFTP banner and a binary packet) on the FTP port",
+	},
+}
+
+// TestCorpusStreams runs every line of the corpus through the parsers in
+// connection order and checks that exactly the expected lines fail, and
+// that known multi-line replies come out whole.
+func TestCorpusStreams(t *testing.T) {
+	// Multi-line replies of real servers, by capture and the frame of
+	// their end line: code, number of lines, first and last line.
+	type multi struct {
+		code        int
+		lines       int
+		first, last string
+	}
+	wantMulti := map[string]multi{
+		"zeek/bigtransfer.tshark-ftp-lines.tsv:4":                {220, 5, "220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------", "220 You will be disconnected after 15 minutes of inactivity."},
+		"zeek/bigtransfer.tshark-ftp-lines.tsv:14":               {211, 19, "211-Extensions supported:", "211 End."},
+		"zeek/bigtransfer.tshark-ftp-lines.tsv:34":               {226, 2, "226-Options: -a -l ", "226 4 matches total"},
+		"zeek/ipv6-multiline-reply.tshark-ftp-lines.tsv:20":      {220, 12, "220-     Welcome to FTP.JPIX.ad.jp,", "220 FTP server ready."},
+		"zeek/var-services-std-ports.tshark-ftp-lines.tsv:190":   {230, 5, "230- Welcome to Ubuntu 11.04 (GNU/Linux 2.6.38-8-generic i686)", "230 User jsiwek logged in."},
+		"zeek/ipv6-violation.tshark-ftp-lines.tsv:7":             {220, 20, "220-Welcome to the BELNET public FTP cluster server ftp.belnet.be !", "220 ProFTPD 1.3.3d Server (BELNET FTPD Server) [2001:6a8:a40::21]"},
+		"suricata-verify/sip-method/sip.tshark-ftp-lines.tsv:77": {230, 18, "230-Welcome To ECI FTP Server", "230 Guest access granted for anonymous."},
+	}
+	gotMulti := map[string]multi{}
+	var commands, replies int
+	for _, path := range corpusFiles(t) {
+		rel, _ := filepath.Rel(corpusDir, path)
+		readers := map[string]*ReplyReader{}
+		var gotErrs []string
+		var buf []byte
+		for _, row := range readTSV(t, path) {
+			raw, err := unescapeLine(row["line"])
+			if err != nil {
+				t.Fatalf("%s frame %s: %v", rel, row["frame"], err)
+			}
+			buf = CleanLine(buf[:0], raw)
+			if !controlPorts[row["sport"]] {
+				if _, err := ParseCommand(buf); err != nil {
+					gotErrs = append(gotErrs, row["frame"])
+					continue
+				}
+				commands++
+				continue
+			}
+			rr := readers[row["tcp_stream"]]
+			if rr == nil {
+				rr = new(ReplyReader)
+				readers[row["tcp_stream"]] = rr
+			}
+			r, done, err := rr.Feed(buf)
+			if err != nil {
+				gotErrs = append(gotErrs, row["frame"])
+				continue
+			}
+			if !done {
+				continue
+			}
+			replies++
+			if r.Forced {
+				t.Errorf("%s frame %s: reply closed by force: %q", rel, row["frame"], r.Lines[0])
+			}
+			if len(r.Lines) > 1 {
+				gotMulti[rel+":"+row["frame"]] = multi{r.Code, len(r.Lines), r.Lines[0], r.Lines[len(r.Lines)-1]}
+			}
+		}
+		want, listed := corpusStreamErrors[rel]
+		switch {
+		case listed && want.frames == nil:
+			if len(gotErrs) == 0 {
+				t.Errorf("%s: listed as all errors (%s) but every line parsed", rel, want.why)
+			}
+		case !slices.Equal(gotErrs, want.frames):
+			t.Errorf("%s: frames of lines that are not valid FTP:\n- want: %q (%s)\n-  got: %q", rel, want.frames, want.why, gotErrs)
+		}
+	}
+	for k, want := range wantMulti {
+		if got := gotMulti[k]; got != want {
+			t.Errorf("%s:\n- want: %+v\n-  got: %+v", k, want, got)
+		}
+	}
+	t.Logf("%d commands, %d replies, %d multi-line", commands, replies, len(gotMulti))
 }
