@@ -1,0 +1,802 @@
+#!/usr/bin/env bash
+# lab.sh - real FTP traffic between real servers and clients across a real
+# Linux NAT (nftables), captured with tcpdump on each side of each router.
+#
+#   lab.sh list                     scenarios, one per line: NAME  description
+#   lab.sh deps                     install what the lab needs (apt) when missing
+#   lab.sh run SCENARIO OUTDIR      build the lab, run the scenario, write
+#                                   OUTDIR/SCENARIO/{*.pcap,facts.json,clients.log},
+#                                   tear everything down (also on failure)
+#   lab.sh all OUTDIR               run every scenario in turn
+#   lab.sh up SCENARIO              build a scenario's network and servers and
+#                                   leave them running (prints the namespaces)
+#   lab.sh down [PREFIX]            remove a lab left by `up` (all of them
+#                                   without PREFIX) and any stale run's leftovers
+#   lab.sh gc                       remove only leftovers of runs whose
+#                                   lab.sh process is gone (e.g. killed with -9)
+#
+# Topology (all addresses exist only inside the lab's namespaces):
+#
+#   cli --eth0/lan0-- r1 --wan0/wan0-- r2 --lan0/eth0-- srv
+#   10.1.0.2   10.1.0.1  198.51.100.1  198.51.100.2  203.0.113.1   203.0.113.10 (vsftpd)
+#   2001:db8:1::2        2001:db8:100::1/::2          10.2.0.1      203.0.113.11/.12 (pyftpdlib)
+#                                                     2001:db8:203::1  10.2.0.10 (private, behind DNAT)
+#                                                                      2001:db8:203::10
+#
+#   r1: the client's router: plain routing, or NAT (masquerade) with or
+#       without the kernel FTP helper (nftables ct helper), optional firewall.
+#   r2: the server's router: plain routing, or port forwarding (DNAT) of
+#       198.51.100.2:{21,30000} to 10.2.0.10, optional firewall.
+#   Private addresses are not routed on the "internet" between r1 and r2
+#   (blackhole 10.0.0.0/8 on both routers), as on the real one.
+#
+# Capture points (tcpdump -U on each side of each router):
+#   client-lan      r1 lan0   between client and r1 (inside the client NAT)
+#   nat-outside     r1 wan0   r1's outside (after the client NAT)
+#   server-outside  r2 wan0   r2's outside (before the port forwarding)
+#   server-lan      r2 lan0   between r2 and the servers
+#
+# Namespaces are named ftpsl-<pid of lab.sh>-{cli,r1,r2,srv} (ftpsl-up<pid>-*
+# for `up`), so two runs never collide and cleanup only touches its own.
+# Every process the lab starts lives in one of its namespaces; cleanup stops
+# them by pid (ip netns pids) and deletes the namespaces, also on failure.
+
+set -euo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PY=/usr/bin/python3   # Debian's python with python3-pyftpdlib, not a pyenv one on PATH
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+export LC_ALL=C
+
+STEP_TIMEOUT=${FTPSNIFF_LAB_STEP_TIMEOUT:-20}   # hard bound of one client run (s)
+SERVER_WAIT=5                                   # bound for a server to listen (s)
+
+# ---- addresses ---------------------------------------------------------------
+CLI4=10.1.0.2;        R1_LAN4=10.1.0.1
+R1_WAN4=198.51.100.1; R2_WAN4=198.51.100.2
+R2_LAN4=203.0.113.1;  R2_PRIV4=10.2.0.1
+SRV4=203.0.113.10     # vsftpd, public server
+PYF4=203.0.113.11     # pyftpdlib, permit_foreign_addresses=True
+PYD4=203.0.113.12     # pyftpdlib, default (refuses foreign PORT)
+SRVP4=10.2.0.10       # vsftpd, private server behind r2's DNAT
+CLI6=2001:db8:1::2;   R1_LAN6=2001:db8:1::1
+R1_WAN6=2001:db8:100::1; R2_WAN6=2001:db8:100::2
+R2_LAN6=2001:db8:203::1; SRV6=2001:db8:203::10
+PASV_PORT=30000       # the servers' only passive port: the 227/229 port is known
+ACT_BASE=40000        # active-mode client port of step N is ACT_BASE+N
+POINTS=(client-lan nat-outside server-outside server-lan)
+
+log() { printf 'lab: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+# ---- preconditions -------------------------------------------------------------
+check_root() {
+	[ "$(id -u)" = 0 ] || { echo "SKIP: the FTP lab needs root (network namespaces, tcpdump)"; exit 77; }
+	command -v ip >/dev/null 2>&1 && ip netns list >/dev/null 2>&1 ||
+		{ echo "SKIP: the FTP lab needs 'ip netns' (iproute2) and network namespace support"; exit 77; }
+}
+
+missing_pkgs() {
+	local -a need=()
+	command -v vsftpd >/dev/null 2>&1 || need+=(vsftpd)
+	command -v lftp >/dev/null 2>&1 || need+=(lftp)
+	command -v curl >/dev/null 2>&1 || need+=(curl)
+	command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
+	command -v nft >/dev/null 2>&1 || need+=(nftables)
+	command -v openssl >/dev/null 2>&1 || need+=(openssl)
+	command -v sysctl >/dev/null 2>&1 || need+=(procps)
+	command -v ss >/dev/null 2>&1 || need+=(iproute2)
+	command -v timeout >/dev/null 2>&1 || need+=(coreutils)
+	[ -x "$PY" ] && "$PY" -c 'import pyftpdlib' 2>/dev/null || need+=(python3-pyftpdlib)
+	echo "${need[*]}"
+}
+
+deps() {
+	local need
+	need=$(missing_pkgs)
+	[ -n "$need" ] || return 0
+	[ "$(id -u)" = 0 ] || die "missing packages ($need) and not root to install them"
+	log "installing: $need"
+	# Do not let package scripts start services (vsftpd) in the root namespace.
+	local made_policy=0
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
+	fi
+	# shellcheck disable=SC2086
+	{ timeout 300 apt-get update -qq &&
+		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends $need; } >&2 ||
+		{ [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; die "apt-get install $need failed"; }
+	[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
+	need=$(missing_pkgs)
+	[ -z "$need" ] || die "still missing after install: $need"
+}
+
+# ---- namespaces and cleanup -----------------------------------------------------
+P=""            # namespace prefix of this run
+KEEP_UP=0       # `up` leaves the lab running
+declare -a CAP_PIDS=() CAP_NAMES=()
+
+nsx() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
+
+# lab_namespaces PREFIX: the namespaces of one lab
+lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$1-(cli|r1|r2|srv)\$" || true; }
+
+# alive PID: the process exists and is not a zombie
+alive() {
+	local st
+	st=$(sed -n 's/^.*) \([A-Za-z]\).*/\1/p' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+# destroy PREFIX: stop every process inside the lab's namespaces, delete them.
+destroy() {
+	local pfx=$1 ns pid pids=""
+	for ns in $(lab_namespaces "$pfx"); do
+		pids="$pids $(ip netns pids "$ns" 2>/dev/null || true)"
+	done
+	pids=$(echo $pids)
+	if [ -n "$pids" ]; then
+		kill -TERM $pids 2>/dev/null || true
+		for _ in $(seq 30); do
+			local alive=""
+			for pid in $pids; do alive "$pid" && alive="$alive $pid"; done
+			pids=$(echo $alive)
+			[ -z "$pids" ] && break
+			sleep 0.1
+		done
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
+	fi
+	for ns in $(lab_namespaces "$pfx"); do ip netns del "$ns" 2>/dev/null || true; done
+}
+
+stop_captures() {
+	local i pid
+	for i in "${!CAP_PIDS[@]}"; do
+		pid=${CAP_PIDS[$i]}
+		kill -TERM "$pid" 2>/dev/null || true
+	done
+	for i in "${!CAP_PIDS[@]}"; do
+		pid=${CAP_PIDS[$i]}
+		for _ in $(seq 50); do alive "$pid" || break; sleep 0.05; done
+		alive "$pid" && { log "tcpdump ${CAP_NAMES[$i]} did not stop, killing"; kill -KILL "$pid" 2>/dev/null || true; }
+		wait "$pid" 2>/dev/null || true
+	done
+	CAP_PIDS=(); CAP_NAMES=()
+}
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM HUP
+	if [ -n "$P" ] && [ "$KEEP_UP" = 0 ]; then
+		stop_captures
+		destroy "$P"
+	fi
+	exit "$rc"
+}
+
+# gc: remove leftovers of runs whose lab.sh is gone (a run killed with -9).
+gc() {
+	local ns pfx pid
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ftpsl-[0-9]+-(cli|r1|r2|srv)$' || true); do
+		pfx=${ns%-*}; pid=${pfx#ftpsl-}
+		if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'lab\.sh'; then
+			continue
+		fi
+		log "removing stale $ns"
+		destroy "$pfx"
+	done
+}
+
+# ---- topology -------------------------------------------------------------------
+# Knobs a scenario sets (defaults in reset_knobs):
+#   R1_MODE    route | nat          R1_HELPER 0|1     R1_FW none | reject-inbound
+#   R2_MODE    route | dnat         R2_FW     none | drop-pasv
+#   IPV6       0|1                  SERVERS   list of vsftpd:ADDR[:variant] pyftpd:ADDR:permit|default
+reset_knobs() {
+	R1_MODE=route; R1_HELPER=0; R1_FW=none
+	R2_MODE=route; R2_FW=none
+	IPV6=0; SERVERS=(); DESC=""
+}
+
+sysctl_ns() { nsx "$1" sysctl -q -w "$2" >/dev/null; }
+
+topo_up() {
+	local n
+	for n in cli r1 r2 srv; do
+		ip netns add "$P-$n"
+		nsx $n ip link set lo up
+		if [ "$IPV6" = 1 ]; then
+			sysctl_ns $n net.ipv6.conf.all.accept_dad=0
+			sysctl_ns $n net.ipv6.conf.default.accept_dad=0
+			sysctl_ns $n net.ipv6.conf.default.accept_ra=0
+		else
+			sysctl_ns $n net.ipv6.conf.all.disable_ipv6=1
+			sysctl_ns $n net.ipv6.conf.default.disable_ipv6=1
+		fi
+	done
+	for n in r1 r2; do
+		sysctl_ns $n net.ipv4.ip_forward=1
+		[ "$IPV6" = 1 ] && sysctl_ns $n net.ipv6.conf.all.forwarding=1
+	done
+	# veth pairs, created directly inside the namespaces
+	ip -n "$P-cli" link add eth0 type veth peer name lan0 netns "$P-r1"
+	ip -n "$P-r1" link add wan0 type veth peer name wan0 netns "$P-r2"
+	ip -n "$P-r2" link add lan0 type veth peer name eth0 netns "$P-srv"
+	local l
+	for l in cli:eth0 r1:lan0 r1:wan0 r2:wan0 r2:lan0 srv:eth0; do
+		nsx "${l%%:*}" ip link set "${l#*:}" up
+	done
+
+	nsx cli ip addr add $CLI4/24 dev eth0
+	nsx cli ip route add default via $R1_LAN4
+	nsx r1 ip addr add $R1_LAN4/24 dev lan0
+	nsx r1 ip addr add $R1_WAN4/24 dev wan0
+	nsx r1 ip route add 203.0.113.0/24 via $R2_WAN4
+	nsx r1 ip route add blackhole 10.0.0.0/8
+	nsx r2 ip addr add $R2_WAN4/24 dev wan0
+	nsx r2 ip addr add $R2_LAN4/24 dev lan0
+	nsx r2 ip addr add $R2_PRIV4/24 dev lan0
+	nsx r2 ip route add blackhole 10.0.0.0/8
+	[ "$R1_MODE" = route ] && nsx r2 ip route add 10.1.0.0/24 via $R1_WAN4
+	nsx srv ip addr add $SRV4/24 dev eth0
+	nsx srv ip addr add $PYF4/24 dev eth0
+	nsx srv ip addr add $PYD4/24 dev eth0
+	nsx srv ip addr add $SRVP4/24 dev eth0
+	nsx srv ip route add default via $R2_LAN4
+	if [ "$IPV6" = 1 ]; then
+		nsx cli ip -6 addr add $CLI6/64 dev eth0 nodad
+		nsx cli ip -6 route add default via $R1_LAN6
+		nsx r1 ip -6 addr add $R1_LAN6/64 dev lan0 nodad
+		nsx r1 ip -6 addr add $R1_WAN6/64 dev wan0 nodad
+		nsx r1 ip -6 route add 2001:db8:203::/64 via $R2_WAN6
+		nsx r2 ip -6 addr add $R2_WAN6/64 dev wan0 nodad
+		nsx r2 ip -6 addr add $R2_LAN6/64 dev lan0 nodad
+		nsx r2 ip -6 route add 2001:db8:1::/64 via $R1_WAN6
+		nsx srv ip -6 addr add $SRV6/64 dev eth0 nodad
+		nsx srv ip -6 route add default via $R2_LAN6
+	fi
+
+	r1_rules | nsx r1 nft -f -
+	r2_rules | nsx r2 nft -f -
+}
+
+r1_rules() {
+	echo 'table inet ftpsl {'
+	# The kernel attaches no helper by itself any more: a `ct helper` object
+	# and a rule assigning it to the control connection do.  Without the
+	# helper, the router is the same minus this rule.
+	echo '  ct helper ftp-std { type "ftp" protocol tcp; l3proto ip; }'
+	echo '  chain lab_pre { type filter hook prerouting priority filter; policy accept;'
+	[ "$R1_HELPER" = 1 ] && echo '    iifname "lan0" meta nfproto ipv4 tcp dport 21 ct helper set "ftp-std"'
+	echo '  }'
+	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
+	# a client-side firewall that rejects connections opened from outside
+	[ "$R1_FW" = reject-inbound ] && echo '    iifname "wan0" oifname "lan0" ct state new meta l4proto tcp reject with tcp reset'
+	echo '  }'
+	echo '  chain lab_post { type nat hook postrouting priority srcnat; policy accept;'
+	[ "$R1_MODE" = nat ] && echo '    oifname "wan0" meta nfproto ipv4 masquerade'
+	echo '  }'
+	echo '}'
+}
+
+r2_rules() {
+	echo 'table inet ftpsl {'
+	echo '  chain lab_pre { type nat hook prerouting priority dstnat; policy accept;'
+	# port forwarding of the control port and the one passive port
+	[ "$R2_MODE" = dnat ] && echo "    iifname \"wan0\" ip daddr $R2_WAN4 tcp dport { 21, $PASV_PORT } dnat ip to $SRVP4"
+	echo '  }'
+	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
+	# a server-side firewall that silently drops the passive port range
+	[ "$R2_FW" = drop-pasv ] && echo "    iifname \"wan0\" tcp dport $PASV_PORT drop"
+	echo '  }'
+	echo '}'
+}
+
+# ---- servers ----------------------------------------------------------------------
+# The run's work directory: FTP roots, configs, certificate, logs.
+prepare_files() {
+	mkdir -p "$W"/root/incoming "$W"/empty "$W"/client/home
+	chmod 755 "$W" "$W"/root "$W"/empty
+	chown ftp "$W"/root/incoming 2>/dev/null || chmod 777 "$W"/root/incoming
+	# small files keep every capture well under 50 KB
+	head -c 2048 /dev/urandom >"$W"/root/small.bin
+	head -c 1500 /dev/urandom >"$W"/root/a.bin
+	head -c 1000 /dev/urandom >"$W"/root/b.bin
+	head -c 700 /dev/urandom >"$W"/root/c.bin
+	head -c 1200 /dev/urandom >"$W"/client/upload.bin
+	chmod 644 "$W"/root/*.bin
+}
+
+vsftpd_conf() { # ADDR VARIANT(plain|pasv-address|tls|ipv6) CONF
+	local addr=$1 variant=$2 conf=$3
+	{
+		if [ "$variant" = ipv6 ]; then
+			echo "listen=NO"; echo "listen_ipv6=YES"; echo "listen_address6=$addr"
+		else
+			echo "listen=YES"; echo "listen_ipv6=NO"; echo "listen_address=$addr"
+		fi
+		cat <<EOF
+listen_port=21
+background=NO
+anonymous_enable=YES
+no_anon_password=YES
+local_enable=NO
+anon_root=$W/root
+ftp_username=ftp
+write_enable=YES
+anon_upload_enable=YES
+anon_umask=022
+connect_from_port_20=YES
+port_enable=YES
+port_promiscuous=NO
+pasv_enable=YES
+pasv_promiscuous=NO
+pasv_min_port=$PASV_PORT
+pasv_max_port=$PASV_PORT
+accept_timeout=5
+connect_timeout=5
+data_connection_timeout=10
+idle_session_timeout=30
+secure_chroot_dir=$W/empty
+seccomp_sandbox=NO
+xferlog_enable=YES
+log_ftp_protocol=YES
+vsftpd_log_file=$W/vsftpd-$addr.log
+dual_log_enable=NO
+syslog_enable=NO
+hide_ids=YES
+use_localtime=NO
+EOF
+		case $variant in
+		pasv-address) echo "pasv_address=$R2_WAN4"; echo "pasv_addr_resolve=NO" ;;
+		tls)
+			cat <<EOF
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=NO
+force_anon_data_ssl=NO
+require_ssl_reuse=NO
+ssl_tlsv1=NO
+ssl_sslv2=NO
+ssl_sslv3=NO
+rsa_cert_file=$W/cert.pem
+rsa_private_key_file=$W/key.pem
+EOF
+			;;
+		esac
+	} >"$conf"
+}
+
+wait_listen() { # ADDR PORT
+	local i
+	for i in $(seq $((SERVER_WAIT * 10))); do
+		nsx srv ss -Hltn "sport = :$2" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	die "no server listening on $1:$2 after ${SERVER_WAIT}s (see $W)"
+}
+
+start_servers() {
+	local s kind addr variant conf
+	for s in "${SERVERS[@]}"; do
+		IFS=: read -r kind addr variant <<<"$s"
+		addr=${addr//_/:}   # IPv6 addresses are written with _ in SERVERS
+		case $kind in
+		vsftpd)
+			if [ "$variant" = tls ] && [ ! -e "$W/cert.pem" ]; then
+				timeout 30 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=ftps.lab.invalid" \
+					-keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1 || die "openssl req failed"
+			fi
+			conf="$W/vsftpd-${addr//:/_}.conf"
+			vsftpd_conf "$addr" "$variant" "$conf"
+			ip netns exec "$P-srv" vsftpd "$conf" >"$W/vsftpd-${addr//:/_}.out" 2>&1 &
+			;;
+		pyftpd)
+			ip netns exec "$P-srv" "$PY" "$LAB_DIR/pyftpd.py" --addr "$addr" --root "$W/root" --passive-port $PASV_PORT \
+				--active-timeout 4 ${variant:+--$variant} >"$W/pyftpd-$addr.log" 2>&1 &
+			;;
+		*) die "unknown server $s" ;;
+		esac
+	done
+	for s in "${SERVERS[@]}"; do
+		IFS=: read -r kind addr variant <<<"$s"
+		wait_listen "${addr//_/:}" 21
+	done
+}
+
+# ---- captures ---------------------------------------------------------------------
+start_captures() { # DIR
+	local dir=$1 point ns ifc i
+	for point in "${POINTS[@]}"; do
+		case $point in
+		client-lan) ns=r1 ifc=lan0 ;;
+		nat-outside) ns=r1 ifc=wan0 ;;
+		server-outside) ns=r2 ifc=wan0 ;;
+		server-lan) ns=r2 ifc=lan0 ;;
+		esac
+		# -U: write each packet as it comes, so a stop loses nothing
+		# started with ip netns exec directly (no function, no subshell), so
+		# that $! is tcpdump itself and a stop reaches it
+		ip netns exec "$P-$ns" tcpdump -i $ifc -n -U -s 0 -Z root -w "$dir/$point.pcap" 2>"$W/tcpdump-$point.err" &
+		CAP_PIDS+=($!); CAP_NAMES+=("$point")
+	done
+	for i in "${!CAP_PIDS[@]}"; do
+		for _ in $(seq 50); do
+			grep -q 'listening on' "$W/tcpdump-${CAP_NAMES[$i]}.err" 2>/dev/null && break
+			alive "${CAP_PIDS[$i]}" || die "tcpdump ${CAP_NAMES[$i]} exited: $(cat "$W/tcpdump-${CAP_NAMES[$i]}.err")"
+			sleep 0.05
+		done
+		grep -q 'listening on' "$W/tcpdump-${CAP_NAMES[$i]}.err" || die "tcpdump ${CAP_NAMES[$i]} did not start"
+	done
+}
+
+# ---- client steps -----------------------------------------------------------------
+# A step is one client run in the client namespace (one FTP session, or none
+# if it fails before connecting).  step NAME CLIENT SERVER EXPECT -- CMD...
+# EXPECT is ok or fail: what the scenario's configuration makes happen.
+NSTEP=0
+STEPS_TSV=""
+MISMATCH=0
+step() {
+	local name=$1 client=$2 server=$3 expect=$4; shift 5
+	NSTEP=$((NSTEP + 1))
+	local t0 t1 rc=0 pid
+	t0=$(date +%s.%N)
+	{
+		printf '=== step %d %s (%s -> %s, expect %s)\n' "$NSTEP" "$name" "$client" "$server" "$expect"
+		printf '$'; printf ' %q' "$@"; printf '\n'
+	} >>"$CLOG"
+	# background + wait: a signal to lab.sh interrupts the wait at once
+	( cd "$W/client" && export HOME="$W/client/home" && "$@" ) >>"$CLOG" 2>&1 &
+	pid=$!
+	wait $pid || rc=$?
+	t1=$(date +%s.%N)
+	local secs; secs=$(awk "BEGIN{printf \"%.3f\", $t1 - $t0}")
+	printf '=== exit %d after %ss\n\n' "$rc" "$secs" >>"$CLOG"
+	local got=ok; [ $rc = 0 ] || got=fail
+	if [ "$got" != "$expect" ]; then
+		MISMATCH=1
+		log "step $NSTEP $name: expected $expect, client exited $rc after ${secs}s (MISMATCH)"
+	else
+		log "step $NSTEP $name: $got (exit $rc, ${secs}s)"
+	fi
+	local cmd; cmd=$(printf '%q ' "$@")
+	STEPS_TSV+="$NSTEP	$name	$client	$server	$expect	$rc	$secs	${cmd% }"$'\n'
+	# let the last FINs and ACKs reach every capture point before the next session
+	sleep 0.3
+}
+
+# in_cli CMD...: run CMD in the client namespace, bounded by STEP_TIMEOUT
+# (the real command line goes to the client log first, so a person can rerun it)
+in_cli() {
+	printf '+ ip netns exec %s' "$P-cli"; printf ' %q' "$@"; printf '\n'
+	ip netns exec "$P-cli" timeout -k 2 "$STEP_TIMEOUT" "$@"
+}
+
+CURL=(curl -sS --connect-timeout 3 -m 8 --user anonymous:lab@ftpsl.invalid)
+curl_get() { # URL [options...]: download to the step's file
+	local url=$1; shift
+	in_cli "${CURL[@]}" "$@" -o "step$NSTEP.out" "$url"
+}
+LFTP_SET='set cmd:fail-exit yes; set cmd:interactive no; set net:timeout 3; set net:max-retries 1;'\
+' set net:reconnect-interval-base 1; set net:reconnect-interval-max 1; set net:persist-retries 0;'\
+' set ftp:ssl-allow no; set xfer:clobber yes; set ftp:fix-pasv-address no; set ftp:use-site-utime no;'\
+' set ftp:use-site-utime2 no; set ftp:use-mdtm no; set ftp:use-size no; set ftp:use-feat no'
+lftp_run() { # HOST SETTINGS COMMANDS (@N@ in COMMANDS becomes the step number)
+	in_cli lftp -c "$LFTP_SET; $2; open -u anonymous,lab@ftpsl.invalid ftp://$1; ${3//@N@/$NSTEP}"
+}
+LFTP_TLS='set ftp:ssl-allow yes; set ftp:ssl-force yes; set ftp:ssl-auth TLS; set ssl:verify-certificate no; set ftp:ssl-protect-data yes; set ftp:use-feat yes'
+splitport() { in_cli "$PY" "$LAB_DIR/splitport.py" "$@"; }
+# the same with SACK off in the client namespace for this one connection
+splitport_nosack() {
+	ip netns exec "$P-cli" sysctl -q -w net.ipv4.tcp_sack=0 >/dev/null
+	local rc=0
+	splitport "$@" || rc=$?
+	ip netns exec "$P-cli" sysctl -q -w net.ipv4.tcp_sack=1 >/dev/null
+	return $rc
+}
+act_port() { echo $((ACT_BASE + NSTEP + 1)); }   # the port of the step about to run
+
+# ---- scenarios --------------------------------------------------------------------
+SCENARIOS=(s1-direct s2-nat-alg-active s3-nat-noalg-active s4-nat-noalg-passive
+	s5-dnat-private-227 s5b-dnat-pasv-address s6-fw-drop-passive s6b-fw-reset-active
+	s7-ipv6 s8-ftps-nat-alg s9-mixed-session s10-split-port)
+
+# conf_NAME sets the knobs; steps_NAME runs the clients.
+conf_s1-direct() {
+	DESC="no NAT: passive and active, curl and lftp, all succeed"
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s1-direct() {
+	step curl-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --disable-epsv
+	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step lftp-pasv lftp vsftpd ok -- lftp_run $SRV4 'set ftp:passive-mode on; set ftp:prefer-epsv no' 'get small.bin -o step@N@.out'
+	step lftp-port lftp vsftpd ok -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s2-nat-alg-active() {
+	DESC="client behind NAT with the FTP helper, active: PORT/EPRT rewritten to the NAT's address, transfers succeed"
+	R1_MODE=nat; R1_HELPER=1
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s2-nat-alg-active() {
+	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-eprt curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port)
+	step lftp-port lftp vsftpd ok -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s3-nat-noalg-active() {
+	DESC="client behind NAT without the helper, active: vsftpd rejects PORT (500); pyftpdlib permitting foreign addresses connects to the private address, its SYN never arrives; default pyftpdlib refuses (501)"
+	R1_MODE=nat
+	SERVERS=(vsftpd:$SRV4:plain pyftpd:$PYF4:permit-foreign pyftpd:$PYD4:)
+}
+steps_s3-nat-noalg-active() {
+	step curl-port-vsftpd curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-port-pyftpd-permit curl pyftpdlib-permit-foreign fail -- curl_get ftp://$PYF4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-port-pyftpd-default curl pyftpdlib fail -- curl_get ftp://$PYD4/small.bin -P $CLI4:$(act_port) --disable-eprt
+}
+
+conf_s4-nat-noalg-passive() {
+	DESC="client behind NAT without the helper, passive (PASV and EPSV): transfers succeed"
+	R1_MODE=nat
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s4-nat-noalg-passive() {
+	step curl-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --disable-epsv
+	step curl-epsv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin
+	step lftp-pasv lftp vsftpd ok -- lftp_run $SRV4 'set ftp:passive-mode on; set ftp:prefer-epsv no' 'get small.bin -o step@N@.out'
+}
+
+conf_s5-dnat-private-227() {
+	DESC="server behind port forwarding (DNAT) advertising its private address in 227: trusting clients fail, clients ignoring the 227 address succeed"
+	R1_MODE=nat; R2_MODE=dnat
+	SERVERS=(vsftpd:$SRVP4:plain)
+}
+steps_s5-dnat-private-227() {
+	step curl-pasv-trust curl vsftpd fail -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
+	step curl-pasv-skip curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --ftp-skip-pasv-ip
+	step lftp-pasv-ignore lftp vsftpd ok -- lftp_run $R2_WAN4 'set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address yes' 'get small.bin -o step@N@.out'
+	step lftp-pasv-trust lftp vsftpd fail -- lftp_run $R2_WAN4 'set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address no' 'get small.bin -o step@N@.out'
+}
+
+conf_s5b-dnat-pasv-address() {
+	DESC="server behind port forwarding with vsftpd pasv_address set: the 227 carries the public address, trusting clients succeed"
+	R1_MODE=nat; R2_MODE=dnat
+	SERVERS=(vsftpd:$SRVP4:pasv-address)
+}
+steps_s5b-dnat-pasv-address() {
+	step curl-pasv-trust curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
+	step lftp-pasv-trust lftp vsftpd ok -- lftp_run $R2_WAN4 'set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address no' 'get small.bin -o step@N@.out'
+}
+
+conf_s6-fw-drop-passive() {
+	DESC="a server-side firewall drops the passive port: the client's SYN goes unanswered; curl times out, vsftpd answers 425 to lftp"
+	R1_MODE=nat; R2_FW=drop-pasv
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s6-fw-drop-passive() {
+	step curl-pasv curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --disable-epsv
+	step lftp-pasv lftp vsftpd fail -- lftp_run $SRV4 'set ftp:passive-mode on; set ftp:prefer-epsv no' 'get small.bin -o step@N@.out'
+}
+
+conf_s6b-fw-reset-active() {
+	DESC="a client-side firewall rejects the server's active data connection with a TCP reset: vsftpd answers 425"
+	R1_FW=reject-inbound
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s6b-fw-reset-active() {
+	step curl-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step lftp-port lftp vsftpd fail -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s7-ipv6() {
+	DESC="IPv6 without NAT: EPSV and EPRT, curl and lftp, all succeed"
+	IPV6=1
+	SERVERS=(vsftpd:${SRV6//:/_}:ipv6)
+}
+steps_s7-ipv6() {
+	step curl-epsv6 curl vsftpd ok -- curl_get "ftp://[$SRV6]/small.bin"
+	step curl-eprt6 curl vsftpd ok -- curl_get "ftp://[$SRV6]/small.bin" -P "[$CLI6]:$(act_port)"
+	step lftp-epsv6 lftp vsftpd ok -- lftp_run "[$SRV6]" 'set ftp:passive-mode on' 'get small.bin -o step@N@.out'
+	step lftp-eprt6 lftp vsftpd ok -- lftp_run "[$SRV6]" "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s8-ftps-nat-alg() {
+	DESC="explicit FTPS (AUTH TLS) through NAT with the helper: active fails (the helper cannot see the encrypted PORT), passive succeeds"
+	R1_MODE=nat; R1_HELPER=1
+	SERVERS=(vsftpd:$SRV4:tls)
+}
+steps_s8-ftps-nat-alg() {
+	# curl's command line cannot choose AUTH TLS: it sends AUTH SSL (same RFC 4217 upgrade)
+	step curl-ftps-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k -P $CLI4:$(act_port) --disable-eprt
+	step curl-ftps-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k --disable-epsv
+	# lftp sends AUTH TLS
+	step lftp-ftps-port lftp vsftpd fail -- lftp_run $SRV4 "$LFTP_TLS; set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+	step lftp-ftps-pasv lftp vsftpd ok -- lftp_run $SRV4 "$LFTP_TLS; set ftp:passive-mode on; set ftp:prefer-epsv no" 'get small.bin -o step@N@.out'
+}
+
+conf_s9-mixed-session() {
+	DESC="one session with LIST, STOR and several RETRs mixing PASV and EPSV, client behind NAT without helper"
+	R1_MODE=nat
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s9-mixed-session() {
+	# FEAT on, so that lftp knows EPSV is there; prefer-epsv switches per transfer
+	step lftp-session lftp vsftpd ok -- lftp_run $SRV4 'set ftp:use-feat yes; set ftp:passive-mode on; set ftp:prefer-epsv yes' \
+		'ls >/dev/null; put upload.bin -o incoming/upload.bin; get a.bin -o step@N@-a.out; set ftp:prefer-epsv no; get b.bin -o step@N@-b.out; set ftp:prefer-epsv yes; get c.bin -o step@N@-c.out; set ftp:prefer-epsv no; get small.bin -o step@N@-d.out'
+}
+
+conf_s10-split-port() {
+	DESC="a PORT command written in two TCP segments through NAT with the helper"
+	R1_MODE=nat; R1_HELPER=1
+	SERVERS=(vsftpd:$SRV4:plain)
+}
+steps_s10-split-port() {
+	local sp=(--server $SRV4 --local $CLI4 --file small.bin)
+	# "PO", 1 s pause (longer than the retransmission timeout): the helper drops
+	# the partial segment, TCP (cwnd 1 after the timeout) only retransmits "PO",
+	# the rest never leaves the client: the session stalls
+	step split-po-pause splitport vsftpd fail -- splitport "${sp[@]}" --data-port "$(act_port)" --split 2 --pause 1.0 --timeout 4
+	# "PO", 50 ms pause: the rest goes out unrewritten and is SACKed by the
+	# server; Linux never merges a retransmission with a SACKed segment, so "PO"
+	# alone is retransmitted and dropped again: the session stalls
+	step split-po-sack splitport vsftpd fail -- splitport "${sp[@]}" --data-port "$(act_port)" --split 2 --pause 0.05 --timeout 4
+	# the same without SACK: the retransmission carries the whole line, the
+	# helper rewrites it (22 -> 26 bytes), the transfer succeeds
+	step split-po-nosack splitport vsftpd ok -- splitport_nosack "${sp[@]}" --data-port "$(act_port)" --split 2 --pause 0.05 --timeout 4
+	# split inside the address ("PORT 10,1,0,2" + ",156,68"), no SACK: same
+	step split-mid-nosack splitport vsftpd ok -- splitport_nosack "${sp[@]}" --data-port "$(act_port)" --split 13 --pause 0.05 --timeout 4
+}
+
+load_scenario() {
+	local s=$1
+	declare -F "conf_$s" >/dev/null || die "unknown scenario '$s' (lab.sh list)"
+	reset_knobs
+	"conf_$s"
+}
+
+# ---- facts ------------------------------------------------------------------------
+write_facts() { # SCENARIO DIR
+	SC=$1 DIR=$2 STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW \
+	R2_MODE=$R2_MODE R2_FW=$R2_FW IPV6=$IPV6 SERVERS="${SERVERS[*]}" POINTS="${POINTS[*]}" \
+	CLI4=$CLI4 R1_LAN4=$R1_LAN4 R1_WAN4=$R1_WAN4 R2_WAN4=$R2_WAN4 SRV4=$SRV4 PYF4=$PYF4 PYD4=$PYD4 SRVP4=$SRVP4 \
+	CLI6=$CLI6 SRV6=$SRV6 PASV_PORT=$PASV_PORT ACT_BASE=$ACT_BASE \
+	"$PY" - <<'EOF'
+import json, os
+e = os.environ
+steps = []
+for line in e["STEPS_TSV"].splitlines():
+    if not line.strip():
+        continue
+    n, name, client, server, expect, rc, secs, cmd = line.split("\t", 7)
+    steps.append({"n": int(n), "name": name, "client": client, "server": server,
+                  "expect": expect, "exit": int(rc), "seconds": float(secs), "cmd": cmd})
+facts = {
+    "scenario": e["SC"],
+    "description": e["DESC"],
+    "prefix": e["P"],
+    "router1": {"mode": e["R1_MODE"], "ftp_helper": e["R1_HELPER"] == "1", "firewall": e["R1_FW"]},
+    "router2": {"mode": e["R2_MODE"], "firewall": e["R2_FW"]},
+    "ipv6": e["IPV6"] == "1",
+    "servers": e["SERVERS"].split(),
+    "addresses": {
+        "client": e["CLI4"], "client_gateway": e["R1_LAN4"], "nat_outside": e["R1_WAN4"],
+        "dnat_public": e["R2_WAN4"], "server_public": e["SRV4"], "server_private": e["SRVP4"],
+        "pyftpd_permit_foreign": e["PYF4"], "pyftpd_default": e["PYD4"],
+        "client6": e["CLI6"], "server6": e["SRV6"],
+    },
+    "ports": {"pasv": int(e["PASV_PORT"]), "active_base": int(e["ACT_BASE"]),
+              "active_note": "step N's active (PORT/EPRT) port is active_base+N"},
+    "points": {p: p + ".pcap" for p in e["POINTS"].split()},
+    "steps": steps,
+}
+with open(os.path.join(e["DIR"], "facts.json"), "w") as f:
+    json.dump(facts, f, indent=1)
+    f.write("\n")
+EOF
+}
+
+# ---- commands ---------------------------------------------------------------------
+cmd_list() {
+	local s
+	for s in "${SCENARIOS[@]}"; do load_scenario "$s"; printf '%-24s %s\n' "$s" "$DESC"; done
+}
+
+cmd_run() { # SCENARIO OUTDIR
+	local sc=$1 out=$2
+	check_root
+	deps
+	load_scenario "$sc"
+	mkdir -p "$out/$sc"
+	local dir; dir=$(cd "$out/$sc" && pwd)
+	rm -f "$dir"/*.pcap "$dir"/facts.json "$dir"/clients.log
+	gc
+	P="ftpsl-$$"
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	W=$(mktemp -d /tmp/ftpsl-$$.XXXXXX)
+	CLOG="$dir/clients.log"
+	: >"$CLOG"
+	log "$sc: $DESC"
+	log "namespaces $P-{cli,r1,r2,srv}, work dir $W"
+	prepare_files
+	topo_up
+	start_servers
+	start_captures "$dir"
+	"steps_$sc"
+	sleep 0.5
+	stop_captures
+	# keep the servers' own logs beside the captures
+	cat "$W"/vsftpd-*.log "$W"/pyftpd-*.log >"$dir/servers.log" 2>/dev/null || true
+	write_facts "$sc" "$dir"
+	destroy "$P"
+	P=""
+	rm -rf "$W"
+	log "$sc: done, captures in $dir"
+	[ "$MISMATCH" = 0 ] || { log "$sc: some client outcomes differ from the scenario's expectation"; exit 4; }
+}
+
+cmd_up() { # SCENARIO
+	local sc=$1
+	check_root
+	deps
+	load_scenario "$sc"
+	P="ftpsl-up$$"
+	trap cleanup EXIT
+	W=/tmp/$P
+	mkdir -p "$W"
+	prepare_files
+	topo_up
+	# servers outlive this script: start them in their own session
+	local -a SERVERS_SAVE=("${SERVERS[@]}")
+	start_servers
+	disown -a
+	KEEP_UP=1
+	cat <<EOF
+lab $P is up for scenario $sc: $DESC
+  client:  ip netns exec $P-cli  bash       (10.1.0.2; curl, lftp)
+  router1: ip netns exec $P-r1   bash       (nft list ruleset; tcpdump -i lan0 / -i wan0)
+  router2: ip netns exec $P-r2   bash
+  server:  ip netns exec $P-srv  bash       (servers: ${SERVERS_SAVE[*]}; files in $W/root)
+  remove:  $0 down $P
+EOF
+}
+
+cmd_down() { # [PREFIX]
+	check_root
+	if [ $# -ge 1 ]; then
+		[[ $1 =~ ^ftpsl-(up)?[0-9]+$ ]] || die "not a lab prefix: $1"
+		destroy "$1"; rm -rf "/tmp/$1"
+	else
+		local pfx
+		for pfx in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -oE '^ftpsl-up[0-9]+' | sort -u || true); do
+			destroy "$pfx"; rm -rf "/tmp/$pfx"
+		done
+	fi
+	gc
+}
+
+main() {
+	local cmd=${1:-help}
+	shift || true
+	case $cmd in
+	list) cmd_list ;;
+	deps) [ "$(id -u)" = 0 ] || die "deps needs root"; deps ;;
+	run) [ $# = 2 ] || die "usage: lab.sh run SCENARIO OUTDIR"; cmd_run "$@" ;;
+	all)
+		[ $# = 1 ] || die "usage: lab.sh all OUTDIR"
+		local s rc=0
+		for s in "${SCENARIOS[@]}"; do "$0" run "$s" "$1" || rc=1; done
+		exit $rc
+		;;
+	up) [ $# = 1 ] || die "usage: lab.sh up SCENARIO"; cmd_up "$1" ;;
+	down) cmd_down "$@" ;;
+	gc) check_root; gc ;;
+	help | -h | --help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' ;;
+	*) die "unknown command '$cmd' (lab.sh help)" ;;
+	esac
+}
+
+main "$@"
