@@ -122,7 +122,17 @@ func TestUnescapeLine(t *testing.T) {
 
 // corpusDisagreements lists the lines where this package and tshark
 // legitimately reach different results, keyed by "file:frame" with the
-// file relative to the corpus. The reason is the documentation.
+// file relative to the corpus; the value is the reason. It is empty: on all
+// 1298 first lines of a frame that tshark attributes to PORT, EPRT, 227 or
+// 229 the results agree, including the failures ("PORT 114,115",
+// "PORT 1234", "227 Response to PASV command", the first segment of the
+// 113 KB "227 AAAA..." line). The places where tshark's per-segment view
+// differs from a reassembled one (a line split over segments) are not
+// address lines in this corpus; they are listed in corpusStreamErrors.
+// Known differences that the corpus does not exercise: tshark wraps PORT
+// and 227 numbers above 255 (modulo 256) where these parsers report an
+// error, it rejects EPRT delimiters a-f, '.' and ':' that RFC 2428 allows,
+// and it does not find a 229 port after an earlier "(" in the text.
 var corpusDisagreements = map[string]string{}
 
 // TestCorpusAddresses checks the address parsers against tshark on every
@@ -315,7 +325,7 @@ func TestCorpusStreams(t *testing.T) {
 		"zeek/ipv6-multiline-reply.tshark-ftp-lines.tsv:20":      {220, 12, "220-     Welcome to FTP.JPIX.ad.jp,", "220 FTP server ready."},
 		"zeek/var-services-std-ports.tshark-ftp-lines.tsv:190":   {230, 5, "230- Welcome to Ubuntu 11.04 (GNU/Linux 2.6.38-8-generic i686)", "230 User jsiwek logged in."},
 		"zeek/ipv6-violation.tshark-ftp-lines.tsv:7":             {220, 20, "220-Welcome to the BELNET public FTP cluster server ftp.belnet.be !", "220 ProFTPD 1.3.3d Server (BELNET FTPD Server) [2001:6a8:a40::21]"},
-		"suricata-verify/sip-method/sip.tshark-ftp-lines.tsv:77": {230, 18, "230-Welcome To ECI FTP Server", "230 Guest access granted for anonymous."},
+		"suricata-verify/sip-method/sip.tshark-ftp-lines.tsv:77": {230, 17, "230-Welcome To ECI FTP Server", "230 Guest access granted for anonymous."},
 	}
 	gotMulti := map[string]multi{}
 	var commands, replies int
