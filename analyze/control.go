@@ -67,6 +67,8 @@ type control struct {
 	ackSeen   [2]bool
 	scratch   []byte
 	done      bool
+	cut       bool // the line being handled was cut by a capture gap
+	replyCut  bool // a line of the reply being assembled was cut
 }
 
 func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
@@ -142,10 +144,16 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 	if ch.Gap > 0 {
 		s.Gaps++
 		s.MissingBytes += uint64(ch.Gap)
-		// The line the hole interrupted is lost; if the hole fell inside a
-		// line, the bytes after it up to the next line end are its tail.
-		if len(ls.buf) > 0 || ls.overlong {
-			ls.skipping = true
+		// The hole fell inside a line: what came before it is kept as a
+		// line marked cut (an address in it is never trusted), and the
+		// bytes after the hole up to the next line end are its tail.
+		if len(ls.buf) > 0 && !ls.skipping && !c.tls[dir].on {
+			c.cut = true
+			c.completeLine(dir)
+			c.cut = false
+			ls.skipping = !startsLine(dir, ch.Data)
+		} else if ls.overlong {
+			ls.skipping = !startsLine(dir, ch.Data)
 		}
 		ls.buf, ls.overlong = ls.buf[:0], false
 		// TLS record framing is lost too: assume records go on.
@@ -196,6 +204,37 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		if i >= 0 {
 			c.completeLine(dir)
 		}
+	}
+}
+
+// startsLine reports whether bytes after a capture gap evidently begin a
+// new line (segments usually carry whole lines): a reply code, or a command
+// the client is known to send. Otherwise they are taken as the tail of the
+// line the gap interrupted.
+func startsLine(dir int, b []byte) bool {
+	if dir == toClient {
+		return len(b) >= 4 && b[0] >= '1' && b[0] <= '5' && isDigit(b[1]) && isDigit(b[2]) && (b[3] == ' ' || b[3] == '-')
+	}
+	i := 0
+	for i < len(b) && i < 5 && (b[i]|0x20 >= 'a' && b[i]|0x20 <= 'z') {
+		i++
+	}
+	if i < 3 || i >= len(b) || (b[i] != ' ' && b[i] != '\r' && b[i] != '\n') {
+		return false
+	}
+	return knownVerbs[strings.ToUpper(string(b[:i]))]
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// knownVerbs are the commands of RFC 959, 2228, 2389, 2428, 3659 and 1639.
+var knownVerbs = map[string]bool{}
+
+func init() {
+	for _, v := range strings.Fields(`USER PASS ACCT CWD CDUP SMNT REIN QUIT PORT PASV TYPE STRU MODE RETR STOR
+		STOU APPE ALLO REST RNFR RNTO ABOR DELE RMD MKD PWD LIST NLST SITE SYST STAT HELP NOOP AUTH ADAT PROT
+		PBSZ CCC MIC CONF ENC FEAT OPTS EPRT EPSV LPRT LPSV SIZE MDTM MLSD MLST XPWD XCWD XMKD XRMD CLNT HOST`) {
+		knownVerbs[v] = true
 	}
 }
 
@@ -305,6 +344,10 @@ func (c *control) protocolError(err error, at Ref) {
 	}
 }
 
+// errCutByGap explains a negotiation whose line a capture gap cut: the
+// numbers before the gap would parse, but to a wrong address.
+const errCutByGap = "the line was cut by a gap in the capture: its address is not known"
+
 // redacted is what stands for a secret in reports.
 const redacted = "<redacted>"
 
@@ -356,7 +399,9 @@ func (c *control) command(line []byte, at Ref) {
 			ap, err = ftp.ParseLPRT(cmd.Arg)
 		}
 		n.At = at
-		if err != nil {
+		if c.cut {
+			n.ParseError = errCutByGap
+		} else if err != nil {
 			n.ParseError = err.Error()
 		} else {
 			n.Address = ap
@@ -418,8 +463,9 @@ func (c *control) dataCommand(verb, arg string, at Ref) *Transfer {
 
 func (c *control) replyLine(line []byte, at Ref) {
 	if !c.replies.Pending() {
-		c.replyAt = at
+		c.replyAt, c.replyCut = at, false
 	}
+	c.replyCut = c.replyCut || c.cut
 	r, done, err := c.replies.Feed(line)
 	c.keepLine(false, string(line), at)
 	if err != nil {
@@ -494,6 +540,10 @@ func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
 		return // refused
 	}
 	n.At = rep.At
+	if c.replyCut {
+		n.ParseError = errCutByGap
+		return
+	}
 	var ap netip.AddrPort
 	var err error
 	// Parse by the reply code, not the command: servers answer PASV with

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
+
+// The tests run from the repository root, so reports name files as a user
+// typing `ftpsniff testdata/x.pcap` there would see them.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
+		panic(err)
+	}
+	os.Exit(m.Run())
+}
+
+func ftpsniff(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func quirkCaptures(t *testing.T) []string {
+	var files []string
+	for _, pat := range []string{"testdata/*.pcap", "testdata/*.pcapng", "testdata/*.pcap.gz"} {
+		m, _ := filepath.Glob(pat)
+		files = append(files, m...)
+	}
+	sort.Strings(files)
+	if len(files) == 0 {
+		t.Fatal("no captures in testdata/ (go run ./testdata/gen writes them)")
+	}
+	return files
+}
+
+// TestGolden pins the JSON and table reports of every capture in testdata/.
+// Refresh with: go test ./cmd/ftpsniff -run Golden -update (and review the diff).
+func TestGolden(t *testing.T) {
+	for _, file := range quirkCaptures(t) {
+		name := filepath.Base(file)
+		t.Run(name, func(t *testing.T) {
+			for _, format := range []string{"json", "table"} {
+				out, stderr, code := ftpsniff(t, "-F", format, file)
+				got := out + "--- stderr ---\n" + stderr + "--- exit ---\n" + string(rune('0'+code)) + "\n"
+				golden := filepath.Join("testdata", "golden", name+"."+format)
+				if *update {
+					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+						t.Fatal(err)
+					}
+					continue
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run with -update to create it)", err)
+				}
+				if got != string(want) {
+					t.Errorf("%s report differs from %s (run with -update after checking):\n%s", format, golden, diffLines(string(want), got))
+				}
+			}
+		})
+	}
+}
+
+func diffLines(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, c string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			c = g[i]
+		}
+		if a != c {
+			b.WriteString("- want: " + a + "\n-  got: " + c + "\n")
+		}
+	}
+	return b.String()
+}
+
+type record map[string]any
+
+func (r record) get(path string) any {
+	var v any = map[string]any(r)
+	for _, k := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func (r record) str(path string) string {
+	switch v := r.get(path).(type) {
+	case string:
+		return v
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	case bool:
+		if v {
+			return "true"
+		}
+		return "false"
+	}
+	return ""
+}
+
+func records(t *testing.T, out string) (sessions, transfers []record, summary record) {
+	t.Helper()
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("invalid JSON line %q: %v", line, err)
+		}
+		switch r["type"] {
+		case "session":
+			sessions = append(sessions, r)
+		case "transfer":
+			transfers = append(transfers, r)
+		case "summary":
+			summary = r
+		}
+	}
+	return
+}
+
+// TestQuirkCaptures asserts, for each quirk capture, what a user checks:
+// the transfers' mode, advertised endpoint, data connection and reply.
+func TestQuirkCaptures(t *testing.T) {
+	type xfer struct{ command, mode, address, state, initiator, reply string }
+	passive := []xfer{{"RETR", "passive", "198.51.100.10:30002", "established", "client", "226"}}
+	tests := []struct {
+		file      string
+		code      int
+		stderr    string
+		session   map[string]string
+		transfers []xfer
+		summary   map[string]string
+	}{
+		{file: "passive-and-active.pcap", session: map[string]string{"user": "anonymous", "password": "<redacted>", "closed": "fin"},
+			transfers: []xfer{
+				{"RETR", "passive", "203.0.113.10:50000", "established", "client", "226"},
+				{"LIST", "active", "192.168.10.20:40001", "established", "server", "226"}}},
+		{file: "out-of-order-and-split.pcap", session: map[string]string{"retransmissions": "1", "gaps": "0", "protocol_errors": "0"},
+			transfers: []xfer{
+				{"RETR", "passive", "198.51.100.10:30000", "established", "client", "226"},
+				{"NLST", "active", "10.1.0.2:40336", "established", "server", "226"}}},
+		{file: "mid-session.pcap", session: map[string]string{"mid_stream": "true", "user": ""},
+			transfers: []xfer{{"RETR", "extended-passive", "198.51.100.10:31000", "established", "client", "226"}}},
+		{file: "vlan.pcap", transfers: passive},
+		{file: "qinq.pcap", transfers: passive},
+		{file: "sll.pcap", transfers: passive},
+		{file: "sll2-nanosecond-bigendian.pcap", transfers: passive},
+		{file: "raw-ip.pcap", transfers: passive},
+		{file: "bsd-loopback.pcap", transfers: passive},
+		{file: "passive.pcap.gz", transfers: passive},
+		{file: "ipv6-extension-headers.pcap", transfers: []xfer{
+			{"RETR", "extended-active", "[2001:db8:1::2]:41000", "established", "server", "226"},
+			{"RETR", "extended-passive", "[2001:db8:2::10]:32000", "established", "client", "226"}}},
+		{file: "two-interfaces.pcapng", transfers: []xfer{{"RETR", "passive", "198.51.100.10:30003", "established", "client", "226"}}},
+		{file: "port-2121.pcap", session: map[string]string{"detected_by": "greeting", "server": "198.51.100.10:2121"},
+			transfers: []xfer{{"RETR", "passive", "198.51.100.10:30004", "established", "client", "226"}}},
+		{file: "data-failures.pcap", transfers: []xfer{
+			{"LIST", "passive", "198.51.100.10:30005", "no-answer", "client", "425"},
+			{"RETR", "active", "10.1.0.2:40958", "refused", "server", "425"},
+			{"RETR", "passive", "198.51.100.10:30006", "unreachable", "client", "425"}}},
+		{file: "auth-tls.pcap", session: map[string]string{"tls": "true", "protocol_errors": "0"},
+			transfers: []xfer{{"", "passive", "198.51.100.10:30010", "established", "client", ""}}},
+		{file: "sequence-wrap.pcap", transfers: []xfer{{"STOR", "active", "10.1.0.2:40960", "established", "server", "226"}}},
+		{file: "snaplen-96.pcap", summary: map[string]string{"truncated_packets": "3"},
+			// The 227 was cut by the snap length: reported as unparsable,
+			// not guessed from the numbers that survived.
+			transfers: []xfer{{"RETR", "passive", "", "not-attempted", "", "226"}}},
+		{file: "truncated.pcap", code: 1, stderr: "testdata/truncated.pcap: record 30 at offset 5227: file ends in the middle of a record",
+			summary:   map[string]string{"packets": "29"},
+			transfers: []xfer{{"", "passive", "203.0.113.10:50000", "established", "client", ""}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			out, stderr, code := ftpsniff(t, "-F", "json", "testdata/"+tt.file)
+			if code != tt.code || !strings.Contains(stderr, tt.stderr) || (tt.stderr == "" && stderr != "") {
+				t.Fatalf("exit %d stderr %q; want exit %d stderr containing %q", code, stderr, tt.code, tt.stderr)
+			}
+			sessions, transfers, summary := records(t, out)
+			if len(sessions) != 1 {
+				t.Fatalf("want 1 session, got %d", len(sessions))
+			}
+			for k, v := range tt.session {
+				if got := sessions[0].str(k); got != v {
+					t.Errorf("session %s = %q, want %q", k, got, v)
+				}
+			}
+			for k, v := range tt.summary {
+				if got := summary.str(k); got != v {
+					t.Errorf("summary %s = %q, want %q", k, got, v)
+				}
+			}
+			if len(transfers) != len(tt.transfers) {
+				t.Fatalf("want %d transfers, got %d:\n%s", len(tt.transfers), len(transfers), out)
+			}
+			for i, want := range tt.transfers {
+				tr := transfers[i]
+				got := xfer{tr.str("command"), tr.str("mode"), tr.str("negotiation.address"), tr.str("data.state"), tr.str("data.initiator"), tr.str("reply.code")}
+				if got != want {
+					t.Errorf("transfer %d:\n- want: %+v\n-  got: %+v", i+1, want, got)
+				}
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		msg  string
+	}{
+		{"not a capture", []string{write("notes.txt", []byte("hello, this is not a capture\n"))}, 1, "notes.txt: not a pcap or pcapng file"},
+		{"empty file", []string{write("empty.pcap", nil)}, 1, "empty.pcap: empty file"},
+		{"directory", []string{dir}, 1, "is a directory"},
+		{"missing file", []string{filepath.Join(dir, "nope.pcap")}, 1, "no such file"},
+		{"unknown flag", []string{"--bogus"}, 2, "unknown flag"},
+		{"unknown format", []string{"-F", "xml", "x.pcap"}, 2, "unknown --format"},
+		{"bad point", []string{"--point", "nofiles"}, 2, "NAME=SRC"},
+		{"no input", nil, 2, "Usage"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, stderr, code := ftpsniff(t, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.msg) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.msg)
+			}
+		})
+	}
+}
+
+// TestSeveralFilesOnePoint: rotated captures of one tap are one capture
+// point, read in timestamp order: a session whose halves are in two files
+// is one session.
+func TestSeveralFilesOnePoint(t *testing.T) {
+	out, stderr, code := ftpsniff(t, "-F", "json", "testdata/passive-and-active.pcap", "testdata/vlan.pcap")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	sessions, transfers, summary := records(t, out)
+	if len(sessions) != 2 || len(transfers) != 3 || summary.str("packets") != "94" {
+		t.Errorf("sessions %d transfers %d packets %s", len(sessions), len(transfers), summary.str("packets"))
+	}
+	if got := transfers[2].str("negotiation.file"); got != "testdata/vlan.pcap" {
+		t.Errorf("the third transfer's frame is in %q, want testdata/vlan.pcap", got)
+	}
+}
+
+func TestStdin(t *testing.T) {
+	f, err := os.Open("testdata/passive.pcap.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	old := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = old }()
+	out, _, code := ftpsniff(t, "-F", "json", "-")
+	_, transfers, _ := records(t, out)
+	if code != 0 || len(transfers) != 1 || transfers[0].str("negotiation.file") != "-" {
+		t.Errorf("exit %d, %d transfers", code, len(transfers))
+	}
+}
+
+func TestPasswordsRedacted(t *testing.T) {
+	out, _, _ := ftpsniff(t, "-F", "json", "testdata/passive-and-active.pcap")
+	if strings.Contains(out, "guest@example.org") {
+		t.Errorf("the password appears in the report")
+	}
+	out, _, _ = ftpsniff(t, "-F", "json", "--show-passwords", "testdata/passive-and-active.pcap")
+	if !strings.Contains(out, `"password":"guest@example.org"`) {
+		t.Errorf("--show-passwords does not show the password")
+	}
+}
