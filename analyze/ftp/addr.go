@@ -116,7 +116,8 @@ func ParseLPRT(arg string) (netip.AddrPort, error) {
 // Only when no comma-separated address exists, six numbers separated by
 // single dots with no spaces ("(192.168.1.2.4.1)", which FFFTP accepts from
 // some servers) are accepted instead. A text without either form, such as
-// "Logout." (trap 21 in the research notes), is a *ProtocolError.
+// "Logout." (sent by a pure-ftpd version, pure-ftpd PR #175), is a
+// *ProtocolError.
 func Parse227(text string) (netip.AddrPort, error) {
 	for _, sep := range [...]byte{',', '.'} {
 		for i := 0; i < len(text); {

@@ -3,10 +3,10 @@ package ftp
 import "strings"
 
 // MaxVerbLength is the longest verb ParseCommand accepts. RFC 959 verbs have
-// three or four letters, and so do those of its extensions; the longest
-// vendor verbs seen in servers (XSHA256, XSHA512) have seven characters.
-// Sixteen leaves room for more while rejecting the runs of letters that
-// garbage and base64 fragments are made of (Zeek raises
+// three or four letters, and so do those of its extensions; vendor hash
+// commands such as XSHA1 and its SHA-2 variants run to five characters and
+// more. Sixteen leaves room for those while rejecting the long runs of
+// letters that garbage and base64 fragments are made of (Zeek raises
 // FTP_max_command_length_exceeded for the same reason).
 const MaxVerbLength = 16
 
@@ -30,8 +30,9 @@ type Command struct {
 // is a *ProtocolError.
 //
 // RFC 959 allows only letters in a verb; digits after the first letter are
-// accepted for the hash commands servers implement (MD5 from
-// draft-twine-ftpmd5, XSHA1, XSHA256, XSHA512).
+// accepted too, for the hash commands many servers implement (XSHA1 and its
+// SHA-2 variants, MD5 from draft-twine-ftpmd5), which are not protocol
+// violations.
 //
 // The strings of the result are copies, so line may be reused. Verbs in the
 // standard and common extension set do not allocate; an Arg allocates once.

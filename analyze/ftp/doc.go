@@ -34,7 +34,7 @@
 // separator and the text (RFC 959 section 4.2). ReplyReader assembles lines
 // into complete replies, multi-line ones included, by the RFC 959 rule:
 // "NNN-" opens a reply that only the first line starting with the same
-// code and a space closes. The 6yz codes of RFC 2228 (protected replies
+// code and a space (or consisting of the code alone) closes. The 6yz codes of RFC 2228 (protected replies
 // 631, 632, 633) are accepted as well.
 //
 // # Data-connection addresses

@@ -4,8 +4,8 @@ package ftp
 // that a caller should keep; beyond it the line should be cut and the cut
 // reported. RFC 959 sets no limit. Suricata's default is 4096 and Zeek cuts
 // arguments at 4096; twice that still holds a 4096-byte path name (PATH_MAX on
-// Linux) with its verb, and the base64 ADAT and ENC tokens of RFC 2228
-// security exchanges, which are the longest legitimate lines in the corpus.
+// Linux) with its verb, and the base64 tokens of RFC 2228 security
+// exchanges (an ADAT line in zeek/globus-url-copy is 2765 bytes).
 // It bounds what one line can cost: MaxReplyLines lines of this length are
 // the most a ReplyReader holds.
 const MaxLineLength = 8192
