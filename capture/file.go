@@ -118,7 +118,7 @@ func NewFile(name string, r io.Reader) (*File, error) {
 		}
 		br = bufio.NewReaderSize(gz, readBufferSize)
 		if magic, err = br.Peek(4); err != nil {
-			return nil, &ReadError{File: name, Err: fmt.Errorf("%w: gzip content shorter than a capture header", ErrNotCapture)}
+			return nil, &ReadError{File: name, Err: fmt.Errorf("gzip stream is cut or damaged before the capture header: %v", err)}
 		}
 	}
 	f := &File{Name: name}
