@@ -220,7 +220,9 @@ func TestDamagedFiles(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1)) }
+func itoa(n int) string {
+	return strings.TrimSpace(strings.Replace(time.Duration(n).String(), "ns", "", 1))
+}
 
 func gzipped(t testing.TB, b []byte) []byte {
 	var buf bytes.Buffer

@@ -416,8 +416,11 @@ start_captures() { # DIR
 		esac
 		# -U: write each packet as it comes, so a stop loses nothing
 		# started with ip netns exec directly (no function, no subshell), so
-		# that $! is tcpdump itself and a stop reaches it
-		ip netns exec "$P-$ns" tcpdump -i $ifc -n -U -s 0 -Z root -w "$dir/$point.pcap" 2>"$W/tcpdump-$point.err" &
+		# that $! is tcpdump itself and a stop reaches it.  --immediate-mode:
+		# without it libpcap hands packets over in blocks that close only
+		# after a timeout, and the last block is lost when tcpdump stops;
+		# -U: each packet is written to the file as it comes.
+		ip netns exec "$P-$ns" tcpdump -i $ifc -n --immediate-mode -U -s 0 -Z root -w "$dir/$point.pcap" 2>"$W/tcpdump-$point.err" &
 		CAP_PIDS+=($!); CAP_NAMES+=("$point")
 	done
 	for i in "${!CAP_PIDS[@]}"; do
@@ -657,7 +660,7 @@ load_scenario() {
 
 # ---- facts ------------------------------------------------------------------------
 write_facts() { # SCENARIO DIR
-	SC=$1 DIR=$2 STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW \
+	SC=$1 DIR=$2 W=$W STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW \
 	R2_MODE=$R2_MODE R2_FW=$R2_FW IPV6=$IPV6 SERVERS="${SERVERS[*]}" POINTS="${POINTS[*]}" \
 	CLI4=$CLI4 R1_LAN4=$R1_LAN4 R1_WAN4=$R1_WAN4 R2_WAN4=$R2_WAN4 SRV4=$SRV4 PYF4=$PYF4 PYD4=$PYD4 SRVP4=$SRVP4 \
 	CLI6=$CLI6 SRV6=$SRV6 PASV_PORT=$PASV_PORT ACT_BASE=$ACT_BASE \
@@ -671,6 +674,20 @@ for line in e["STEPS_TSV"].splitlines():
     n, name, client, server, expect, rc, secs, cmd = line.split("\t", 7)
     steps.append({"n": int(n), "name": name, "client": client, "server": server,
                   "expect": expect, "exit": int(rc), "seconds": float(secs), "cmd": cmd})
+# tcpdump's own account at exit: "N packets captured", "N packets dropped by kernel"
+import re
+stats = {}
+for p in e["POINTS"].split():
+    st = {"captured": -1, "dropped_by_kernel": -1}
+    try:
+        txt = open(os.path.join(e["W"], "tcpdump-%s.err" % p)).read()
+        m = re.search(r"(\d+) packets? captured", txt)
+        if m: st["captured"] = int(m.group(1))
+        m = re.search(r"(\d+) packets? dropped by kernel", txt)
+        if m: st["dropped_by_kernel"] = int(m.group(1))
+    except OSError:
+        pass
+    stats[p] = st
 facts = {
     "scenario": e["SC"],
     "description": e["DESC"],
@@ -688,6 +705,7 @@ facts = {
     "ports": {"pasv": int(e["PASV_PORT"]), "active_base": int(e["ACT_BASE"]),
               "active_note": "step N's active (PORT/EPRT) port is active_base+N"},
     "points": {p: p + ".pcap" for p in e["POINTS"].split()},
+    "capture_stats": stats,
     "steps": steps,
 }
 with open(os.path.join(e["DIR"], "facts.json"), "w") as f:
