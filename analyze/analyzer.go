@@ -170,6 +170,10 @@ func New(opts Options) *Analyzer {
 	return a
 }
 
+// closedLinger is how long a closed control connection's negotiations still
+// wait for data connections (a data connection can trail the control one).
+const closedLinger = time.Minute
+
 // implicitTLSPort is FTPS with TLS from the first byte (not in RFC 4217,
 // but registered and in use).
 const implicitTLSPort = 990
@@ -250,18 +254,34 @@ func (a *Analyzer) addFlow(key flowKey, f *flow) bool {
 func (a *Analyzer) gc() {
 	a.lastGC = a.now
 	idle := a.now.Add(-a.opts.Limits.IdleTimeout)
+	closedIdle := a.now.Add(-closedLinger)
 	for k, f := range a.flows {
-		if f.kind != flowControl && f.lastSeen.Before(idle) {
+		switch {
+		case f.kind != flowControl:
+			if f.lastSeen.Before(idle) {
+				delete(a.flows, k)
+			}
+		case f.lastSeen.Before(idle), f.ctl.sess.Closed != "" && f.lastSeen.Before(closedIdle):
+			// An idle or closed control connection is finished: its session
+			// stays in the result, its buffers go. A later packet with the
+			// same addresses and ports starts a new session.
+			f.ctl.finish()
 			delete(a.flows, k)
 		}
 	}
-	a.gcExpectations(a.now.Add(-time.Minute))
+	a.gcExpectations(a.now.Add(-closedLinger))
 	old := a.now.Add(-a.opts.Limits.ReassemblyTimeout)
+	live := a.controls[:0]
 	for _, c := range a.controls {
 		if !c.done {
 			c.flushOlderThan(old)
+			live = append(live, c)
+		} else if len(c.open) > 0 {
+			live = append(live, c) // its expectations still wait for data connections
 		}
 	}
+	clear(a.controls[len(live):])
+	a.controls = live
 }
 
 // Finish ends the analysis: holes still waiting are skipped, open replies
@@ -270,9 +290,5 @@ func (a *Analyzer) Finish() *Result {
 	for _, c := range a.controls {
 		c.finish()
 	}
-	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
-	for _, c := range a.controls {
-		r.Dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits
-	}
-	return r
+	return &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
 }

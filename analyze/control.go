@@ -600,4 +600,6 @@ func (c *control) finish() {
 	if r, ok := c.replies.Flush(); ok {
 		c.reply(r, c.replyAt)
 	}
+	c.a.dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits
+	c.lines[0].buf, c.lines[1].buf, c.scratch, c.queue = nil, nil, nil, nil
 }

@@ -285,7 +285,7 @@ func looksLikeLogin(b []byte) bool {
 // gcExpectations drops expectations of sessions that ended a while ago.
 func (a *Analyzer) gcExpectations(before time.Time) {
 	for _, c := range a.controls {
-		if c.sess.Closed != "" && c.sess.End.Before(before) && len(c.open) > 0 {
+		if (c.sess.Closed != "" || c.done) && c.sess.End.Before(before) && len(c.open) > 0 {
 			for _, n := range c.open {
 				a.forget(n)
 			}

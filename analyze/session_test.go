@@ -287,3 +287,27 @@ func TestGreetingOnOtherPort(t *testing.T) {
 		t.Errorf("session %+v", s)
 	}
 }
+
+// TestIdleSessionsAreFinished: a control connection idle past the timeout
+// is finished (its state freed, its session kept), and the same addresses
+// later start a new session.
+func TestIdleSessionsAreFinished(t *testing.T) {
+	lim := DefaultLimits
+	lim.IdleTimeout = time.Minute
+	an := New(Options{Limits: lim})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 hi\r\n")
+	w.c("USER a\r\n")
+	w.now = w.now.Add(2 * time.Minute)
+	// Unrelated traffic moves the capture clock on.
+	w.send(netip.MustParseAddrPort("192.0.2.1:5000"), netip.MustParseAddrPort("192.0.2.2:80"), 1, 1, capture.ACK, "")
+	if len(an.flows) != 0 || len(an.controls) != 0 {
+		t.Fatalf("idle control connection still tracked: %d flows, %d controls", len(an.flows), len(an.controls))
+	}
+	w.s("331 pw\r\n")
+	r := an.Finish()
+	if len(r.Sessions) != 2 || r.Sessions[0].User != "a" || !r.Sessions[1].MidStream {
+		t.Errorf("want the first session kept and a second one started mid-stream, got %d sessions", len(r.Sessions))
+	}
+}
