@@ -1,48 +1,20 @@
 package analyze_test
 
 import (
-	"bufio"
 	"fmt"
 	"net/netip"
-	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/internal/corpus"
 )
 
-// corpusDir is ../shared/corpus beside the repository.
-func corpusDir(t testing.TB) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "corpus"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("%s not found: the corpus tests need the shared/ folder beside the repository", dir)
-	}
-	return dir
-}
+func corpusDir(t testing.TB) string { return corpus.Dir(t) }
 
-func corpusCaptures(t testing.TB) []string {
-	dir := corpusDir(t)
-	var out []string
-	filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
-		if err == nil && (strings.HasSuffix(path, ".pcap") || strings.HasSuffix(path, ".pcap.gz")) {
-			out = append(out, path)
-		}
-		return nil
-	})
-	sort.Strings(out)
-	if len(out) == 0 {
-		t.Fatalf("no captures under %s", dir)
-	}
-	return out
-}
+func corpusCaptures(t testing.TB) []string { return corpus.Files(t, ".pcap", ".pcap.gz") }
 
 func analyzeFile(t testing.TB, path string, opts analyze.Options) *analyze.Result {
 	t.Helper()
@@ -65,34 +37,7 @@ func analyzeFile(t testing.TB, path string, opts analyze.Options) *analyze.Resul
 	return r
 }
 
-// tsv reads one of the corpus's tshark dumps as maps keyed by header.
-func tsv(t testing.TB, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var header []string
-	var rows []map[string]string
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if header == nil {
-			header = cols
-			continue
-		}
-		row := map[string]string{}
-		for i, h := range header {
-			if i < len(cols) {
-				row[h] = cols[i]
-			}
-		}
-		rows = append(rows, row)
-	}
-	return rows
-}
+func tsv(t testing.TB, path string) []map[string]string { return corpus.ReadTSV(t, path) }
 
 func baseName(capturePath string) string {
 	return strings.TrimSuffix(strings.TrimSuffix(capturePath, ".gz"), ".pcap")

@@ -1,78 +1,25 @@
 package ftp
 
 import (
-	"bufio"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// corpusDir is the shared corpus of public FTP captures, relative to this
-// package's directory (go test runs in it): /work/shared/corpus beside the
-// repository at /work/main.
-const corpusDir = "../../../shared/corpus"
+	"github.com/ftpsniff/ftpsniff/internal/corpus"
+)
 
 // corpusFiles returns every *.tshark-ftp-lines.tsv of the corpus, or skips
 // the test when the corpus is not there.
 func corpusFiles(t *testing.T) []string {
 	t.Helper()
-	if _, err := os.Stat(corpusDir); err != nil {
-		t.Skip("../shared/corpus not found: corpus tests need the shared/ folder beside the repo")
-	}
-	var files []string
-	err := filepath.WalkDir(corpusDir, func(path string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".tshark-ftp-lines.tsv") {
-			files = append(files, path)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatalf("no *.tshark-ftp-lines.tsv under %s", corpusDir)
-	}
-	sort.Strings(files)
-	return files
+	return corpus.Files(t, ".tshark-ftp-lines.tsv")
 }
 
-// readTSV reads a tab-separated file with a header row into one map per row.
-func readTSV(t *testing.T, path string) []map[string]string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(nil, 1<<20)
-	var header []string
-	var rows []map[string]string
-	for sc.Scan() {
-		cols := strings.Split(sc.Text(), "\t")
-		if header == nil {
-			header = cols
-			continue
-		}
-		row := make(map[string]string, len(header))
-		for i, h := range header {
-			if i < len(cols) {
-				row[h] = cols[i]
-			}
-		}
-		rows = append(rows, row)
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return rows
-}
+func readTSV(t *testing.T, path string) []map[string]string { return corpus.ReadTSV(t, path) }
 
 // unescapeLine undoes the corpus escaping of the line column: "\\" is a
 // backslash, "\t" a tab, "\xNN" any other byte outside printable ASCII.
@@ -144,7 +91,7 @@ var corpusDisagreements = map[string]string{}
 func TestCorpusAddresses(t *testing.T) {
 	counts := map[string]int{}
 	for _, linesPath := range corpusFiles(t) {
-		rel, _ := filepath.Rel(corpusDir, linesPath)
+		rel, _ := filepath.Rel(corpus.Dir(t), linesPath)
 		frames := map[string]map[string]string{}
 		for _, row := range readTSV(t, strings.TrimSuffix(linesPath, "-lines.tsv")+".tsv") {
 			frames[row["frame.number"]] = row
@@ -330,7 +277,7 @@ func TestCorpusStreams(t *testing.T) {
 	gotMulti := map[string]multi{}
 	var commands, replies int
 	for _, path := range corpusFiles(t) {
-		rel, _ := filepath.Rel(corpusDir, path)
+		rel, _ := filepath.Rel(corpus.Dir(t), path)
 		readers := map[string]*ReplyReader{}
 		var gotErrs []string
 		var buf []byte
