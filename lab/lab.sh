@@ -113,6 +113,7 @@ deps() {
 
 # ---- namespaces and cleanup -----------------------------------------------------
 P=""            # namespace prefix of this run
+W=""            # work directory of this run (configs, FTP root, logs)
 KEEP_UP=0       # `up` leaves the lab running
 declare -a CAP_PIDS=() CAP_NAMES=()
 
@@ -170,6 +171,7 @@ cleanup() {
 	if [ -n "$P" ] && [ "$KEEP_UP" = 0 ]; then
 		stop_captures
 		destroy "$P"
+		[ -n "${W:-}" ] && [ -d "$W" ] && rm -rf "$W"
 	fi
 	exit "$rc"
 }
@@ -184,6 +186,17 @@ gc() {
 		fi
 		log "removing stale $ns"
 		destroy "$pfx"
+	done
+	# work directories of runs that are gone
+	local d
+	for d in /tmp/ftpsl-[0-9]*.*; do
+		[ -d "$d" ] || continue
+		pid=${d#/tmp/ftpsl-}; pid=${pid%%.*}
+		[[ $pid =~ ^[0-9]+$ ]] || continue
+		if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'lab\.sh'; then
+			continue
+		fi
+		rm -rf "$d"
 	done
 }
 
