@@ -68,6 +68,8 @@ type Result struct {
 	Point    string
 	Inputs   []string
 	Sessions []*Session
+	// Findings are the diagnosed causes, most severe first.
+	Findings []*Finding
 	Dropped  Dropped
 	// Capture counts what the capture point read (set by the caller, who
 	// owns the reader).
@@ -290,5 +292,7 @@ func (a *Analyzer) Finish() *Result {
 	for _, c := range a.controls {
 		c.finish()
 	}
-	return &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
+	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
+	r.Findings = diagnose(r, a.opts)
+	return r
 }

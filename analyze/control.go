@@ -117,6 +117,11 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	if p.Time.After(s.End) {
 		s.End = p.Time
 	}
+	if fromClient && s.ClientTTL == 0 {
+		s.ClientTTL = p.TTL
+	} else if !fromClient && s.ServerTTL == 0 {
+		s.ServerTTL = p.TTL
+	}
 	// Duplicate ACKs: a pure ACK repeating the previous acknowledgement.
 	if p.Flags&capture.ACK != 0 {
 		if len(p.Payload) == 0 && p.Flags&(capture.SYN|capture.FIN|capture.RST) == 0 && c.ackSeen[dir] && p.Ack == c.lastAck[dir] {
@@ -377,7 +382,7 @@ func (c *control) command(line []byte, at Ref) {
 	case "USER":
 		s.User = cmd.Arg
 	case "PASS":
-		s.Password = arg
+		s.Password, s.PasswordAt = arg, at
 	case "AUTH":
 		switch strings.ToUpper(strings.TrimSpace(cmd.Arg)) {
 		case "TLS", "SSL", "TLS-C", "TLS-P":

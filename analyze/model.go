@@ -187,6 +187,12 @@ type Session struct {
 	Greeting   Reply
 	User       string
 	Password   string // redacted unless the analysis was asked to keep it
+	PasswordAt Ref    // the PASS command (seen in clear text)
+	// TTLs of the first packets from each side, and the capture side
+	// inferred from them (see InferSide).
+	ClientTTL, ServerTTL uint8
+	Side                 Side
+	SideWhy              string
 	LoggedIn   bool
 	// TLS: the control channel is encrypted (AUTH TLS/SSL answered 234, or
 	// implicit FTPS); TLSAt is the 234 reply (or the first frame).

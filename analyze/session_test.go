@@ -20,6 +20,8 @@ type wire struct {
 	server netip.AddrPort
 	cseq   uint32
 	sseq   uint32
+	// TTLs of the control connection's packets (64 when zero).
+	ttlClient, ttlServer uint8
 }
 
 func newWire(t *testing.T, an *Analyzer, client, server string) *wire {
@@ -30,7 +32,13 @@ func newWire(t *testing.T, an *Analyzer, client, server string) *wire {
 func (w *wire) send(src, dst netip.AddrPort, seq, ack uint32, flags capture.Flags, payload string) uint64 {
 	w.frame++
 	w.now = w.now.Add(10 * time.Millisecond)
-	p := capture.Packet{Frame: w.frame, Time: w.now, Kind: capture.TCP, Src: src.Addr(), Dst: dst.Addr(),
+	ttl := uint8(64)
+	if src == w.client && w.ttlClient != 0 {
+		ttl = w.ttlClient
+	} else if src == w.server && w.ttlServer != 0 {
+		ttl = w.ttlServer
+	}
+	p := capture.Packet{Frame: w.frame, Time: w.now, Kind: capture.TCP, Src: src.Addr(), Dst: dst.Addr(), TTL: ttl,
 		SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Ack: ack, Flags: flags, Payload: []byte(payload), PayloadLen: len(payload)}
 	w.an.Packet(&p)
 	return w.frame

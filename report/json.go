@@ -61,6 +61,8 @@ type sessionRecord struct {
 	Retransmissions uint64 `json:"retransmissions"`
 	DupAcks         uint64 `json:"dup_acks"`
 	DroppedTrans    int    `json:"dropped_transfers,omitempty"`
+	CaptureSide     string `json:"capture_side"`
+	CaptureSideWhy  string `json:"capture_side_why"`
 }
 
 type negotiationRecord struct {
@@ -124,6 +126,45 @@ type transferRecord struct {
 	Reply        *replyRecord       `json:"reply"`
 }
 
+type evidenceRecord struct {
+	File  string `json:"file"`
+	Frame uint64 `json:"frame"`
+	Time  string `json:"time"`
+	Point string `json:"point"`
+	What  string `json:"what"`
+}
+
+type findingRecord struct {
+	Type      string           `json:"type"`
+	Code      string           `json:"code"`
+	Severity  string           `json:"severity"`
+	Session   string           `json:"session"`
+	Transfer  string           `json:"transfer,omitempty"`
+	Transfers []string         `json:"transfers,omitempty"`
+	Point     string           `json:"point"`
+	Summary   string           `json:"summary"`
+	Evidence  []evidenceRecord `json:"evidence"`
+	Advice    string           `json:"advice"`
+}
+
+func findingRec(r *analyze.Result, f *analyze.Finding) findingRecord {
+	rec := findingRecord{Type: "finding", Code: f.Code, Severity: f.Severity.String(), Point: r.Point,
+		Summary: f.Summary, Advice: f.Advice, Evidence: []evidenceRecord{}}
+	if f.Session != nil {
+		rec.Session = f.Session.ID
+	}
+	for _, t := range f.Transfers {
+		rec.Transfers = append(rec.Transfers, t.ID)
+	}
+	if len(rec.Transfers) > 0 {
+		rec.Transfer = rec.Transfers[0]
+	}
+	for _, e := range f.Evidence {
+		rec.Evidence = append(rec.Evidence, evidenceRecord{File: fileOf(r, e.At), Frame: e.At.Frame, Time: ts(e.At.Time), Point: r.Point, What: e.What})
+	}
+	return rec
+}
+
 type summaryRecord struct {
 	Type             string         `json:"type"`
 	Sessions         int            `json:"sessions"`
@@ -171,6 +212,7 @@ func sessionRec(r *analyze.Result, s *analyze.Session) sessionRecord {
 		MidStream: s.MidStream, DetectedBy: s.DetectedBy, Closed: s.Closed,
 		ProtocolErrors: s.ProtocolErrors, FirstError: s.FirstError, LongLines: s.LongLines,
 		Retransmissions: s.Retransmissions, DupAcks: s.DupAcks, DroppedTrans: s.DroppedTransfers,
+		CaptureSide: string(s.Side), CaptureSideWhy: s.SideWhy,
 	}
 	if s.TLS {
 		rec.TLSFrame = s.TLSAt.Frame
@@ -234,7 +276,7 @@ func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 }
 
 // WriteJSON writes in JSON Lines: every session, then its transfers, then
-// the findings, then one summary record.
+// the findings (most severe first), then one summary record.
 func WriteJSON(w io.Writer, in *Input) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
@@ -251,6 +293,13 @@ func WriteJSON(w io.Writer, in *Input) error {
 			}
 		}
 	}
+	for _, r := range in.Results {
+		for _, f := range r.Findings {
+			if err := enc.Encode(findingRec(r, f)); err != nil {
+				return err
+			}
+		}
+	}
 	if err := enc.Encode(summaryRec(in)); err != nil {
 		return err
 	}
@@ -262,6 +311,9 @@ func summaryRec(in *Input) summaryRecord {
 	for _, r := range in.Results {
 		st := r.Capture
 		sum.Sessions += len(r.Sessions)
+		for _, f := range r.Findings {
+			sum.Findings[f.Severity.String()]++
+		}
 		for _, s := range r.Sessions {
 			sum.Transfers += len(s.Transfers)
 		}

@@ -92,15 +92,23 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		if err := st.Render(); err != nil {
 			return err
 		}
+		verdicts := map[*analyze.Transfer]string{}
+		for _, f := range r.Findings {
+			for _, t := range f.Transfers {
+				if verdicts[t] == "" {
+					verdicts[t] = f.Code
+				}
+			}
+		}
 		var rows [][]string
 		for _, s := range r.Sessions {
 			for _, t := range s.Transfers {
-				rows = append(rows, transferRow(t))
+				rows = append(rows, append(transferRow(t), verdict(t, verdicts[t])))
 			}
 		}
 		if len(rows) > 0 {
 			h("Transfers")
-			tt := newTable(bw, md, "ID", "Command", "Mode", "Negotiated (frame)", "Neg. reply", "Data connection", "Bytes", "Reply")
+			tt := newTable(bw, md, "ID", "Command", "Mode", "Negotiated (frame)", "Neg. reply", "Data connection", "Bytes", "Reply", "Verdict")
 			for _, row := range rows {
 				if err := tt.Append(row); err != nil {
 					return err
@@ -109,6 +117,10 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 			if err := tt.Render(); err != nil {
 				return err
 			}
+		}
+		if len(r.Findings) > 0 {
+			h("Findings (most severe first)")
+			writeFindings(bw, r, md)
 		}
 		fmt.Fprintln(bw)
 	}
@@ -202,9 +214,58 @@ func transferRow(t *analyze.Transfer) []string {
 	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
 }
 
+func verdict(t *analyze.Transfer, code string) string {
+	switch {
+	case code != "":
+		return code
+	case t.Data() != nil && t.Data().State() == analyze.Established && t.Final.Code >= 200 && t.Final.Code < 300:
+		return "ok"
+	}
+	return "-"
+}
+
+func writeFindings(w io.Writer, r *analyze.Result, md bool) {
+	for i, f := range r.Findings {
+		sev := strings.ToUpper(f.Severity.String())
+		ids := ""
+		if f.Session != nil {
+			ids = f.Session.ID
+		}
+		if len(f.Transfers) > 0 {
+			var ts []string
+			for _, t := range f.Transfers {
+				ts = append(ts, t.ID)
+			}
+			ids += " (" + strings.Join(ts, ", ") + ")"
+		}
+		if md {
+			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
+		} else {
+			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
+		}
+		for _, e := range f.Evidence {
+			file := ""
+			if e.At.Input >= 0 && e.At.Input < len(r.Inputs) {
+				file = r.Inputs[e.At.Input]
+			}
+			if md {
+				fmt.Fprintf(w, "   - %s frame %d (%s): %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
+			} else {
+				fmt.Fprintf(w, "   evidence: %s frame %d at %s: %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
+			}
+		}
+		if md {
+			fmt.Fprintf(w, "   - fix: %s\n", Clean(f.Advice))
+		} else {
+			fmt.Fprintf(w, "   fix: %s\n", Clean(f.Advice))
+		}
+	}
+}
+
 func writeSummary(w io.Writer, in *Input) {
 	sum := summaryRec(in)
-	fmt.Fprintf(w, "Summary: %d sessions, %d transfers; %d packets, %d bytes read", sum.Sessions, sum.Transfers, sum.Packets, sum.Bytes)
+	fmt.Fprintf(w, "Summary: %d sessions, %d transfers; findings: %d error, %d warning, %d info; %d packets, %d bytes read",
+		sum.Sessions, sum.Transfers, sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"], sum.Packets, sum.Bytes)
 	if sum.TruncatedPackets > 0 {
 		fmt.Fprintf(w, ", %d truncated by the snap length", sum.TruncatedPackets)
 	}

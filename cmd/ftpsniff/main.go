@@ -208,5 +208,14 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
 		return exitRuntime
 	}
+	if level, ok := analyze.ParseSeverity(cfg.failOn); ok && status == exitOK {
+		for _, r := range in.Results {
+			for _, f := range r.Findings {
+				if f.Severity >= level {
+					return exitFindings
+				}
+			}
+		}
+	}
 	return status
 }

@@ -299,3 +299,24 @@ func TestPasswordsRedacted(t *testing.T) {
 		t.Errorf("--show-passwords does not show the password")
 	}
 }
+
+func TestFailOn(t *testing.T) {
+	for _, tt := range []struct {
+		file, level string
+		code        int
+	}{
+		{"testdata/data-failures.pcap", "error", 3},
+		{"testdata/data-failures.pcap", "", 0},
+		{"testdata/passive-and-active.pcap", "info", 0},
+		{"testdata/auth-tls.pcap", "warning", 3},
+		{"testdata/auth-tls.pcap", "error", 0},
+	} {
+		_, _, code := ftpsniff(t, "--fail-on", tt.level, tt.file)
+		if tt.level == "" {
+			_, _, code = ftpsniff(t, tt.file)
+		}
+		if code != tt.code {
+			t.Errorf("%s --fail-on %q: exit %d, want %d", tt.file, tt.level, code, tt.code)
+		}
+	}
+}
