@@ -66,10 +66,10 @@ type Side string
 
 // Capture sides.
 const (
-	SideClient  Side = "client"  // on the client's side of every router (its LAN or the client itself)
-	SideServer  Side = "server"  // on the server's side
+	SideClient  Side = "client"   // on the client's side of every router (its LAN or the client itself)
+	SideServer  Side = "server"   // on the server's side
 	SideSameLAN Side = "same-lan" // both hosts are local: no router between them
-	SideBetween Side = "between" // routers on both sides (a transit link, or outside a NAT)
+	SideBetween Side = "between"  // routers on both sides (a transit link, or outside a NAT)
 	SideUnknown Side = "unknown"
 )
 

@@ -193,7 +193,7 @@ type Session struct {
 	ClientTTL, ServerTTL uint8
 	Side                 Side
 	SideWhy              string
-	LoggedIn   bool
+	LoggedIn             bool
 	// TLS: the control channel is encrypted (AUTH TLS/SSL answered 234, or
 	// implicit FTPS); TLSAt is the 234 reply (or the first frame).
 	TLS      bool
