@@ -35,6 +35,7 @@ type pending struct {
 type lineState struct {
 	buf      []byte
 	start    Ref  // frame of the line's first byte
+	end      Ref  // frame of its last byte so far
 	overlong bool // the line passed ftp.MaxLineLength and is being cut
 	skipping bool // after a hole: drop bytes up to the next line end
 }
@@ -198,6 +199,7 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		if len(ls.buf) == 0 && !ls.overlong {
 			ls.start = at
 		}
+		ls.end = at
 		if room := ftp.MaxLineLength - len(ls.buf); len(part) > room {
 			if !ls.overlong {
 				ls.buf = append(ls.buf, part[:room]...)
@@ -404,6 +406,9 @@ func (c *control) command(line []byte, at Ref) {
 			ap, err = ftp.ParseLPRT(cmd.Arg)
 		}
 		n.At = at
+		if end := c.lines[toServer].end; end.Frame != at.Frame {
+			n.SplitAt = end // the line came in several segments
+		}
 		if c.cut {
 			n.ParseError = errCutByGap
 		} else if err != nil {

@@ -56,6 +56,10 @@ type Finding struct {
 	Summary   string
 	Evidence  []Evidence
 	Advice    string
+
+	// key groups findings of one cause: the same code with the same key is
+	// one finding (default: the session).
+	key string
 }
 
 // maxEvidence bounds the frames cited by one finding.
@@ -140,8 +144,11 @@ type diagnoser struct {
 // add records a finding, merging it into one of the same code in the same
 // session: one finding per cause, with every transfer it explains.
 func (d *diagnoser) add(f *Finding) {
+	if f.key == "" && f.Session != nil {
+		f.key = f.Session.ID
+	}
 	for _, g := range d.out {
-		if g.Code == f.Code && g.Severity == f.Severity && (g.Session == f.Session || g.Summary == f.Summary) {
+		if g.Code == f.Code && g.Severity == f.Severity && g.key == f.key {
 			g.Transfers = append(g.Transfers, f.Transfers...)
 			for _, e := range f.Evidence {
 				if len(g.Evidence) < maxEvidence {
@@ -172,28 +179,29 @@ func (d *diagnoser) session(s *Session) {
 			Advice:   "The capture lost these segments, not the network (the receiver acknowledged them). Capture with a larger buffer (tcpdump -B 8192), write to a fast disk, or filter to the FTP hosts."})
 	}
 	if s.PasswordAt.Valid() && !isGuest(s.User) {
-		d.add(&Finding{Code: "cleartext-credentials", Severity: Info, Session: s,
+		d.add(&Finding{Code: "cleartext-credentials", Severity: Info, Session: s, key: s.User + "@" + s.Server.String(),
 			Summary:  fmt.Sprintf("user %q sent its password in clear text to %s", s.User, s.Server),
 			Evidence: []Evidence{{At: s.PasswordAt, What: "PASS (redacted)"}},
 			Advice:   "Use FTPS (AUTH TLS, in passive mode so that no ALG is needed) or SFTP; anyone on the path can read this password."})
 	}
 	if s.TLS && !s.TLSEnded {
-		nat := !ClassOf(s.Client.Addr()).Routable() && ClassOf(s.Server.Addr()).Routable() ||
-			ClassOf(s.Client.Addr()).Routable() && !ClassOf(s.Server.Addr()).Routable()
-		if nat || failedData {
-			sev := Warning
-			what := "no ALG on the path can read or rewrite its PORT/227 lines"
-			if failedData {
-				sev = Error
-				what = "a data connection failed, and no ALG can rewrite an encrypted PORT/227"
+		nat := ClassOf(s.Client.Addr()).Routable() != ClassOf(s.Server.Addr()).Routable()
+		worked := false
+		for _, t := range s.Transfers {
+			if dc := t.Data(); dc != nil && dc.State() == Established {
+				worked = true
 			}
-			d.add(&Finding{Code: "tls-blind-alg", Severity: sev, Session: s,
-				Summary:  fmt.Sprintf("the control channel %s → %s is encrypted from frame %d (AUTH TLS): %s", s.Client, s.Server, s.TLSAt.Frame, what),
-				Evidence: []Evidence{{At: s.TLSAt, What: "234: TLS starts on the control channel"}},
-				Advice: "Use passive mode, with the server's public address configured (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) " +
-					"and its passive port range (vsftpd pasv_min_port/pasv_max_port) opened and forwarded; active mode cannot cross a NAT under TLS. " +
-					"Some servers allow CCC after login, which returns the control channel to clear text."})
 		}
+		sev, what := Warning, "no ALG on the path can read or rewrite its PORT/227 lines; only passive mode to a correctly configured server can cross a NAT"
+		if failedData || nat && !worked {
+			sev, what = Error, "no data connection worked, and no ALG can rewrite an encrypted PORT/227"
+		}
+		d.add(&Finding{Code: "tls-blind-alg", Severity: sev, Session: s, key: s.Server.String(),
+			Summary:  fmt.Sprintf("the control channel to %s is encrypted (from frame %d on, in the first session): %s", s.Server, s.TLSAt.Frame, what),
+			Evidence: []Evidence{{At: s.TLSAt, What: "TLS starts on the control channel"}},
+			Advice: "Use passive mode, with the server's public address configured (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) " +
+				"and its passive port range (vsftpd pasv_min_port/pasv_max_port) opened and forwarded; active mode cannot cross a NAT under TLS. " +
+				"Some servers allow CCC after login, which returns the control channel to clear text."})
 	}
 }
 
@@ -261,7 +269,7 @@ func (d *diagnoser) transfer(s *Session, t *Transfer, later []*Transfer) bool {
 		what += " " + t.Arg
 	}
 	if what == "" {
-		what = "the data transfer"
+		what = "the data connection it negotiated"
 	}
 
 	if n == nil {
@@ -325,7 +333,7 @@ func (d *diagnoser) transfer(s *Session, t *Transfer, later []*Transfer) bool {
 		adv.Addr() == server && !advClass.Routable() && ClassOf(client).Routable()
 	if unreachableAdv {
 		if dc != nil && st == Established {
-			if dc.MatchedBy == "control-address" {
+			if dc.MatchedBy == "control-address" || s.Side == SideServer && ClassOf(client).Routable() && dc.Src.Addr() == client {
 				f.Code, f.Severity = "passive-private-address", Warning
 				f.Summary = fmt.Sprintf("the server %s advertised the private address %s in its %d reply; the client ignored it and connected to the control address, which worked",
 					s.Server, adv.Addr(), n.Reply.Code)
@@ -345,6 +353,10 @@ func (d *diagnoser) transfer(s *Session, t *Transfer, later []*Transfer) bool {
 		return true
 	}
 	return d.dataOutcome(f, s, t, n, dc, st, what)
+}
+
+func isLastNegotiation(s *Session, n *Negotiation) bool {
+	return len(s.Negotiations) > 0 && s.Negotiations[len(s.Negotiations)-1] == n
 }
 
 func fallsBack(later []*Transfer) bool {
@@ -371,6 +383,15 @@ func (d *diagnoser) transferFailed(f *Finding, what string, t *Transfer) {
 func (d *diagnoser) active(f *Finding, s *Session, t *Transfer, n *Negotiation, dc *DataConn, st DataState, what string,
 	client, server netip.Addr, adv netip.AddrPort, advClass AddrClass) bool {
 	finalFailed := t.Final.Code >= 400
+	if n.Reply.Code == 0 && n.SplitAt.Valid() && s.Retransmissions > 0 {
+		f.Code, f.Severity = "alg-missed-split", Error
+		f.Summary = fmt.Sprintf("the client wrote %s in more than one TCP segment (frames %d to %d) and the server never answered it; the control connection retransmitted: "+
+			"a NAT's FTP helper (which reads only whole lines at a segment's start) dropped or stalled it", n.Command, n.CommandAt.Frame, n.SplitAt.Frame)
+		f.Evidence = append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, f.Evidence...)
+		f.Advice = "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a PORT that does not start and end in one segment."
+		d.add(f)
+		return true
+	}
 	if n.Reply.Code == 0 && t.Command == "" && dc == nil {
 		return false // a PORT nothing answered or used
 	}
@@ -412,7 +433,11 @@ func (d *diagnoser) active(f *Finding, s *Session, t *Transfer, n *Negotiation, 
 		switch {
 		case refused:
 			f.Code, f.Severity = "active-nat-no-alg", Error
-			f.Summary = where + fmt.Sprintf("; nothing rewrote it, so the server refused it (%s)", replyWhat(n.Reply))
+			verb := "refused it"
+			if n.Reply.Code < 500 {
+				verb = "could not connect to it"
+			}
+			f.Summary = where + fmt.Sprintf("; nothing rewrote it, so the server %s (%s)", verb, replyWhat(n.Reply))
 		case dc == nil || failed(st):
 			f.Code, f.Severity = "active-nat-no-alg", Error
 			got := "the server's connection never arrived here"
@@ -421,7 +446,8 @@ func (d *diagnoser) active(f *Finding, s *Session, t *Transfer, n *Negotiation, 
 			}
 			f.Summary = where + "; nothing rewrote it, so " + got
 			if natInside && dc == nil {
-				f.Summary = where + "; unless an ALG rewrites it, the server cannot connect back, and its connection never arrived here"
+				f.Summary = where + "; the server's connection never arrived here: behind a NAT, nothing rewrote the " + n.Command +
+					" (or a firewall on the way blocked the connection)"
 			}
 		default:
 			return false // it worked: an ALG rewrote it, or the server can reach the address
@@ -478,6 +504,11 @@ func (d *diagnoser) dataOutcome(f *Finding, s *Session, t *Transfer, n *Negotiat
 			d.transferFailed(f, what, t)
 		}
 		return false
+	case dc == nil && n.Mode.IsPassive() && t.Command == "" && n.Reply.Code >= 200 && n.Reply.Code < 300 && isLastNegotiation(s, n):
+		// Clients connect before sending the command: a passive reply
+		// followed by nothing means the client could not connect (a SYN
+		// dropped before this capture point) and gave up.
+		return d.dataFailure(f, s, t, n, dc, NotAttempted, what)
 	case dc == nil && (t.Command == "" || t.Final.Code >= 200 && t.Final.Code < 400 ||
 		t.Final.Code == 0 && (t.Prelim.Code == 125 || t.Prelim.Code == 150)):
 		// Nothing was to connect (no command used the negotiation), or the
@@ -535,9 +566,7 @@ func (d *diagnoser) dataFailure(f *Finding, s *Session, t *Transfer, n *Negotiat
 	case NotAttempted:
 		f.Code, f.Severity = "data-not-attempted", Error
 		f.Summary = fmt.Sprintf("no connection to %s for %s was seen at this capture point%s", target, what, reply)
-		if t.Final.Code == 0 && t.Prelim.Code == 0 && t.Command == "" {
-			return false
-		}
+
 	}
 	if passive {
 		f.Advice = fmt.Sprintf("Open the server's passive port range on every firewall in front of %s (this reply used port %d) and pin the range on the server "+

@@ -66,8 +66,11 @@ type Negotiation struct {
 	Command   string // PORT, EPRT, LPRT, PASV, EPSV, LPSV
 	Arg       string // the command's argument as sent
 	CommandAt Ref
-	Reply     Reply          // the server's answer (Code 0: none seen)
-	Address   netip.AddrPort // advertised endpoint; for EPSV the server's control address with the 229 port
+	// SplitAt is the frame that completed the command's line when it came
+	// in more than one segment (ALGs miss such commands).
+	SplitAt Ref
+	Reply   Reply          // the server's answer (Code 0: none seen)
+	Address netip.AddrPort // advertised endpoint; for EPSV the server's control address with the 229 port
 	// ParseError is set when the line carrying the address could not be
 	// parsed (the address is then invalid): reported, never skipped.
 	ParseError string
