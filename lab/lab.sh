@@ -521,11 +521,11 @@ SCENARIOS=(s1-direct s2-nat-alg-active s3-nat-noalg-active s4-nat-noalg-passive
 # conf_NAME sets the knobs; steps_NAME runs the clients.
 conf_s1-direct() {
 	DESC="no NAT: passive and active, curl and lftp, all succeed"
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s1-direct() {
 	step curl-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --disable-epsv
-	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
 	step lftp-pasv lftp vsftpd ok -- lftp_run $SRV4 'set ftp:passive-mode on; set ftp:prefer-epsv no' 'get small.bin -o step@N@.out'
 	step lftp-port lftp vsftpd ok -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
 }
@@ -533,29 +533,29 @@ steps_s1-direct() {
 conf_s2-nat-alg-active() {
 	DESC="client behind NAT with the FTP helper, active: PORT/EPRT rewritten to the NAT's address, transfers succeed"
 	R1_MODE=nat; R1_HELPER=1
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s2-nat-alg-active() {
-	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
-	step curl-eprt curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port)
+	step curl-port curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
+	step curl-eprt curl vsftpd ok -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)"
 	step lftp-port lftp vsftpd ok -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
 }
 
 conf_s3-nat-noalg-active() {
 	DESC="client behind NAT without the helper, active: vsftpd rejects PORT (500); pyftpdlib permitting foreign addresses connects to the private address, its SYN never arrives; default pyftpdlib refuses (501)"
 	R1_MODE=nat
-	SERVERS=(vsftpd:$SRV4:plain pyftpd:$PYF4:permit-foreign pyftpd:$PYD4:)
+	SERVERS=("vsftpd:$SRV4:plain" "pyftpd:$PYF4:permit-foreign" "pyftpd:$PYD4:")
 }
 steps_s3-nat-noalg-active() {
-	step curl-port-vsftpd curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
-	step curl-port-pyftpd-permit curl pyftpdlib-permit-foreign fail -- curl_get ftp://$PYF4/small.bin -P $CLI4:$(act_port) --disable-eprt
-	step curl-port-pyftpd-default curl pyftpdlib fail -- curl_get ftp://$PYD4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-port-vsftpd curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
+	step curl-port-pyftpd-permit curl pyftpdlib-permit-foreign fail -- curl_get ftp://$PYF4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
+	step curl-port-pyftpd-default curl pyftpdlib fail -- curl_get ftp://$PYD4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
 }
 
 conf_s4-nat-noalg-passive() {
 	DESC="client behind NAT without the helper, passive (PASV and EPSV): transfers succeed"
 	R1_MODE=nat
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s4-nat-noalg-passive() {
 	step curl-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --disable-epsv
@@ -566,7 +566,7 @@ steps_s4-nat-noalg-passive() {
 conf_s5-dnat-private-227() {
 	DESC="server behind port forwarding (DNAT) advertising its private address in 227: trusting clients fail, clients ignoring the 227 address succeed"
 	R1_MODE=nat; R2_MODE=dnat
-	SERVERS=(vsftpd:$SRVP4:plain)
+	SERVERS=("vsftpd:$SRVP4:plain")
 }
 steps_s5-dnat-private-227() {
 	step curl-pasv-trust curl vsftpd fail -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
@@ -578,7 +578,7 @@ steps_s5-dnat-private-227() {
 conf_s5b-dnat-pasv-address() {
 	DESC="server behind port forwarding with vsftpd pasv_address set: the 227 carries the public address, trusting clients succeed"
 	R1_MODE=nat; R2_MODE=dnat
-	SERVERS=(vsftpd:$SRVP4:pasv-address)
+	SERVERS=("vsftpd:$SRVP4:pasv-address")
 }
 steps_s5b-dnat-pasv-address() {
 	step curl-pasv-trust curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
@@ -588,7 +588,7 @@ steps_s5b-dnat-pasv-address() {
 conf_s6-fw-drop-passive() {
 	DESC="a server-side firewall drops the passive port: the client's SYN goes unanswered; curl times out, vsftpd answers 425 to lftp"
 	R1_MODE=nat; R2_FW=drop-pasv
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s6-fw-drop-passive() {
 	step curl-pasv curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --disable-epsv
@@ -598,17 +598,17 @@ steps_s6-fw-drop-passive() {
 conf_s6b-fw-reset-active() {
 	DESC="a client-side firewall rejects the server's active data connection with a TCP reset: vsftpd answers 425"
 	R1_FW=reject-inbound
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s6b-fw-reset-active() {
-	step curl-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P $CLI4:$(act_port) --disable-eprt
+	step curl-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
 	step lftp-port lftp vsftpd fail -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
 }
 
 conf_s7-ipv6() {
 	DESC="IPv6 without NAT: EPSV and EPRT, curl and lftp, all succeed"
 	IPV6=1
-	SERVERS=(vsftpd:${SRV6//:/_}:ipv6)
+	SERVERS=("vsftpd:${SRV6//:/_}:ipv6")
 }
 steps_s7-ipv6() {
 	step curl-epsv6 curl vsftpd ok -- curl_get "ftp://[$SRV6]/small.bin"
@@ -620,11 +620,11 @@ steps_s7-ipv6() {
 conf_s8-ftps-nat-alg() {
 	DESC="explicit FTPS (AUTH TLS) through NAT with the helper: active fails (the helper cannot see the encrypted PORT), passive succeeds"
 	R1_MODE=nat; R1_HELPER=1
-	SERVERS=(vsftpd:$SRV4:tls)
+	SERVERS=("vsftpd:$SRV4:tls")
 }
 steps_s8-ftps-nat-alg() {
 	# curl's command line cannot choose AUTH TLS: it sends AUTH SSL (same RFC 4217 upgrade)
-	step curl-ftps-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k -P $CLI4:$(act_port) --disable-eprt
+	step curl-ftps-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k -P "$CLI4:$(act_port)" --disable-eprt
 	step curl-ftps-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k --disable-epsv
 	# lftp sends AUTH TLS
 	step lftp-ftps-port lftp vsftpd fail -- lftp_run $SRV4 "$LFTP_TLS; set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
@@ -634,7 +634,7 @@ steps_s8-ftps-nat-alg() {
 conf_s9-mixed-session() {
 	DESC="one session with LIST, STOR and several RETRs mixing PASV and EPSV, client behind NAT without helper"
 	R1_MODE=nat
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s9-mixed-session() {
 	# FEAT on, so that lftp knows EPSV is there; prefer-epsv switches per transfer
@@ -645,10 +645,10 @@ steps_s9-mixed-session() {
 conf_s10-split-port() {
 	DESC="a PORT command written in two TCP segments through NAT with the helper"
 	R1_MODE=nat; R1_HELPER=1
-	SERVERS=(vsftpd:$SRV4:plain)
+	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s10-split-port() {
-	local sp=(--server $SRV4 --local $CLI4 --file small.bin)
+	local sp=(--server "$SRV4" --local "$CLI4" --file small.bin)
 	# "PO", 1 s pause (longer than the retransmission timeout): the helper drops
 	# the partial segment, TCP (cwnd 1 after the timeout) only retransmits "PO",
 	# the rest never leaves the client: the session stalls
