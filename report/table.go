@@ -144,6 +144,9 @@ func sessionRow(r *analyze.Result, s *analyze.Session) []string {
 		gaps = fmt.Sprintf("%d (%d B)", s.Gaps, s.MissingBytes)
 	}
 	var notes []string
+	if s.Side != "" && s.Side != analyze.SideUnknown {
+		notes = append(notes, "captured on the "+string(s.Side)+" side")
+	}
 	if s.MidStream {
 		notes = append(notes, "capture starts mid-session")
 	}
