@@ -414,7 +414,10 @@ func (d *diagnoser) active(f *Finding, s *Session, t *Transfer, n *Negotiation, 
 		adv.Addr().Is4() == client.Is4()
 	// Inside, a server connection that arrived shows the way back works (an
 	// ALG rewrote the PORT outside): its failure has another cause.
-	natInside := adv.Addr() == client && !advClass.Routable() && ClassOf(server).Routable() && (refused || dc == nil)
+	// A PORT the server accepted and a connection that never arrived inside
+	// is ambiguous (no rewrite, or a firewall): it is judged below as a
+	// connection that did not cross this point.
+	natInside := adv.Addr() == client && !advClass.Routable() && ClassOf(server).Routable() && refused
 	if refused && (n.Command == "EPRT" || n.Command == "LPRT") && fallsBack(t.laterIn(s)) {
 		f.Code, f.Severity = "extended-refused", Info
 		f.Summary = fmt.Sprintf("the server refused %s (%s) and the client fell back to another mode", n.Command, replyWhat(n.Reply))
@@ -445,10 +448,6 @@ func (d *diagnoser) active(f *Finding, s *Session, t *Transfer, n *Negotiation, 
 				got = fmt.Sprintf("the server's connection to it got %s", st)
 			}
 			f.Summary = where + "; nothing rewrote it, so " + got
-			if natInside && dc == nil {
-				f.Summary = where + "; the server's connection never arrived here: behind a NAT, nothing rewrote the " + n.Command +
-					" (or a firewall on the way blocked the connection)"
-			}
 		default:
 			return false // it worked: an ALG rewrote it, or the server can reach the address
 		}
@@ -573,6 +572,9 @@ func (d *diagnoser) dataFailure(f *Finding, s *Session, t *Transfer, n *Negotiat
 			"(vsftpd pasv_min_port/pasv_max_port, proftpd PassivePorts); with nftables: tcp dport <min>-<max> accept.", fw, n.Address.Port())
 	} else {
 		f.Advice = fmt.Sprintf("Use passive mode, or let %s accept connections from the server to port %d (a firewall in front of the client drops or rejects them).", fw, n.Address.Port())
+	}
+	if st == NotAttempted && !passive && !ClassOf(n.Address.Addr()).Routable() && ClassOf(s.Server.Addr()).Routable() {
+		f.Summary += fmt.Sprintf(" (%s is private: if a NAT is in between, check that its FTP helper rewrote the %s; the server accepted it, which a server checking the peer address does only after a rewrite)", n.Address.Addr(), n.Command)
 	}
 	if st == NotAttempted {
 		f.Advice = "Nothing for this negotiation crossed this capture point. If the point is on the path, the connection was dropped before it (look at a capture nearer the initiator), or " + by + " never tried (its log says why)."

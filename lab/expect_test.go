@@ -11,9 +11,8 @@ package lab_test
 //   ${act:N}     step N's active (PORT/EPRT) port
 // An empty Addr is not checked.
 //
-// Findings: every point has a Findings list, empty for now: the diagnosis
-// issue fills it with the finding codes of CONTRACT.md that the point must
-// show (one line per code); the test then requires each one.
+// Findings: the finding codes each point must show; the test requires each
+// one, and, in a scenario whose every step succeeds, no error finding.
 
 // xfer is one expected transfer record.
 type xfer struct {
@@ -126,12 +125,12 @@ var scenarios = []scenario{
 				one(xfer{Mode: "active", Addr: "${client}:${act:1}", NegReply: 500, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", NegReply: 421, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:3}", NegReply: 501, State: "not-attempted"}),
-			), Findings: []string{}}, clientLAN, natOutside, serverOutside),
+			), Findings: []string{"active-nat-no-alg"}}, clientLAN, natOutside, serverOutside),
 			same(point{Steps: steps(
 				one(xfer{Mode: "active", Addr: "${client}:${act:1}", NegReply: 500, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", NegReply: 421, State: "no-answer", Initiator: "server"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:3}", NegReply: 501, State: "not-attempted"}),
-			), Findings: []string{}}, serverLAN),
+			), Findings: []string{"active-nat-no-alg"}}, serverLAN),
 		),
 	},
 	{
@@ -157,13 +156,13 @@ var scenarios = []scenario{
 				one(pasvOK("RETR", privPasv)), // curl --ftp-skip-pasv-ip
 				one(pasvOK("RETR", privPasv)), // lftp ftp:ignore-pasv-address yes
 				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "no-answer", Initiator: "client"}), // lftp trusting
-			), Findings: []string{}}, clientLAN),
+			), Findings: []string{"passive-private-address"}}, clientLAN),
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
 				one(pasvOK("RETR", privPasv)),
 				one(pasvOK("RETR", privPasv)),
 				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
-			), Findings: []string{}}, natOutside, serverOutside, serverLAN),
+			), Findings: []string{"passive-private-address"}}, natOutside, serverOutside, serverLAN),
 		),
 	},
 	{
@@ -185,11 +184,11 @@ var scenarios = []scenario{
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "no-answer", Initiator: "client"}),
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "no-answer", Initiator: "client"}),
-			), Findings: []string{}}, clientLAN, natOutside, serverOutside),
+			), Findings: []string{"data-no-answer"}}, clientLAN, natOutside, serverOutside),
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "not-attempted"}),
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "not-attempted"}),
-			), Findings: []string{}}, serverLAN),
+			), Findings: []string{"data-not-attempted"}}, serverLAN),
 		),
 	},
 	{
@@ -202,11 +201,11 @@ var scenarios = []scenario{
 			same(point{Steps: steps(
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "not-attempted", Reply: 425}),
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "not-attempted", Reply: 425}),
-			), Findings: []string{}}, clientLAN),
+			), Findings: []string{"data-not-attempted"}}, clientLAN),
 			same(point{Steps: steps(
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
-			), Findings: []string{}}, natOutside, serverOutside, serverLAN),
+			), Findings: []string{"data-refused"}}, natOutside, serverOutside, serverLAN),
 		),
 	},
 	{
@@ -235,7 +234,7 @@ var scenarios = []scenario{
 			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // curl passive
 			none(), // lftp active (AUTH TLS)
 			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // lftp passive
-		), Findings: []string{}}, allPoints...),
+		), Findings: []string{"tls-blind-alg"}}, allPoints...),
 	},
 	{
 		// 9. one session: LIST, STOR and RETRs mixing EPSV and PASV
@@ -267,7 +266,7 @@ var scenarios = []scenario{
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", State: "not-attempted"}),
 				one(portOK("RETR", "${client}:${act:3}")),
 				one(portOK("RETR", "${client}:${act:4}")),
-			), Findings: []string{}}, clientLAN),
+			), Findings: []string{"alg-missed-split"}}, clientLAN),
 			same(point{Steps: steps(
 				none(),
 				none(),

@@ -363,7 +363,7 @@ func checkPoint(t *testing.T, analyzer, dir, name string, sc scenario, want poin
 			}
 		}
 	}
-	// findings: each code the point must report (filled by the diagnosis issue)
+	// findings: each code the point must report
 	for _, code := range want.Findings {
 		found := false
 		for _, fr := range findings {
@@ -374,6 +374,16 @@ func checkPoint(t *testing.T, analyzer, dir, name string, sc scenario, want poin
 		}
 		if !found {
 			t.Errorf("%s: no %q finding", name, code)
+		}
+	}
+	// A scenario whose every step works must raise no error finding.
+	allOK := true
+	for _, st := range sc.Steps {
+		allOK = allOK && st == "ok"
+	}
+	for _, fr := range findings {
+		if allOK && fr.Severity == "error" {
+			t.Errorf("%s: every transfer worked, yet an error finding: %s", name, fr.findingCode())
 		}
 	}
 }
