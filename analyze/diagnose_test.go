@@ -152,3 +152,32 @@ func TestInferSide(t *testing.T) {
 	}
 	_ = capture.TCP
 }
+
+func TestClassOf(t *testing.T) {
+	for addr, want := range map[string]AddrClass{
+		"10.1.0.2": ClassPrivate, "172.16.5.4": ClassPrivate, "192.168.1.1": ClassPrivate,
+		"100.64.0.1": ClassCGNAT, "100.127.255.254": ClassCGNAT, "100.128.0.1": ClassPublic,
+		"127.0.0.1": ClassLoopback, "::1": ClassLoopback, "169.254.1.1": ClassLinkLocal, "fe80::1": ClassLinkLocal,
+		"0.0.0.0": ClassUnspecified, "::": ClassUnspecified, "fd00::1": ClassULA,
+		"198.51.100.7": ClassPublic, "203.0.113.10": ClassPublic, "2001:db8::1": ClassPublic, "8.8.8.8": ClassPublic,
+		"::ffff:10.0.0.1": ClassPrivate,
+	} {
+		if got := ClassOf(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("%s: %s, want %s", addr, got, want)
+		}
+	}
+}
+
+// TestImplicitFTPS: a connection to port 990 is FTPS from its first byte:
+// a session marked TLS, nothing parsed as lines.
+func TestImplicitFTPS(t *testing.T) {
+	an := New(Options{})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:990")
+	w.handshake()
+	w.c("\x16\x03\x01\x00\x04abcd")
+	w.s("\x16\x03\x03\x00\x02hi")
+	s := onlySession(t, an.Finish())
+	if !s.TLS || s.DetectedBy != "implicit-tls" || s.ProtocolErrors != 0 || s.Commands != 0 {
+		t.Errorf("session %+v", s)
+	}
+}
