@@ -34,7 +34,8 @@ type pending struct {
 // lineState frames one direction's bytes into lines.
 type lineState struct {
 	buf      []byte
-	start    Ref  // frame of the line's first byte
+	start    Ref // frame of the line's first byte
+	startSeq uint32
 	end      Ref  // frame of its last byte so far
 	overlong bool // the line passed ftp.MaxLineLength and is being cut
 	skipping bool // after a hole: drop bytes up to the next line end
@@ -68,8 +69,11 @@ type control struct {
 	ackSeen   [2]bool
 	scratch   []byte
 	done      bool
-	cut       bool // the line being handled was cut by a capture gap
+	cut       bool   // the line being handled was cut by a capture gap
+	lineSeq   uint32 // sequence number of the line being handled
+	awaitNext *Negotiation
 	replyCut  bool // a line of the reply being assembled was cut
+	replySeq  uint32
 }
 
 func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
@@ -131,6 +135,12 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 		c.lastAck[dir], c.ackSeen[dir] = p.Ack, true
 		// The ACK speaks for the other direction: a hole it covers is lost.
 		c.halves[1-dir].Acked(p.Ack)
+	}
+	// The first client segment after an active negotiation's line: its raw
+	// sequence number shows whether a NAT shifted the stream after a
+	// rewrite that changed the line's length.
+	if n := c.awaitNext; n != nil && fromClient && len(p.Payload) > 0 && int32(p.Seq-n.CommandSeq) > 0 {
+		n.NextSeq, c.awaitNext = p.Seq, nil
 	}
 	h := &c.halves[dir]
 	before := h.Stats.Retransmitted
@@ -198,6 +208,7 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		}
 		if len(ls.buf) == 0 && !ls.overlong {
 			ls.start = at
+			ls.startSeq = ch.Seq + uint32(len(ch.Data)-len(data)-len(part))
 		}
 		ls.end = at
 		if room := ftp.MaxLineLength - len(ls.buf); len(part) > room {
@@ -258,6 +269,7 @@ func (c *control) completeLine(dir int) {
 	c.scratch = ftp.CleanLine(c.scratch[:0], raw)
 	line := c.scratch
 	start := ls.start
+	c.lineSeq = ls.startSeq
 	ls.buf, ls.overlong = ls.buf[:0], false
 	if dir == toServer {
 		c.command(line, start)
@@ -339,7 +351,7 @@ func (c *control) keepLine(fromClient bool, text string, at Ref) {
 		s.DroppedLines++
 		return
 	}
-	s.Lines = append(s.Lines, Line{FromClient: fromClient, Text: text, At: at})
+	s.Lines = append(s.Lines, Line{FromClient: fromClient, Text: text, At: at, Seq: c.lineSeq})
 }
 
 func (c *control) protocolError(err error, at Ref) {
@@ -405,7 +417,8 @@ func (c *control) command(line []byte, at Ref) {
 		case "LPRT":
 			ap, err = ftp.ParseLPRT(cmd.Arg)
 		}
-		n.At = at
+		n.At, n.CommandSeq = at, c.lineSeq
+		c.awaitNext = n
 		if end := c.lines[toServer].end; end.Frame != at.Frame {
 			n.SplitAt = end // the line came in several segments
 		}
@@ -473,7 +486,7 @@ func (c *control) dataCommand(verb, arg string, at Ref) *Transfer {
 
 func (c *control) replyLine(line []byte, at Ref) {
 	if !c.replies.Pending() {
-		c.replyAt, c.replyCut = at, false
+		c.replyAt, c.replyCut, c.replySeq = at, false, c.lineSeq
 	}
 	c.replyCut = c.replyCut || c.cut
 	r, done, err := c.replies.Feed(line)
@@ -549,7 +562,7 @@ func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
 	if r.Code < 200 || r.Code >= 300 {
 		return // refused
 	}
-	n.At = rep.At
+	n.At, n.ReplySeq = rep.At, c.replySeq
 	if c.replyCut {
 		n.ParseError = errCutByGap
 		return

@@ -44,6 +44,9 @@ func ParseSeverity(s string) (Severity, bool) {
 type Evidence struct {
 	At   Ref
 	What string
+	// Point names the capture point of At when it is not the finding's
+	// own (findings that compare two points).
+	Point string
 }
 
 // Finding is one diagnosed cause, with the frames that prove it and the

@@ -66,6 +66,12 @@ type Negotiation struct {
 	Command   string // PORT, EPRT, LPRT, PASV, EPSV, LPSV
 	Arg       string // the command's argument as sent
 	CommandAt Ref
+	// CommandSeq and ReplySeq are the TCP sequence numbers of the command
+	// line and of the reply (for comparing captures across a NAT).
+	CommandSeq, ReplySeq uint32
+	// NextSeq is the raw sequence number of the client's first segment
+	// after an active negotiation's line.
+	NextSeq uint32
 	// SplitAt is the frame that completed the command's line when it came
 	// in more than one segment (ALGs miss such commands).
 	SplitAt Ref
@@ -233,4 +239,5 @@ type Line struct {
 	FromClient bool
 	Text       string // command (PASS argument redacted) or reply line
 	At         Ref
+	Seq        uint32 // TCP sequence number of the line's first byte
 }

@@ -3,8 +3,10 @@ package report
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
@@ -147,7 +149,7 @@ type findingRecord struct {
 	Advice    string           `json:"advice"`
 }
 
-func findingRec(r *analyze.Result, f *analyze.Finding) findingRecord {
+func findingRec(r *analyze.Result, f *analyze.Finding, others ...*analyze.Result) findingRecord {
 	rec := findingRecord{Type: "finding", Code: f.Code, Severity: f.Severity.String(), Point: r.Point,
 		Summary: f.Summary, Advice: f.Advice, Evidence: []evidenceRecord{}}
 	if f.Session != nil {
@@ -160,7 +162,58 @@ func findingRec(r *analyze.Result, f *analyze.Finding) findingRecord {
 		rec.Transfer = rec.Transfers[0]
 	}
 	for _, e := range f.Evidence {
-		rec.Evidence = append(rec.Evidence, evidenceRecord{File: fileOf(r, e.At), Frame: e.At.Frame, Time: ts(e.At.Time), Point: r.Point, What: e.What})
+		src := r
+		for _, o := range others {
+			if e.Point != "" && e.Point == o.Point {
+				src = o
+			}
+		}
+		rec.Evidence = append(rec.Evidence, evidenceRecord{File: fileOf(src, e.At), Frame: e.At.Frame, Time: ts(e.At.Time), Point: src.Point, What: e.What})
+	}
+	return rec
+}
+
+type algSide struct {
+	Point   string `json:"point"`
+	Session string `json:"session"`
+	Line    string `json:"line,omitempty"`
+	Address string `json:"address,omitempty"`
+	File    string `json:"file,omitempty"`
+	Frame   uint64 `json:"frame,omitempty"`
+	Seq     uint32 `json:"seq,omitempty"`
+}
+
+type algRecord struct {
+	Type          string  `json:"type"`
+	Inside        algSide `json:"inside"`
+	Outside       algSide `json:"outside"`
+	Verdict       string  `json:"verdict"`
+	Why           string  `json:"why"`
+	SeqShift      *int64  `json:"seq_shift,omitempty"`
+	LengthChange  int     `json:"length_change"`
+	SeqConsistent *bool   `json:"seq_consistent,omitempty"`
+}
+
+func algRec(a *analyze.ALGResult, c *analyze.ALGComparison) algRecord {
+	side := func(r *analyze.Result, s *analyze.Session, n *analyze.Negotiation) algSide {
+		out := algSide{Point: r.Point, Session: s.ID}
+		if n != nil {
+			out.Line = strings.TrimSpace(n.Command + " " + n.Arg)
+			if n.Mode.IsPassive() {
+				out.Line = fmt.Sprintf("%d %s", n.Reply.Code, n.Reply.Text)
+				out.Seq = n.ReplySeq
+			} else {
+				out.Seq = n.CommandSeq
+			}
+			out.Address, out.File, out.Frame = addr(n.Address), fileOf(r, n.At), n.At.Frame
+		}
+		return out
+	}
+	rec := algRecord{Type: "alg", Inside: side(a.Inside, c.InsideSession, c.Inside), Outside: side(a.Outside, c.OutsideSession, c.Outside),
+		Verdict: string(c.Verdict), Why: c.Why, LengthChange: c.LengthChange}
+	if c.SeqChecked {
+		shift, ok := c.SeqShift, c.SeqConsistent
+		rec.SeqShift, rec.SeqConsistent = &shift, &ok
 	}
 	return rec
 }
@@ -300,6 +353,18 @@ func WriteJSON(w io.Writer, in *Input) error {
 			}
 		}
 	}
+	for _, a := range in.ALG {
+		for _, c := range a.Comparisons {
+			if err := enc.Encode(algRec(a, c)); err != nil {
+				return err
+			}
+		}
+		for _, f := range a.Findings {
+			if err := enc.Encode(findingRec(a.Outside, f, a.Inside)); err != nil {
+				return err
+			}
+		}
+	}
 	if err := enc.Encode(summaryRec(in)); err != nil {
 		return err
 	}
@@ -309,11 +374,18 @@ func WriteJSON(w io.Writer, in *Input) error {
 func summaryRec(in *Input) summaryRecord {
 	sum := summaryRecord{Type: "summary", Findings: map[string]int{"error": 0, "warning": 0, "info": 0}, Files: []string{}, Errors: in.Errors}
 	for _, r := range in.Results {
-		st := r.Capture
 		sum.Sessions += len(r.Sessions)
 		for _, f := range r.Findings {
 			sum.Findings[f.Severity.String()]++
 		}
+	}
+	for _, a := range in.ALG {
+		for _, f := range a.Findings {
+			sum.Findings[f.Severity.String()]++
+		}
+	}
+	for _, r := range in.Results {
+		st := r.Capture
 		for _, s := range r.Sessions {
 			sum.Transfers += len(s.Transfers)
 		}

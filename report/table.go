@@ -17,7 +17,9 @@ import (
 // Input is everything a report shows.
 type Input struct {
 	Results []*analyze.Result // one per capture point
-	Errors  []string          // input errors (the analysis covers what was read before them)
+	// ALG compares two capture points on either side of a NAT.
+	ALG    []*analyze.ALGResult
+	Errors []string // input errors (the analysis covers what was read before them)
 }
 
 // maxCell bounds a cell's text from the wire so one hostile file name cannot
@@ -120,9 +122,14 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		}
 		if len(r.Findings) > 0 {
 			h("Findings (most severe first)")
-			writeFindings(bw, r, md)
+			writeFindings(bw, r, r.Findings, md)
 		}
 		fmt.Fprintln(bw)
+	}
+	for _, a := range in.ALG {
+		if err := writeALG(bw, a, md, h); err != nil {
+			return err
+		}
 	}
 	writeSummary(bw, in)
 	return bw.Flush()
@@ -217,6 +224,42 @@ func transferRow(t *analyze.Transfer) []string {
 	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
 }
 
+func writeALG(w io.Writer, a *analyze.ALGResult, md bool, h func(string)) error {
+	h(fmt.Sprintf("ALG comparison: %q (inside) and %q (outside), clock offset %s", a.Inside.Point, a.Outside.Point, a.ClockOffset))
+	if len(a.Comparisons) == 0 {
+		fmt.Fprintln(w, "No session was seen on both sides.")
+		return nil
+	}
+	t := newTable(w, md, "Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift")
+	for _, c := range a.Comparisons {
+		ids := c.InsideSession.ID + "/" + c.OutsideSession.ID
+		line := func(n *analyze.Negotiation) string {
+			if n == nil {
+				return "-"
+			}
+			return fmt.Sprintf("%s %s (%d)", n.Command, n.Address, n.At.Frame)
+		}
+		shift := "-"
+		if c.SeqChecked {
+			shift = fmt.Sprintf("%+d for %+d bytes", c.SeqShift, c.LengthChange)
+			if !c.SeqConsistent {
+				shift += " BROKEN"
+			}
+		}
+		if err := t.Append([]string{ids, cell(line(c.Inside)), cell(line(c.Outside)), string(c.Verdict), shift}); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	if len(a.Findings) > 0 {
+		h("ALG findings")
+		writeFindings(w, a.Outside, a.Findings, md, a.Inside)
+	}
+	return nil
+}
+
 func verdict(t *analyze.Transfer, code string) string {
 	switch {
 	case code != "":
@@ -227,8 +270,10 @@ func verdict(t *analyze.Transfer, code string) string {
 	return "-"
 }
 
-func writeFindings(w io.Writer, r *analyze.Result, md bool) {
-	for i, f := range r.Findings {
+// writeFindings lists findings; evidence from another capture point is
+// looked up among others.
+func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, md bool, others ...*analyze.Result) {
+	for i, f := range findings {
 		sev := strings.ToUpper(f.Severity.String())
 		ids := ""
 		if f.Session != nil {
@@ -247,10 +292,13 @@ func writeFindings(w io.Writer, r *analyze.Result, md bool) {
 			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
 		}
 		for _, e := range f.Evidence {
-			file := ""
-			if e.At.Input >= 0 && e.At.Input < len(r.Inputs) {
-				file = r.Inputs[e.At.Input]
+			src := r
+			for _, o := range others {
+				if e.Point != "" && e.Point == o.Point {
+					src = o
+				}
 			}
+			file := fileOf(src, e.At)
 			if md {
 				fmt.Fprintf(w, "   - %s frame %d (%s): %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
 			} else {

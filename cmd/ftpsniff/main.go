@@ -182,6 +182,16 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		in.Results = append(in.Results, res)
 	}
 
+	// Two capture points are the two sides of a NAT: compare them. The one
+	// named "inside" (else the first) is the client's side.
+	if len(in.Results) == 2 {
+		inside, outside := in.Results[0], in.Results[1]
+		if outside.Point == "inside" || inside.Point == "outside" {
+			inside, outside = outside, inside
+		}
+		in.ALG = append(in.ALG, analyze.CompareALG(inside, outside))
+	}
+
 	var w io.Writer = stdout
 	if cfg.output != "" {
 		f, err := os.Create(cfg.output)
@@ -209,11 +219,16 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		return exitRuntime
 	}
 	if level, ok := analyze.ParseSeverity(cfg.failOn); ok && status == exitOK {
+		all := []*analyze.Finding{}
 		for _, r := range in.Results {
-			for _, f := range r.Findings {
-				if f.Severity >= level {
-					return exitFindings
-				}
+			all = append(all, r.Findings...)
+		}
+		for _, a := range in.ALG {
+			all = append(all, a.Findings...)
+		}
+		for _, f := range all {
+			if f.Severity >= level {
+				return exitFindings
 			}
 		}
 	}

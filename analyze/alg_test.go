@@ -1,0 +1,160 @@
+package analyze
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ftpsniff/ftpsniff/capture"
+)
+
+// natPair feeds the same active session to an inside and an outside
+// analyzer, as a NAT between them would show it: the client's address is
+// 10.1.0.2 inside and 198.51.100.1 outside. outsidePORT is what the NAT
+// sent on; seqFix is added to the outside client's sequence numbers after
+// the PORT (a correct NAT adds the length change); dataTo is where the
+// server's data connection goes outside ("" for none); throughNAT says
+// whether it reaches the client inside.
+func natPair(t *testing.T, outsidePORT string, seqFix int, dataTo string, throughNAT bool) *ALGResult {
+	t.Helper()
+	in := New(Options{Point: "inside"})
+	out := New(Options{Point: "outside"})
+	wi := newWire(t, in, "10.1.0.2:40000", "203.0.113.10:21")
+	wo := newWire(t, out, "198.51.100.1:40000", "203.0.113.10:21")
+	both := func(f func(w *wire)) { f(wi); f(wo) }
+	both(func(w *wire) { w.handshake() })
+	both(func(w *wire) { w.s("220 hi\r\n") })
+	both(func(w *wire) { w.c("USER anonymous\r\n") })
+	both(func(w *wire) { w.s("230 ok\r\n") })
+	inLine := "PORT 10,1,0,2,156,65\r\n"
+	wi.c(inLine)
+	wo.c(outsidePORT)
+	// A NAT keeps the client's sequence space continuous: outside, later
+	// segments follow the rewritten line only if it shifts them.
+	wo.cseq = uint32(int(wo.cseq) - (len(outsidePORT) - len(inLine)) + seqFix)
+	both(func(w *wire) { w.s("200 PORT command successful.\r\n") })
+	both(func(w *wire) { w.c("RETR f\r\n") })
+	if dataTo != "" {
+		wo.data("203.0.113.10:20", dataTo, "synack", 10)
+		if throughNAT {
+			wi.data("203.0.113.10:20", "10.1.0.2:40001", "synack", 10)
+		}
+	}
+	both(func(w *wire) { w.s("226 done\r\n") })
+	return CompareALG(in.Finish(), out.Finish())
+}
+
+func TestALGComparison(t *testing.T) {
+	const good = "PORT 198,51,100,1,156,65\r\n"
+	for _, tt := range []struct {
+		name       string
+		outside    string
+		seqFix     int
+		dataTo     string
+		throughNAT bool
+		verdict    ALGVerdict
+		codes      string
+	}{
+		{"correct rewrite with its sequence shift", good, 4, "198.51.100.1:40001", true, ALGRewritten, "info:alg-rewrite"},
+		{"no rewrite: the private address leaves the NAT", "PORT 10,1,0,2,156,65\r\n", 0, "", false, ALGNotRewritten, "error:active-nat-no-alg"},
+		{"rewritten to a wrong address", "PORT 198,51,100,99,156,65\r\n", 5, "", false, ALGRewrittenWrong, "error:alg-rewrite-wrong"},
+		{"rewritten to a wrong port: the server's connection does not come through", "PORT 198,51,100,1,156,70\r\n", 4, "198.51.100.1:40006", false, ALGRewrittenWrong, "error:alg-rewrite-wrong"},
+		{"length changed without the sequence shift", good, 0, "198.51.100.1:40001", true, ALGRewritten, "info:alg-rewrite error:alg-seq-broken"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := natPair(t, tt.outside, tt.seqFix, tt.dataTo, tt.throughNAT)
+			if len(r.Comparisons) != 1 {
+				t.Fatalf("want 1 comparison, got %d", len(r.Comparisons))
+			}
+			c := r.Comparisons[0]
+			if c.Verdict != tt.verdict {
+				t.Errorf("verdict %s (%s), want %s", c.Verdict, c.Why, tt.verdict)
+			}
+			if got := codes(r.Findings); got != tt.codes {
+				t.Errorf("findings %q, want %q", got, tt.codes)
+			}
+			if tt.name == "correct rewrite with its sequence shift" && (!c.SeqChecked || c.SeqShift != 4 || c.LengthChange != 4 || !c.SeqConsistent) {
+				t.Errorf("sequence shift %+v", c)
+			}
+			for _, f := range r.Findings {
+				if len(f.Evidence) != 2 || f.Evidence[0].Point != "inside" || f.Evidence[1].Point != "outside" {
+					t.Errorf("%s: evidence should cite both points: %+v", f.Code, f.Evidence)
+				}
+			}
+		})
+	}
+}
+
+// TestALGLabCaptures compares the lab's real captures from both sides of
+// the Linux NAT (lab/captures, recorded by lab.sh).
+func TestALGLabCaptures(t *testing.T) {
+	load := func(name, point string) *Result {
+		path := filepath.Join("..", "lab", "captures", name)
+		pt, err := capture.OpenPoint(point, []string{path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pt.Close()
+		an := New(Options{Point: point, Inputs: []string{path}})
+		var p capture.Packet
+		for pt.Next(&p) == nil {
+			an.Packet(&p)
+		}
+		return an.Finish()
+	}
+	for _, tt := range []struct {
+		scenario, inside, outside string
+		want                      string // verdicts, in session order
+		shifts                    string
+	}{
+		{"s2-nat-alg-active", "client-lan", "nat-outside", "rewritten rewritten rewritten", "+4 +4 +4"},
+		{"s3-nat-noalg-active", "nat-outside", "server-lan", "not-rewritten not-rewritten not-rewritten", ""},
+		{"s10-split-port", "client-lan", "nat-outside", "missed-split rewritten rewritten", "+4 +4"},
+		{"s8-ftps-nat-alg", "nat-outside", "nat-outside", "encrypted encrypted encrypted encrypted", ""},
+	} {
+		t.Run(tt.scenario, func(t *testing.T) {
+			r := CompareALG(load(tt.scenario+"."+tt.inside+".pcap", "inside"), load(tt.scenario+"."+tt.outside+".pcap", "outside"))
+			var verdicts, shifts []string
+			for _, c := range r.Comparisons {
+				verdicts = append(verdicts, string(c.Verdict))
+				if c.SeqChecked && c.LengthChange != 0 {
+					s := "+"
+					if c.SeqShift < 0 {
+						s = ""
+					}
+					shifts = append(shifts, s+itoa(int(c.SeqShift)))
+				}
+			}
+			if got := strings.Join(verdicts, " "); got != tt.want {
+				t.Errorf("verdicts %q, want %q", got, tt.want)
+			}
+			if got := strings.Join(shifts, " "); got != tt.shifts {
+				t.Errorf("sequence shifts %q, want %q", got, tt.shifts)
+			}
+			for _, f := range r.Findings {
+				if f.Code == "alg-seq-broken" {
+					t.Errorf("the Linux helper keeps TCP intact, yet: %s", f.Summary)
+				}
+			}
+		})
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	if neg {
+		b = append([]byte{'-'}, b...)
+	}
+	return string(b)
+}
