@@ -83,8 +83,9 @@ func (d *Decoder) parserFor(lt LinkType, data []byte) *gopacket.DecodingLayerPar
 }
 
 // Decode decodes one frame of link type lt into p, overwriting every
-// decoded field (Input, Frame, Time, CapLen, WireLen and Iface are the
-// caller's). It returns false when the frame is not TCP or an ICMP error
+// decoded field (Input, Frame, Time, CapLen and WireLen are the caller's;
+// Iface too, except that a Linux SLL2 header sets it to its interface
+// index). It returns false when the frame is not TCP or an ICMP error
 // about TCP (p.Kind is then Other).
 func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) bool {
 	p.Kind = Other
@@ -132,6 +133,10 @@ func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) bool {
 			ipPayloadLen = int(d.ip6.Length)
 		case layers.LayerTypeIPv6Fragment:
 			p.Fragment = true
+		case layers.LayerTypeLinuxSLL2:
+			// A capture on Linux's "any" device: the interface is in the
+			// SLL2 header.
+			p.Iface = int(d.sll2.InterfaceIndex)
 		case layers.LayerTypeTCP:
 			tcp = true
 		case layers.LayerTypeICMPv4:

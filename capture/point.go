@@ -3,6 +3,9 @@ package capture
 import (
 	"errors"
 	"io"
+	"os"
+	"strconv"
+	"strings"
 )
 
 // Stats counts what a capture point read.
@@ -38,6 +41,7 @@ type Point struct {
 	live   []bool   // input has a record in heads
 	frames []uint64 // records read per input
 	next   int      // input to advance before choosing, or -1
+	iface  []int    // per input: only packets of this interface, or -1
 	dec    *Decoder
 	unsupp map[LinkType]bool
 }
@@ -46,7 +50,11 @@ type Point struct {
 func NewPoint(name string, names []string, inputs []Input) *Point {
 	pt := &Point{Name: name, Inputs: names, inputs: inputs,
 		heads: make([]Record, len(inputs)), live: make([]bool, len(inputs)),
-		frames: make([]uint64, len(inputs)), dec: NewDecoder(), unsupp: map[LinkType]bool{}}
+		frames: make([]uint64, len(inputs)), dec: NewDecoder(), unsupp: map[LinkType]bool{},
+		iface: make([]int, len(inputs))}
+	for i := range pt.iface {
+		pt.iface[i] = -1
+	}
 	for i := range inputs {
 		pt.advance(i)
 	}
@@ -54,11 +62,35 @@ func NewPoint(name string, names []string, inputs []Input) *Point {
 	return pt
 }
 
-// OpenPoint opens capture files as one point. A file that cannot be opened
-// at all is an error; nothing is read from the others then.
+// ParseSource splits a source "FILE@N" into the file and an interface
+// index N (pcapng interface ID, or the interface index of a Linux SLL2
+// capture on the "any" device), so one capture taken on a router can serve
+// as two capture points. A source without "@N", or naming a file that
+// exists as written, has iface -1.
+func ParseSource(src string) (file string, iface int) {
+	i := strings.LastIndexByte(src, '@')
+	if i <= 0 {
+		return src, -1
+	}
+	n, err := strconv.Atoi(src[i+1:])
+	if err != nil || n < 0 {
+		return src, -1
+	}
+	if _, err := os.Stat(src); err == nil {
+		return src, -1
+	}
+	return src[:i], n
+}
+
+// OpenPoint opens capture files as one point; each may be "FILE@N" to keep
+// only interface N's packets (see ParseSource). A file that cannot be
+// opened at all is an error; nothing is read from the others then.
 func OpenPoint(name string, files []string) (*Point, error) {
 	inputs := make([]Input, 0, len(files))
-	for _, f := range files {
+	ifaces := make([]int, 0, len(files))
+	for _, src := range files {
+		f, iface := ParseSource(src)
+		ifaces = append(ifaces, iface)
 		in, err := OpenFile(f)
 		if err != nil {
 			for _, o := range inputs {
@@ -68,7 +100,9 @@ func OpenPoint(name string, files []string) (*Point, error) {
 		}
 		inputs = append(inputs, in)
 	}
-	return NewPoint(name, files, inputs), nil
+	pt := NewPoint(name, files, inputs)
+	copy(pt.iface, ifaces)
+	return pt, nil
 }
 
 func (pt *Point) advance(i int) {
@@ -123,6 +157,9 @@ func (pt *Point) Next(p *Packet) error {
 		p.WireLen = rec.WireLen
 		p.Iface = rec.Iface
 		if pt.dec.Decode(rec.Link, rec.Data, p) {
+			if f := pt.iface[best]; f >= 0 && p.Iface != f {
+				continue
+			}
 			return nil
 		}
 		if p.Fragment {

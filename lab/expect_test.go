@@ -32,9 +32,12 @@ type point struct {
 }
 
 type scenario struct {
-	Name   string
-	Steps  []string         // each client step's expected outcome: ok | fail
-	TLS    bool             // every session upgrades to TLS (AUTH TLS / AUTH SSL)
+	Name  string
+	Steps []string // each client step's expected outcome: ok | fail
+	TLS   bool     // every session upgrades to TLS (AUTH TLS / AUTH SSL)
+	// ALG: the verdicts of comparing the client LAN (inside r1) with r1's
+	// outside, one per negotiation in session order (nil: not compared).
+	ALG    []string
 	Points map[string]point // capture point name -> expectations
 }
 
@@ -99,6 +102,7 @@ var scenarios = []scenario{
 	{
 		// 2. client NAT with the helper, active: private inside, public outside
 		Name:  "s2-nat-alg-active",
+		ALG:   []string{"rewritten", "rewritten", "rewritten"},
 		Steps: []string{"ok", "ok", "ok"},
 		Points: merge(
 			same(point{Steps: steps(
@@ -119,6 +123,7 @@ var scenarios = []scenario{
 		// addresses: 421 after its SYNs to 10.1.0.2 (seen only on the server
 		// LAN: r2 does not route private addresses). pyftpdlib default: 501.
 		Name:  "s3-nat-noalg-active",
+		ALG:   []string{"not-rewritten", "not-rewritten", "not-rewritten"},
 		Steps: []string{"fail", "fail", "fail"},
 		Points: merge(
 			same(point{Steps: steps(
@@ -136,6 +141,7 @@ var scenarios = []scenario{
 	{
 		// 4. client NAT without the helper, passive: succeeds
 		Name:  "s4-nat-noalg-passive",
+		ALG:   []string{"untouched", "untouched", "untouched"},
 		Steps: []string{"ok", "ok", "ok"},
 		Points: same(point{Steps: steps(
 			one(pasvOK("RETR", srvPasv)), // curl PASV
@@ -227,6 +233,7 @@ var scenarios = []scenario{
 		// be seen: ftpsniff infers a passive transfer from it (no command,
 		// no reply can be read).
 		Name:  "s8-ftps-nat-alg",
+		ALG:   []string{"encrypted", "encrypted", "encrypted", "encrypted"},
 		Steps: []string{"fail", "ok", "fail", "ok"},
 		TLS:   true,
 		Points: same(point{Steps: steps(
@@ -259,6 +266,7 @@ var scenarios = []scenario{
 		// unrewritten tail after a hole), and steps 3 and 4 show the tail
 		// first, then the rewritten line overlapping it.
 		Name:  "s10-split-port",
+		ALG:   []string{"missed-split", "rewritten", "rewritten"},
 		Steps: []string{"fail", "fail", "ok", "ok"},
 		Points: merge(
 			same(point{Steps: steps(

@@ -100,6 +100,9 @@ func TestLab(t *testing.T) {
 			for _, name := range sortedKeys(sc.Points) {
 				checkPoint(t, analyzer, dir, name, sc, sc.Points[name], facts)
 			}
+			if sc.ALG != nil {
+				checkALG(t, analyzer, dir, sc)
+			}
 		})
 	}
 }
@@ -248,6 +251,7 @@ type record struct {
 	Severity string `json:"severity"`
 	Transfer string `json:"transfer"`
 	Packets  int    `json:"packets"` // summary
+	Verdict  string `json:"verdict"` // alg
 	// "code" is a string in findings and absent elsewhere at this level
 	Code        json.RawMessage `json:"code"`
 	Negotiation *struct {
@@ -277,11 +281,35 @@ func (r record) findingCode() string {
 	return s
 }
 
+// checkALG runs the two-point comparison of r1's two sides (client LAN
+// inside, NAT outside) and checks each negotiation's verdict, in order.
+func checkALG(t *testing.T, analyzer, dir string, sc scenario) {
+	t.Helper()
+	recs := runAnalyzerArgs(t, analyzer, filepath.Join(dir, "alg"), "--point", "inside="+filepath.Join(dir, clientLAN+".pcap"),
+		"--point", "outside="+filepath.Join(dir, natOutside+".pcap"))
+	var got []string
+	for _, r := range recs {
+		if r.Type == "alg" {
+			got = append(got, r.Verdict)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(sc.ALG, " ") {
+		t.Errorf("alg comparison of %s and %s: verdicts %q, want %q", clientLAN, natOutside, got, sc.ALG)
+	}
+}
+
 func runAnalyzer(t *testing.T, analyzer, pcap string) []record {
+	return runAnalyzerArgs(t, analyzer, pcap, pcap)
+}
+
+// runAnalyzerArgs runs ftpsniff --format json ARGS and keeps its output
+// beside keep (keep.ftpsniff.json).
+func runAnalyzerArgs(t *testing.T, analyzer, keep string, args ...string) []record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, analyzer, "--format", "json", pcap)
+	pcap := keep
+	cmd := exec.CommandContext(ctx, analyzer, append([]string{"--format", "json"}, args...)...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -320,3 +320,33 @@ func TestFailOn(t *testing.T) {
 		}
 	}
 }
+
+// TestALGFromOneRouterCapture: one capture on a NAT router's "any" device
+// (SLL2) holds both sides; FILE@N picks each interface as a capture point.
+func TestALGFromOneRouterCapture(t *testing.T) {
+	out, stderr, code := ftpsniff(t, "-F", "json", "--point", "inside=testdata/router-any-sll2.pcap@2",
+		"--point", "outside=testdata/router-any-sll2.pcap@3")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var algs, clients []record
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		switch r["type"] {
+		case "alg":
+			algs = append(algs, r)
+		case "session":
+			clients = append(clients, r)
+		}
+	}
+	if len(clients) != 2 || clients[0].str("client") != "10.1.0.2:40000" || clients[1].str("client") != "198.51.100.1:40000" {
+		t.Fatalf("want the inside and the outside view of one session, got %v", clients)
+	}
+	if len(algs) != 1 || algs[0].str("verdict") != "rewritten" || algs[0].str("seq_shift") != "4" ||
+		algs[0].str("inside.line") != "PORT 10,1,0,2,156,65" || algs[0].str("outside.line") != "PORT 198,51,100,1,156,65" {
+		t.Errorf("alg records %v", algs)
+	}
+}

@@ -302,6 +302,10 @@ func (w *Writer) SetSimplePackets(on bool) error {
 	return nil
 }
 
+// SetIfIndex sets the interface index written in LinuxSLL2 headers from
+// now on, as a capture on Linux's "any" device interleaves interfaces.
+func (w *Writer) SetIfIndex(ifindex uint32) { w.o.IfIndex = ifindex }
+
 // LinkType returns the link type of interface iface.
 func (w *Writer) LinkType(iface int) LinkType {
 	if iface < 0 || iface >= len(w.links) {

@@ -309,6 +309,64 @@ func seqWrap(w *pcapgen.Writer) error {
 	return e.err
 }
 
+// routerAny: a capture on a NAT router's Linux "any" device (SLL2), which
+// holds both sides of the NAT: the client LAN on interface 2, the outside on
+// interface 3, where the kernel's FTP helper rewrote the PORT.
+func routerAny(w *pcapgen.Writer) error {
+	var e errs
+	srv := ap("203.0.113.10:21")
+	in := w.NewConn(ap("10.1.0.2:40000"), srv, t0)
+	out := w.NewConn(ap("198.51.100.1:40000"), srv, t0.Add(20*time.Microsecond))
+	both := func(f func(c *pcapgen.Conn) error, inner, outer string) {
+		w.SetIfIndex(2)
+		e.do(f(in))
+		w.SetIfIndex(3)
+		e.do(f(out))
+	}
+	step := func(fromClient bool, inner, outer string) {
+		w.SetIfIndex(2)
+		if fromClient {
+			e.do(in.Client(inner))
+		} else {
+			e.do(in.Server(inner))
+		}
+		w.SetIfIndex(3)
+		if fromClient {
+			e.do(out.Client(outer))
+		} else {
+			e.do(out.Server(outer))
+		}
+	}
+	both(func(c *pcapgen.Conn) error { return c.Handshake() }, "", "")
+	step(false, "220 (vsFTPd 3.0.3)\r\n", "220 (vsFTPd 3.0.3)\r\n")
+	step(true, "USER anonymous\r\n", "USER anonymous\r\n")
+	step(false, "230 Login successful.\r\n", "230 Login successful.\r\n")
+	step(true, "PORT 10,1,0,2,156,65\r\n", "PORT 198,51,100,1,156,65\r\n")
+	step(false, "200 PORT command successful. Consider using PASV.\r\n", "200 PORT command successful. Consider using PASV.\r\n")
+	step(true, "RETR a\r\n", "RETR a\r\n")
+	w.SetIfIndex(3)
+	dout := w.NewConn(ap("203.0.113.10:20"), ap("198.51.100.1:40001"), out.Now())
+	w.SetIfIndex(2)
+	din := w.NewConn(ap("203.0.113.10:20"), ap("10.1.0.2:40001"), out.Now().Add(10*time.Microsecond))
+	w.SetIfIndex(3)
+	e.do(dout.Handshake())
+	w.SetIfIndex(2)
+	e.do(din.Handshake())
+	w.SetIfIndex(3)
+	e.do(dout.Client("hello"))
+	w.SetIfIndex(2)
+	e.do(din.Client("hello"))
+	w.SetIfIndex(3)
+	e.do(dout.CloseFrom(true))
+	w.SetIfIndex(2)
+	e.do(din.CloseFrom(true))
+	in.Advance(din.Now().Sub(in.Now()))
+	out.Advance(din.Now().Sub(out.Now()))
+	step(false, "226 Transfer complete.\r\n", "226 Transfer complete.\r\n")
+	both(func(c *pcapgen.Conn) error { return c.Close() }, "", "")
+	return e.err
+}
+
 var recipes = []recipe{
 	{name: "passive-and-active.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: passiveAndActive},
 	{name: "out-of-order-and-split.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: outOfOrder},
@@ -327,6 +385,7 @@ var recipes = []recipe{
 	{name: "data-failures.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: failures},
 	{name: "auth-tls.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: authTLS},
 	{name: "sequence-wrap.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: seqWrap},
+	{name: "router-any-sll2.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.LinuxSLL2}, write: routerAny},
 	{name: "truncated.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: passiveAndActive,
 		// Cut in the middle of the 30th record: what comes before is still
 		// analysed, and the error names the record and offset.
