@@ -238,6 +238,8 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("%s %s left the NAT unchanged, while the client appears outside as %s", ni.Command, ni.Address, natAddr)
 		r.finding(c, "active-nat-no-alg", Error, fmt.Sprintf("nothing rewrote the client's %s: the private address %s left the NAT (outside, the client is %s)", ni.Command, ni.Address.Addr(), natAddr),
 			"Attach the kernel FTP helper on this NAT (nftables ct helper \"ftp\" and a rule setting it for tcp dport 21), or use passive mode.")
+	case !active && same && ni.Address.Addr() != out.Server.Addr() && !ClassOf(ni.Address.Addr()).Routable():
+		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("the %d reply's private address %s crossed the NAT unchanged, while outside the server is %s", no.Reply.Code, ni.Address.Addr(), out.Server.Addr())
 	case same:
 		c.Verdict, c.Why = ALGUntouched, "the same on both sides, and it needed no change"
 	case active && no.Address.Addr() == natAddr &&
@@ -248,9 +250,14 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%s rewritten from %s to %s, the NAT's outside address", ni.Command, ni.Address, no.Address)
 		r.finding(c, "alg-rewrite", Info, fmt.Sprintf("the NAT's FTP helper rewrote %s %s to %s correctly", ni.Command, ni.Address, no.Address),
 			"Nothing to do: the helper works for this session.")
-	case !active && ni.Address.Addr() == in.Server.Addr():
-		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply rewritten from %s to %s, the server's address as the client sees it", ni.Reply.Code, no.Address, ni.Address)
-		r.finding(c, "alg-rewrite", Info, fmt.Sprintf("the NAT rewrote the passive reply from %s to %s", no.Address, ni.Address), "Nothing to do.")
+	case !active && withoutNumbers(ni.Reply.Text) != withoutNumbers(no.Reply.Text):
+		c.Verdict = ALGRewrittenWrong
+		c.Why = fmt.Sprintf("text other than the address changed: %q inside, %q outside", ni.Reply.Text, no.Reply.Text)
+		r.finding(c, "alg-rewrite-wrong", Error, fmt.Sprintf("the NAT changed more than the address in the %d reply (%q became %q)", ni.Reply.Code, no.Reply.Text, ni.Reply.Text),
+			"An ALG must rewrite only the numbers; clients parsing the reply may fail. Update or disable the helper and configure the server's passive address instead.")
+	case !active && ni.Address.Addr() == in.Server.Addr() && no.Address.Addr() == out.Server.Addr():
+		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply is %s inside and %s outside: on each side, the server's address as seen there", ni.Reply.Code, ni.Address, no.Address)
+		r.finding(c, "alg-rewrite", Info, fmt.Sprintf("the NAT's FTP helper rewrote the passive reply between %s (inside) and %s (outside) correctly", ni.Address, no.Address), "Nothing to do: the helper works for this session.")
 	default:
 		c.Verdict = ALGRewrittenWrong
 		c.Why = fmt.Sprintf("rewritten from %s to %s: not the NAT's outside address %s, or a port whose connection did not come through", ni.Address, no.Address, natAddr)
@@ -295,6 +302,17 @@ func (r *ALGResult) finding(c *ALGComparison, code string, sev Severity, summary
 		f.Evidence = append(f.Evidence, Evidence{At: c.Outside.At, What: "outside: " + negotiationLine(c.Outside), Point: r.Outside.Point})
 	}
 	r.Findings = append(r.Findings, f)
+}
+
+// withoutNumbers drops the digits and commas of a reply's text: what an ALG
+// must leave alone.
+func withoutNumbers(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r == ',' || r == '|' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func negotiationLine(n *Negotiation) string {

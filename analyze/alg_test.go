@@ -111,6 +111,8 @@ func TestALGLabCaptures(t *testing.T) {
 		{"s3-nat-noalg-active", "nat-outside", "server-lan", "not-rewritten not-rewritten not-rewritten", ""},
 		{"s10-split-port", "client-lan", "nat-outside", "missed-split rewritten rewritten", "+4 +4"},
 		{"s8-ftps-nat-alg", "nat-outside", "nat-outside", "encrypted encrypted encrypted encrypted", ""},
+		{"s5c-dnat-alg", "server-lan", "server-outside", "rewritten rewritten", ""},
+		{"s5-dnat-private-227", "server-lan", "client-lan", "not-rewritten not-rewritten not-rewritten not-rewritten", ""},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			r := CompareALG(load(tt.scenario+"."+tt.inside+".pcap", "inside"), load(tt.scenario+"."+tt.outside+".pcap", "outside"))

@@ -37,8 +37,11 @@ type scenario struct {
 	TLS   bool     // every session upgrades to TLS (AUTH TLS / AUTH SSL)
 	// ALG: the verdicts of comparing the client LAN (inside r1) with r1's
 	// outside, one per negotiation in session order (nil: not compared).
-	ALG    []string
-	Points map[string]point // capture point name -> expectations
+	ALG []string
+	// ALGPoints are the inside and outside points compared (default: the
+	// client LAN and r1's outside).
+	ALGPoints [2]string
+	Points    map[string]point // capture point name -> expectations
 }
 
 // Points of the lab (lab.sh POINTS): both sides of r1 (client NAT) and of r2
@@ -154,8 +157,10 @@ var scenarios = []scenario{
 		// clients send SYNs to 10.2.0.10, dropped by r1 (not routed on the
 		// "internet"); clients ignoring the 227 address connect to the
 		// control address (r2 forwards the passive port) and succeed.
-		Name:  "s5-dnat-private-227",
-		Steps: []string{"fail", "ok", "ok", "fail"},
+		Name:      "s5-dnat-private-227",
+		ALG:       []string{"not-rewritten", "not-rewritten", "not-rewritten", "not-rewritten"},
+		ALGPoints: [2]string{serverLAN, serverOutside},
+		Steps:     []string{"fail", "ok", "ok", "fail"},
 		Points: merge(
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "no-answer", Initiator: "client"}), // curl trusting
@@ -180,6 +185,25 @@ var scenarios = []scenario{
 			one(pasvOK("RETR", dnatPasv)),
 			one(pasvOK("RETR", dnatPasv)),
 		), Findings: []string{}}, allPoints...),
+	},
+	{
+		// 5c. the same port forwarding with the kernel FTP helper on r2: it
+		// rewrites the 227 from the server's private address to the public
+		// one, and trusting clients succeed
+		Name:      "s5c-dnat-alg",
+		Steps:     []string{"ok", "ok"},
+		ALG:       []string{"rewritten", "rewritten"},
+		ALGPoints: [2]string{serverLAN, serverOutside},
+		Points: merge(
+			same(point{Steps: steps(
+				one(pasvOK("RETR", dnatPasv)),
+				one(pasvOK("RETR", dnatPasv)),
+			), Findings: []string{}}, clientLAN, natOutside, serverOutside),
+			same(point{Steps: steps(
+				one(pasvOK("RETR", privPasv)),
+				one(pasvOK("RETR", privPasv)),
+			), Findings: []string{}}, serverLAN),
+		),
 	},
 	{
 		// 6. a firewall on r2 drops the passive port: SYNs unanswered up to

@@ -207,7 +207,7 @@ gc() {
 #   IPV6       0|1                  SERVERS   list of vsftpd:ADDR[:variant] pyftpd:ADDR:permit|default
 reset_knobs() {
 	R1_MODE=route; R1_HELPER=0; R1_FW=none
-	R2_MODE=route; R2_FW=none
+	R2_MODE=route; R2_FW=none; R2_HELPER=0
 	IPV6=0; SERVERS=(); DESC=""
 }
 
@@ -297,6 +297,12 @@ r2_rules() {
 	echo '  chain lab_pre { type nat hook prerouting priority dstnat; policy accept;'
 	# port forwarding of the control port and the one passive port
 	[ "$R2_MODE" = dnat ] && echo "    iifname \"wan0\" ip daddr $R2_WAN4 tcp dport { 21, $PASV_PORT } dnat ip to $SRVP4"
+	echo '  }'
+	# the FTP helper on the server's router: it rewrites the private
+	# address in the server's 227 to the forwarded public one
+	echo '  ct helper ftp-std { type "ftp" protocol tcp; l3proto ip; }'
+	echo '  chain lab_helper { type filter hook prerouting priority filter; policy accept;'
+	[ "$R2_HELPER" = 1 ] && echo '    iifname "wan0" meta nfproto ipv4 tcp dport 21 ct helper set "ftp-std"'
 	echo '  }'
 	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
 	# a server-side firewall that silently drops the passive port range
@@ -515,7 +521,7 @@ act_port() { echo $((ACT_BASE + NSTEP + 1)); }   # the port of the step about to
 
 # ---- scenarios --------------------------------------------------------------------
 SCENARIOS=(s1-direct s2-nat-alg-active s3-nat-noalg-active s4-nat-noalg-passive
-	s5-dnat-private-227 s5b-dnat-pasv-address s6-fw-drop-passive s6b-fw-reset-active
+	s5-dnat-private-227 s5b-dnat-pasv-address s5c-dnat-alg s6-fw-drop-passive s6b-fw-reset-active
 	s7-ipv6 s8-ftps-nat-alg s9-mixed-session s10-split-port)
 
 # conf_NAME sets the knobs; steps_NAME runs the clients.
@@ -581,6 +587,16 @@ conf_s5b-dnat-pasv-address() {
 	SERVERS=("vsftpd:$SRVP4:pasv-address")
 }
 steps_s5b-dnat-pasv-address() {
+	step curl-pasv-trust curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
+	step lftp-pasv-trust lftp vsftpd ok -- lftp_run $R2_WAN4 'set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address no' 'get small.bin -o step@N@.out'
+}
+
+conf_s5c-dnat-alg() {
+	DESC="server behind port forwarding advertising its private address, with the kernel FTP helper on its router: the 227 is rewritten to the public address, trusting clients succeed"
+	R1_MODE=nat; R2_MODE=dnat; R2_HELPER=1
+	SERVERS=("vsftpd:$SRVP4:plain")
+}
+steps_s5c-dnat-alg() {
 	step curl-pasv-trust curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --disable-epsv --no-ftp-skip-pasv-ip
 	step lftp-pasv-trust lftp vsftpd ok -- lftp_run $R2_WAN4 'set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address no' 'get small.bin -o step@N@.out'
 }
@@ -673,7 +689,7 @@ load_scenario() {
 
 # ---- facts ------------------------------------------------------------------------
 write_facts() { # SCENARIO DIR
-	SC=$1 DIR=$2 W=$W STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW \
+	SC=$1 DIR=$2 W=$W STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW R2_HELPER=$R2_HELPER \
 	R2_MODE=$R2_MODE R2_FW=$R2_FW IPV6=$IPV6 SERVERS="${SERVERS[*]}" POINTS="${POINTS[*]}" \
 	CLI4=$CLI4 R1_LAN4=$R1_LAN4 R1_WAN4=$R1_WAN4 R2_WAN4=$R2_WAN4 SRV4=$SRV4 PYF4=$PYF4 PYD4=$PYD4 SRVP4=$SRVP4 \
 	CLI6=$CLI6 SRV6=$SRV6 PASV_PORT=$PASV_PORT ACT_BASE=$ACT_BASE \
@@ -706,7 +722,7 @@ facts = {
     "description": e["DESC"],
     "prefix": e["P"],
     "router1": {"mode": e["R1_MODE"], "ftp_helper": e["R1_HELPER"] == "1", "firewall": e["R1_FW"]},
-    "router2": {"mode": e["R2_MODE"], "firewall": e["R2_FW"]},
+    "router2": {"mode": e["R2_MODE"], "ftp_helper": e["R2_HELPER"] == "1", "firewall": e["R2_FW"]},
     "ipv6": e["IPV6"] == "1",
     "servers": e["SERVERS"].split(),
     "addresses": {

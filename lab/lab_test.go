@@ -281,12 +281,17 @@ func (r record) findingCode() string {
 	return s
 }
 
-// checkALG runs the two-point comparison of r1's two sides (client LAN
-// inside, NAT outside) and checks each negotiation's verdict, in order.
+// checkALG runs the two-point comparison of a router's two sides (by
+// default r1: client LAN inside, NAT outside) and checks each
+// negotiation's verdict, in order.
 func checkALG(t *testing.T, analyzer, dir string, sc scenario) {
 	t.Helper()
-	recs := runAnalyzerArgs(t, analyzer, filepath.Join(dir, "alg"), "--point", "inside="+filepath.Join(dir, clientLAN+".pcap"),
-		"--point", "outside="+filepath.Join(dir, natOutside+".pcap"))
+	in, out := clientLAN, natOutside
+	if sc.ALGPoints[0] != "" {
+		in, out = sc.ALGPoints[0], sc.ALGPoints[1]
+	}
+	recs := runAnalyzerArgs(t, analyzer, filepath.Join(dir, "alg"), "--point", "inside="+filepath.Join(dir, in+".pcap"),
+		"--point", "outside="+filepath.Join(dir, out+".pcap"))
 	var got []string
 	for _, r := range recs {
 		if r.Type == "alg" {
@@ -294,7 +299,7 @@ func checkALG(t *testing.T, analyzer, dir string, sc scenario) {
 		}
 	}
 	if strings.Join(got, " ") != strings.Join(sc.ALG, " ") {
-		t.Errorf("alg comparison of %s and %s: verdicts %q, want %q", clientLAN, natOutside, got, sc.ALG)
+		t.Errorf("alg comparison of %s and %s: verdicts %q, want %q", in, out, got, sc.ALG)
 	}
 }
 
