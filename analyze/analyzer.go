@@ -52,6 +52,9 @@ type Options struct {
 	// ShowPasswords keeps PASS arguments instead of redacting them.
 	ShowPasswords bool
 	Limits        Limits
+	// OnTransfer, when set, is called as soon as a transfer is decided (its
+	// final reply seen), for reports that stream (live capture).
+	OnTransfer func(*Session, *Transfer)
 }
 
 // Dropped counts what limits made the analysis leave out.

@@ -545,6 +545,9 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 		c.negotiationReply(p.neg, r, rep)
 	case p.transfer != nil:
 		p.transfer.Final = rep
+		if c.a.opts.OnTransfer != nil {
+			c.a.opts.OnTransfer(s, p.transfer)
+		}
 	case p.auth && r.Code == 234:
 		c.startTLS(at)
 	case p.verb == "PASS" || p.verb == "USER":

@@ -87,7 +87,7 @@ func (a *Analyzer) matchSYN(key flowKey, p *capture.Packet) bool {
 		return a.matchHostPair(key, p)
 	}
 	n := exp.neg
-	dc := a.newDataConn(key, p, n.session, exp.matchedBy)
+	dc := a.newDataConn(key, p, n.session, exp.matchedBy, !n.Mode.IsPassive())
 	if dc == nil {
 		return false
 	}
@@ -110,7 +110,10 @@ func (a *Analyzer) attach(n *Negotiation, dc *DataConn) {
 	}
 }
 
-func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by string) *DataConn {
+// newDataConn records a connection attempt; serverInitiates is what the
+// negotiation expects, used when the addresses cannot tell (a client and a
+// server on one host).
+func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by string, serverInitiates bool) *DataConn {
 	r := ref(p)
 	dc := &DataConn{
 		Src:       netip.AddrPortFrom(p.Src, p.SrcPort),
@@ -119,6 +122,11 @@ func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by st
 		SYN:       r, First: r, Last: r,
 	}
 	switch {
+	case s.Client.Addr() == s.Server.Addr():
+		dc.Initiator = "client"
+		if serverInitiates {
+			dc.Initiator = "server"
+		}
 	case p.Src == s.Client.Addr():
 		dc.Initiator = "client"
 	case p.Src == s.Server.Addr():
@@ -158,7 +166,7 @@ func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
 	default:
 		return false
 	}
-	dc := a.newDataConn(key, p, s, by)
+	dc := a.newDataConn(key, p, s, by, p.SrcPort == 20)
 	if dc == nil {
 		return false
 	}
@@ -268,7 +276,9 @@ func (a *Analyzer) candidateSegment(f *flow, key flowKey, p *capture.Packet, fwd
 	// The greeting came from the server: the client is its destination.
 	c := a.newControl(key, cd.serverIsA, g, false, "greeting")
 	if c != nil {
-		c.sess.MidStream = true
+		// Whether the handshake was captured is not known here (the SYN
+		// came before anything marked the connection as FTP).
+		c.sess.MidStream = false
 		c.segment(p, true)
 	}
 }

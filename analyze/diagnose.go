@@ -138,6 +138,18 @@ func diagnose(r *Result, opts Options) []*Finding {
 	return d.out
 }
 
+// DiagnoseTransfer diagnoses one transfer on its own, as soon as it is
+// decided (live capture): the findings its transfer alone supports.
+// Session-wide findings come with the final result.
+func DiagnoseTransfer(point string, s *Session, t *Transfer) []*Finding {
+	d := diagnoser{r: &Result{Point: point}}
+	if s.Side == "" {
+		s.Side, s.SideWhy = InferSide(point, s)
+	}
+	d.transfer(s, t, t.laterIn(s))
+	return d.out
+}
+
 type diagnoser struct {
 	r            *Result
 	out          []*Finding

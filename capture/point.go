@@ -35,6 +35,11 @@ type Point struct {
 	// truncated file); the other inputs, and everything before the damage,
 	// are still read.
 	Errors []error
+	// Filter, when set, drops decoded packets it does not match.
+	Filter *Filter
+	// OnRecord, when set, sees every record read, before decoding (to
+	// write the packets of a live capture to a file).
+	OnRecord func(input int, rec *Record)
 
 	inputs []Input
 	heads  []Record
@@ -139,6 +144,9 @@ func (pt *Point) Next(p *Packet) error {
 		}
 		pt.next = best
 		rec := &pt.heads[best]
+		if pt.OnRecord != nil {
+			pt.OnRecord(best, rec)
+		}
 		pt.frames[best]++
 		pt.Stats.Packets++
 		pt.Stats.Bytes += uint64(rec.WireLen)
@@ -158,6 +166,9 @@ func (pt *Point) Next(p *Packet) error {
 		p.Iface = rec.Iface
 		if pt.dec.Decode(rec.Link, rec.Data, p) {
 			if f := pt.iface[best]; f >= 0 && p.Iface != f {
+				continue
+			}
+			if pt.Filter != nil && !pt.Filter.Match(p) {
 				continue
 			}
 			return nil

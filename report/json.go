@@ -228,6 +228,8 @@ type summaryRecord struct {
 	TruncatedPackets uint64         `json:"truncated_packets"`
 	Files            []string       `json:"files"`
 	Points           []pointRecord  `json:"points"`
+	KernelReceived   *uint64        `json:"kernel_received,omitempty"`
+	KernelDrops      *uint64        `json:"kernel_drops,omitempty"`
 	Errors           []string       `json:"errors,omitempty"`
 }
 
@@ -340,6 +342,9 @@ func WriteJSON(w io.Writer, in *Input) error {
 				return err
 			}
 			for _, t := range s.Transfers {
+				if in.Streamed[t] {
+					continue
+				}
 				if err := enc.Encode(transferRec(r, s, t)); err != nil {
 					return err
 				}
@@ -373,6 +378,10 @@ func WriteJSON(w io.Writer, in *Input) error {
 
 func summaryRec(in *Input) summaryRecord {
 	sum := summaryRecord{Type: "summary", Findings: map[string]int{"error": 0, "warning": 0, "info": 0}, Files: []string{}, Errors: in.Errors}
+	if in.Live {
+		rcv, drop := in.KernelReceived, in.KernelDrops
+		sum.KernelReceived, sum.KernelDrops = &rcv, &drop
+	}
 	for _, r := range in.Results {
 		sum.Sessions += len(r.Sessions)
 		for _, f := range r.Findings {

@@ -20,6 +20,12 @@ type Input struct {
 	// ALG compares two capture points on either side of a NAT.
 	ALG    []*analyze.ALGResult
 	Errors []string // input errors (the analysis covers what was read before them)
+	// Streamed transfers were written already (live capture): the JSON
+	// report does not repeat them.
+	Streamed map[*analyze.Transfer]bool
+	// Live capture: what the kernel passed to ftpsniff and dropped.
+	Live                        bool
+	KernelReceived, KernelDrops uint64
 }
 
 // maxCell bounds a cell's text from the wire so one hostile file name cannot
@@ -344,6 +350,9 @@ func writeSummary(w io.Writer, in *Input) {
 		if len(cut) > 0 {
 			fmt.Fprintf(w, "Left out at %q: %s.\n", p.Name, strings.Join(cut, "; "))
 		}
+	}
+	if in.Live {
+		fmt.Fprintf(w, "Live capture: the kernel passed %d packets to ftpsniff and dropped %d.\n", in.KernelReceived, in.KernelDrops)
 	}
 	for _, e := range in.Errors {
 		fmt.Fprintf(w, "Input error: %s\n", Clean(e))

@@ -36,6 +36,12 @@ const (
 
 type config struct {
 	points        []pointSpec
+	live          []string // interfaces for live capture
+	liveName      string
+	filter        *capture.Filter
+	write         string
+	snaplen       int
+	promisc       bool
 	format        string
 	output        string
 	ports         []uint16
@@ -73,9 +79,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		output     = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
 		failOn     = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
 		showPass   = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
+		snaplen    = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
+		noPromisc  = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		showVer    = fs.Bool("version", false, "print the version and exit")
-		_          = filter
-		_          = writeFile
 		printUsage = func() {
 			fmt.Fprintf(stderr, "Usage: ftpsniff [flags] [FILE ...]\n\n"+
 				"Reads FTP traffic from capture files and reports every session, every\n"+
@@ -118,9 +124,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			cfg.ports = append(cfg.ports, uint16(n))
 		}
 	}
-	if len(*ifaces) > 0 {
-		return usageError(stderr, "live capture (-i) is not available in this build yet")
+	if *filter != "" {
+		f, err := capture.ParseFilter(*filter)
+		if err != nil {
+			return usageError(stderr, "%v", err)
+		}
+		cfg.filter = f
 	}
+	cfg.live, cfg.liveName = *ifaces, "live"
+	cfg.write, cfg.snaplen, cfg.promisc = *writeFile, *snaplen, !*noPromisc
 	plain := append(append([]string{}, *files...), fs.Args()...)
 	for _, p := range *points {
 		name, srcs, ok := strings.Cut(p, "=")
@@ -128,11 +140,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "--point wants NAME=SRC[,SRC...], got %q", p)
 		}
 		spec := pointSpec{name: name}
+		var ifs []string
 		for _, s := range strings.Split(srcs, ",") {
-			if strings.HasPrefix(s, "iface:") {
-				return usageError(stderr, "live capture (iface:) is not available in this build yet")
+			if iface, ok := strings.CutPrefix(s, "iface:"); ok {
+				ifs = append(ifs, iface)
+				continue
 			}
 			spec.sources = append(spec.sources, s)
+		}
+		switch {
+		case len(ifs) > 0 && (len(spec.sources) > 0 || len(cfg.live) > 0 || len(*points) > 1):
+			return usageError(stderr, "live capture takes one capture point (its interfaces merged); comparing two live points is not supported yet: capture each side with -w and compare the files")
+		case len(ifs) > 0:
+			cfg.live, cfg.liveName = ifs, name
+			continue
 		}
 		cfg.points = append(cfg.points, spec)
 	}
@@ -141,6 +162,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return usageError(stderr, "give files either with --point or without, not both")
 		}
 		cfg.points = []pointSpec{{name: "capture", sources: plain}}
+	}
+	if len(cfg.live) > 0 {
+		if len(cfg.points) > 0 {
+			return usageError(stderr, "give either interfaces (-i) or files, not both")
+		}
+		return liveCapture(cfg, stdout, stderr)
+	}
+	if cfg.write != "" {
+		return usageError(stderr, "-w writes the packets of a live capture: it needs -i")
 	}
 	if len(cfg.points) == 0 {
 		printUsage()
@@ -164,6 +194,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			continue
 		}
 		an := analyze.New(analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords})
+		pt.Filter = cfg.filter
 		var p capture.Packet
 		for {
 			if err := pt.Next(&p); err != nil {
@@ -182,6 +213,11 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		in.Results = append(in.Results, res)
 	}
 
+	return writeReport(cfg, in, status, stdout, stderr)
+}
+
+// writeReport writes the final report and returns the exit status.
+func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Writer) int {
 	// Two capture points are the two sides of a NAT: compare them. The one
 	// named "inside" (else the first) is the client's side.
 	if len(in.Results) == 2 {

@@ -1,0 +1,14 @@
+//go:build !linux
+
+package capture
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// OpenInterface is not implemented on this system: live capture uses
+// Linux's AF_PACKET sockets. Capture with tcpdump and read the file.
+func OpenInterface(name string, o LiveOptions) (Interface, error) {
+	return nil, fmt.Errorf("live capture is not implemented on %s: capture with tcpdump -w and give ftpsniff the file", runtime.GOOS)
+}

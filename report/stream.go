@@ -1,0 +1,61 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// Stream writes each transfer's verdict as soon as it is decided, for live
+// capture: a line for people, or the transfer's JSON record (and its
+// findings) for programs. It remembers what it wrote, so the final report
+// does not repeat JSON records.
+type Stream struct {
+	w       io.Writer
+	json    bool
+	point   string
+	inputs  []string
+	Written map[*analyze.Transfer]bool
+}
+
+// NewStream returns a Stream for the given format ("json", or anything
+// else for one line per transfer).
+func NewStream(w io.Writer, format, point string, inputs []string) *Stream {
+	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer]bool{}}
+}
+
+// Transfer writes one decided transfer and the findings it alone supports.
+func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*analyze.Finding) error {
+	st.Written[t] = true
+	r := &analyze.Result{Point: st.point, Inputs: st.inputs}
+	if st.json {
+		enc := json.NewEncoder(st.w)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(transferRec(r, s, t)); err != nil {
+			return err
+		}
+		for _, f := range findings {
+			if err := enc.Encode(findingRec(r, f)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	row := transferRow(t)
+	code := ""
+	if len(findings) > 0 {
+		code = findings[0].Code
+	}
+	_, err := fmt.Fprintf(st.w, "%s %s %s | %s | %s | %s | %s | %s\n", t.Final.At.Time.UTC().Format("15:04:05.000"), row[0], row[1], row[2], row[3], row[5], row[7], verdict(t, code))
+	if err != nil {
+		return err
+	}
+	for _, f := range findings {
+		if _, err := fmt.Fprintf(st.w, "  %s %s: %s\n", f.Severity, f.Code, Clean(f.Summary)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
