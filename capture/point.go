@@ -45,7 +45,7 @@ type Point struct {
 	heads  []Record
 	live   []bool   // input has a record in heads
 	frames []uint64 // records read per input
-	next   int      // input to advance before choosing, or -1
+	next   int      // input to advance before choosing, -1 none, -2 none read yet
 	iface  []int    // per input: only packets of this interface, or -1
 	dec    *Decoder
 	unsupp map[LinkType]bool
@@ -60,10 +60,7 @@ func NewPoint(name string, names []string, inputs []Input) *Point {
 	for i := range pt.iface {
 		pt.iface[i] = -1
 	}
-	for i := range inputs {
-		pt.advance(i)
-	}
-	pt.next = -1
+	pt.next = -2 // nothing read yet: Next reads every input's first record
 	return pt
 }
 
@@ -126,6 +123,14 @@ func (pt *Point) advance(i int) {
 // TCP or ICMP errors about TCP are counted and skipped. It returns io.EOF
 // when every input is exhausted. p.Payload is valid until the next call.
 func (pt *Point) Next(p *Packet) error {
+	if pt.next == -2 {
+		// Read lazily, so that a live input does not block the caller
+		// before it asks for a packet.
+		for i := range pt.inputs {
+			pt.advance(i)
+		}
+		pt.next = -1
+	}
 	for {
 		if pt.next >= 0 {
 			pt.advance(pt.next)

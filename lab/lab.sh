@@ -116,6 +116,7 @@ P=""            # namespace prefix of this run
 W=""            # work directory of this run (configs, FTP root, logs)
 KEEP_UP=0       # `up` leaves the lab running
 declare -a CAP_PIDS=() CAP_NAMES=()
+LIVE_PID="" LIVE_DIR=""
 
 nsx() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
@@ -151,7 +152,17 @@ destroy() {
 }
 
 stop_captures() {
-	local i pid
+	local i pid rc
+	if [ -n "${LIVE_PID:-}" ]; then
+		# SIGINT, as a person ends it with Ctrl-C: the report follows
+		kill -INT "$LIVE_PID" 2>/dev/null || true
+		for _ in $(seq 100); do alive "$LIVE_PID" || break; sleep 0.05; done
+		alive "$LIVE_PID" && { log "ftpsniff did not stop on SIGINT, killing"; kill -KILL "$LIVE_PID" 2>/dev/null || true; }
+		rc=0
+		wait "$LIVE_PID" 2>/dev/null || rc=$?
+		echo "$rc" >"$LIVE_DIR/live.exit"
+		LIVE_PID=""
+	fi
 	for i in "${!CAP_PIDS[@]}"; do
 		pid=${CAP_PIDS[$i]}
 		kill -TERM "$pid" 2>/dev/null || true
@@ -450,6 +461,21 @@ start_captures() { # DIR
 		done
 		grep -q 'listening on' "$W/tcpdump-${CAP_NAMES[$i]}.err" || die "tcpdump ${CAP_NAMES[$i]} did not start"
 	done
+	# ftpsniff's own live capture beside tcpdump on the client LAN, when the
+	# test asks for it (FTPSNIFF_LAB_LIVE=path of the binary): its streamed
+	# verdicts, its -w file and its report at SIGINT are checked against
+	# tcpdump's capture.
+	if [ -n "${FTPSNIFF_LAB_LIVE:-}" ]; then
+		LIVE_DIR=$dir
+		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" -i lan0 -F json -w "$dir/live.pcap" >"$dir/live.json" 2>"$dir/live.err" &
+		LIVE_PID=$!
+		for _ in $(seq 100); do
+			grep -q 'capturing on' "$dir/live.err" 2>/dev/null && break
+			alive "$LIVE_PID" || die "ftpsniff -i lan0 exited: $(cat "$dir/live.err")"
+			sleep 0.05
+		done
+		grep -q 'capturing on' "$dir/live.err" || die "ftpsniff -i lan0 did not start"
+	fi
 }
 
 # ---- client steps -----------------------------------------------------------------

@@ -89,6 +89,12 @@ func TestLab(t *testing.T) {
 		t.Errorf("lab: the analyzer is missing: `go build ./cmd/ftpsniff` failed, so no capture point can be checked:\n%v", buildErr)
 	}
 
+	if buildErr == nil {
+		// lab.sh runs ftpsniff's live capture beside tcpdump on the client
+		// LAN; checkLive compares the two.
+		os.Setenv("FTPSNIFF_LAB_LIVE", analyzer)
+		defer os.Unsetenv("FTPSNIFF_LAB_LIVE")
+	}
 	for _, sc := range scenarios {
 		t.Run(sc.Name, func(t *testing.T) {
 			facts := runScenario(t, labSh, sc.Name, out)
@@ -103,6 +109,7 @@ func TestLab(t *testing.T) {
 			if sc.ALG != nil {
 				checkALG(t, analyzer, dir, sc)
 			}
+			checkLive(t, analyzer, dir)
 		})
 	}
 }
@@ -279,6 +286,76 @@ func (r record) findingCode() string {
 	var s string
 	json.Unmarshal(r.Code, &s)
 	return s
+}
+
+// checkLive checks ftpsniff's live capture on the client LAN (run by
+// lab.sh beside tcpdump, ended with SIGINT): it ended cleanly with its
+// summary, its verdicts are those of the offline analysis of tcpdump's
+// capture of the same traffic, and its -w file reads back to the same
+// result, frame numbers included.
+func checkLive(t *testing.T, analyzer, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "live.exit"))
+	if err != nil || strings.TrimSpace(string(b)) != "0" {
+		errb, _ := os.ReadFile(filepath.Join(dir, "live.err"))
+		t.Errorf("live: ftpsniff -i lan0 did not end with status 0 on SIGINT (%q, %v): %s", b, err, errb)
+		return
+	}
+	live := readRecords(t, filepath.Join(dir, "live.json"))
+	if len(live) == 0 || live[len(live)-1].Type != "summary" {
+		t.Errorf("live: the output does not end with the summary")
+	}
+	offline := runAnalyzer(t, analyzer, filepath.Join(dir, clientLAN+".pcap"))
+	reread := runAnalyzerArgs(t, analyzer, filepath.Join(dir, "live-reread"), filepath.Join(dir, "live.pcap"))
+	key := func(recs []record, frames bool) []string {
+		var out []string
+		for _, r := range recs {
+			switch r.Type {
+			case "transfer":
+				k := r.Command + " " + r.Mode
+				if r.Negotiation != nil {
+					k += " " + r.Negotiation.Address
+					if frames {
+						k += fmt.Sprintf("@%d", r.Negotiation.Frame)
+					}
+				}
+				if r.Data != nil {
+					k += " " + r.Data.State
+				}
+				if r.Reply != nil {
+					k += fmt.Sprintf(" %d", r.Reply.Code)
+				}
+				out = append(out, k)
+			case "finding":
+				out = append(out, "finding "+r.findingCode())
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	if got, want := key(live, false), key(offline, false); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("live: verdicts differ from tcpdump's capture:\n live: %q\n tcpdump: %q", got, want)
+	}
+	if got, want := key(reread, true), key(live, true); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("live: the -w file reads back differently:\n re-read: %q\n live: %q", got, want)
+	}
+}
+
+func readRecords(t *testing.T, path string) []record {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []record
+	for _, line := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var r record
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("%s: not JSON: %q", path, line)
+		}
+		recs = append(recs, r)
+	}
+	return recs
 }
 
 // checkALG runs the two-point comparison of a router's two sides (by

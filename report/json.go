@@ -353,6 +353,9 @@ func WriteJSON(w io.Writer, in *Input) error {
 	}
 	for _, r := range in.Results {
 		for _, f := range r.Findings {
+			if streamed(in, f) {
+				continue
+			}
 			if err := enc.Encode(findingRec(r, f)); err != nil {
 				return err
 			}
@@ -374,6 +377,20 @@ func WriteJSON(w io.Writer, in *Input) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// streamed reports whether every transfer a finding explains was already
+// written with it (live capture).
+func streamed(in *Input, f *analyze.Finding) bool {
+	if len(in.StreamedFindings) == 0 || len(f.Transfers) == 0 {
+		return false
+	}
+	for _, t := range f.Transfers {
+		if !in.StreamedFindings[f.Code+" "+t.ID] {
+			return false
+		}
+	}
+	return true
 }
 
 func summaryRec(in *Input) summaryRecord {

@@ -18,17 +18,22 @@ type Stream struct {
 	point   string
 	inputs  []string
 	Written map[*analyze.Transfer]bool
+	// Found records the findings written: code and transfer.
+	Found map[string]bool
 }
 
 // NewStream returns a Stream for the given format ("json", or anything
 // else for one line per transfer).
 func NewStream(w io.Writer, format, point string, inputs []string) *Stream {
-	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer]bool{}}
+	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer]bool{}, Found: map[string]bool{}}
 }
 
 // Transfer writes one decided transfer and the findings it alone supports.
 func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*analyze.Finding) error {
 	st.Written[t] = true
+	for _, f := range findings {
+		st.Found[f.Code+" "+t.ID] = true
+	}
 	r := &analyze.Result{Point: st.point, Inputs: st.inputs}
 	if st.json {
 		enc := json.NewEncoder(st.w)

@@ -23,6 +23,8 @@ type Input struct {
 	// Streamed transfers were written already (live capture): the JSON
 	// report does not repeat them.
 	Streamed map[*analyze.Transfer]bool
+	// StreamedFindings are the findings written already ("code transferID").
+	StreamedFindings map[string]bool
 	// Live capture: what the kernel passed to ftpsniff and dropped.
 	Live                        bool
 	KernelReceived, KernelDrops uint64

@@ -85,7 +85,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			status = exitRuntime
 		}
 	}
-	in := &report.Input{Results: []*analyze.Result{res}, Streamed: stream.Written, Live: true}
+	in := &report.Input{Results: []*analyze.Result{res}, Streamed: stream.Written, StreamedFindings: stream.Found, Live: true}
 	for _, err := range fan.Errors() {
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		in.Errors = append(in.Errors, err.Error())
