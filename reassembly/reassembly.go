@@ -30,6 +30,8 @@ type Chunk struct {
 	// valid only during the Deliver call.
 	Data []byte
 	Meta
+	// Seq is the sequence number of Data's first byte.
+	Seq uint32
 	// Gap is the number of bytes missing just before Data: 0 when Data
 	// follows the previous chunk exactly.
 	Gap int
@@ -164,6 +166,7 @@ func (h *Half) Push(seq uint32, syn, fin, rst bool, payload []byte, m Meta) {
 }
 
 func (h *Half) deliver(c Chunk) {
+	c.Seq = h.next
 	h.next += uint32(len(c.Data))
 	h.Stats.Bytes += uint64(len(c.Data))
 	if h.Deliver != nil {
