@@ -116,7 +116,7 @@ P=""            # namespace prefix of this run
 W=""            # work directory of this run (configs, FTP root, logs)
 KEEP_UP=0       # `up` leaves the lab running
 declare -a CAP_PIDS=() CAP_NAMES=()
-LIVE_PID="" LIVE_DIR=""
+LIVE_PID="" LIVE2_PID="" LIVE_DIR=""
 
 nsx() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
@@ -162,6 +162,15 @@ stop_captures() {
 		wait "$LIVE_PID" 2>/dev/null || rc=$?
 		echo "$rc" >"$LIVE_DIR/live.exit"
 		LIVE_PID=""
+	fi
+	if [ -n "${LIVE2_PID:-}" ]; then
+		kill -INT "$LIVE2_PID" 2>/dev/null || true
+		for _ in $(seq 100); do alive "$LIVE2_PID" || break; sleep 0.05; done
+		alive "$LIVE2_PID" && kill -KILL "$LIVE2_PID" 2>/dev/null || true
+		rc=0
+		wait "$LIVE2_PID" 2>/dev/null || rc=$?
+		echo "$rc" >"$LIVE_DIR/live-alg.exit"
+		LIVE2_PID=""
 	fi
 	for i in "${!CAP_PIDS[@]}"; do
 		pid=${CAP_PIDS[$i]}
@@ -475,6 +484,15 @@ start_captures() { # DIR
 			sleep 0.05
 		done
 		grep -q 'capturing on' "$dir/live.err" || die "ftpsniff -i lan0 did not start"
+		# and both sides of r1 at once, compared live
+		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" --point inside=iface:lan0 --point outside=iface:wan0 -F json \
+			>"$dir/live-alg.json" 2>"$dir/live-alg.err" &
+		LIVE2_PID=$!
+		for _ in $(seq 100); do
+			[ "$(grep -c 'capturing on' "$dir/live-alg.err" 2>/dev/null)" = 2 ] && break
+			alive "$LIVE2_PID" || die "ftpsniff --point inside=iface:lan0 ... exited: $(cat "$dir/live-alg.err")"
+			sleep 0.05
+		done
 	fi
 }
 

@@ -110,6 +110,9 @@ func TestLab(t *testing.T) {
 				checkALG(t, analyzer, dir, sc)
 			}
 			checkLive(t, analyzer, dir)
+			if sc.ALG != nil && sc.ALGPoints[0] == "" {
+				checkLiveALG(t, dir, sc)
+			}
 		})
 	}
 }
@@ -338,6 +341,27 @@ func checkLive(t *testing.T, analyzer, dir string) {
 	}
 	if got, want := key(reread, true), key(live, true); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("live: the -w file reads back differently:\n re-read: %q\n live: %q", got, want)
+	}
+}
+
+// checkLiveALG checks the live comparison of r1's two sides (lab.sh runs
+// ftpsniff --point inside=iface:lan0 --point outside=iface:wan0): the same
+// verdicts as comparing the two captures.
+func checkLiveALG(t *testing.T, dir string, sc scenario) {
+	t.Helper()
+	if b, err := os.ReadFile(filepath.Join(dir, "live-alg.exit")); err != nil || strings.TrimSpace(string(b)) != "0" {
+		errb, _ := os.ReadFile(filepath.Join(dir, "live-alg.err"))
+		t.Errorf("live ALG: ftpsniff did not end with status 0 on SIGINT (%q): %s", b, errb)
+		return
+	}
+	var got []string
+	for _, r := range readRecords(t, filepath.Join(dir, "live-alg.json")) {
+		if r.Type == "alg" {
+			got = append(got, r.Verdict)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(sc.ALG, " ") {
+		t.Errorf("live ALG comparison of lan0 and wan0: verdicts %q, want %q", got, sc.ALG)
 	}
 }
 

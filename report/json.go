@@ -353,7 +353,7 @@ func WriteJSON(w io.Writer, in *Input) error {
 	}
 	for _, r := range in.Results {
 		for _, f := range r.Findings {
-			if streamed(in, f) {
+			if streamed(in, r.Point, f) {
 				continue
 			}
 			if err := enc.Encode(findingRec(r, f)); err != nil {
@@ -381,12 +381,12 @@ func WriteJSON(w io.Writer, in *Input) error {
 
 // streamed reports whether every transfer a finding explains was already
 // written with it (live capture).
-func streamed(in *Input, f *analyze.Finding) bool {
+func streamed(in *Input, point string, f *analyze.Finding) bool {
 	if len(in.StreamedFindings) == 0 || len(f.Transfers) == 0 {
 		return false
 	}
 	for _, t := range f.Transfers {
-		if !in.StreamedFindings[f.Code+" "+t.ID] {
+		if !in.StreamedFindings[point+" "+f.Code+" "+t.ID] {
 			return false
 		}
 	}

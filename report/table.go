@@ -23,7 +23,7 @@ type Input struct {
 	// Streamed transfers were written already (live capture): the JSON
 	// report does not repeat them.
 	Streamed map[*analyze.Transfer]bool
-	// StreamedFindings are the findings written already ("code transferID").
+	// StreamedFindings are the findings written already ("point code transferID").
 	StreamedFindings map[string]bool
 	// Live capture: what the kernel passed to ftpsniff and dropped.
 	Live                        bool

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
@@ -12,27 +13,72 @@ import (
 	"github.com/ftpsniff/ftpsniff/report"
 )
 
+// livePoint is one live capture point: its interfaces, reader, analyzer.
+type livePoint struct {
+	name   string
+	ifs    []string
+	fan    *capture.FanIn
+	pt     *capture.Point
+	an     *analyze.Analyzer
+	stream *report.Stream
+	res    *analyze.Result
+}
+
 // liveCapture captures on the configured interfaces until SIGINT or
 // SIGTERM, writing each transfer's verdict as soon as it is decided, then
-// the final report.
+// the final report. Several points (both sides of a NAT) are captured at
+// once and compared at the end.
 func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
-	var ifs []capture.Interface
-	for _, name := range cfg.live {
-		in, err := capture.OpenInterface(name, capture.LiveOptions{Snaplen: cfg.snaplen, Promiscuous: cfg.promisc})
+	out := stdout
+	if cfg.output != "" {
+		f, err := os.Create(cfg.output)
 		if err != nil {
-			for _, o := range ifs {
-				o.Close()
-			}
 			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 			return exitRuntime
 		}
-		ifs = append(ifs, in)
+		defer f.Close()
+		out = f
+		cfg.output = "" // the final report goes to the same, open file
 	}
-	fan := capture.NewFanIn(ifs)
-	defer fan.Close()
-	pt := capture.NewPoint(cfg.liveName, cfg.live, []capture.Input{fan})
-	pt.Filter = cfg.filter
+	if cfg.write != "" && (len(cfg.live) > 1) {
+		fmt.Fprintf(stderr, "ftpsniff: -w takes one capture point\n")
+		return exitUsage
+	}
+	var mu sync.Mutex // the points' streams share the output
+	var points []*livePoint
+	closeAll := func() {
+		for _, lp := range points {
+			lp.fan.Close()
+		}
+	}
+	for _, spec := range cfg.live {
+		var ifs []capture.Interface
+		for _, name := range spec.sources {
+			in, err := capture.OpenInterface(name, capture.LiveOptions{Snaplen: cfg.snaplen, Promiscuous: cfg.promisc})
+			if err != nil {
+				for _, o := range ifs {
+					o.Close()
+				}
+				closeAll()
+				fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+				return exitRuntime
+			}
+			ifs = append(ifs, in)
+		}
+		lp := &livePoint{name: spec.name, ifs: spec.sources, fan: capture.NewFanIn(ifs)}
+		lp.pt = capture.NewPoint(spec.name, spec.sources, []capture.Input{lp.fan})
+		lp.pt.Filter = cfg.filter
+		lp.stream = report.NewStream(out, cfg.format, spec.name, spec.sources)
+		lp.an = analyze.New(analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords,
+			OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
+				mu.Lock()
+				defer mu.Unlock()
+				lp.stream.Transfer(s, t, analyze.DiagnoseTransfer(lp.name, s, t))
+			}})
+		points = append(points, lp)
+	}
+	defer closeAll()
 	var pw *capture.PcapWriter
 	if cfg.write != "" {
 		f, err := os.Create(cfg.write)
@@ -45,39 +91,38 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ftpsniff: %s: %v\n", cfg.write, err)
 			return exitRuntime
 		}
-		pt.OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
+		points[0].pt.OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
 	}
-	out := stdout
-	if cfg.output != "" {
-		f, err := os.Create(cfg.output)
-		if err != nil {
-			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-			return exitRuntime
-		}
-		defer f.Close()
-		out = f
-		cfg.output = "" // the final report goes to the same, open file
-	}
-	stream := report.NewStream(out, cfg.format, cfg.liveName, cfg.live)
-	an := analyze.New(analyze.Options{Point: cfg.liveName, Inputs: cfg.live, Ports: cfg.ports, ShowPasswords: cfg.showPasswords,
-		OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
-			stream.Transfer(s, t, analyze.DiagnoseTransfer(cfg.liveName, s, t))
-		}})
 
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		<-sig
-		fan.Stop() // reads end; what was captured is still analysed
+		for _, lp := range points {
+			lp.fan.Stop() // reads end; what was captured is still analysed
+		}
 	}()
-	fmt.Fprintf(stderr, "ftpsniff: capturing on %v; Ctrl-C ends with the report\n", cfg.live)
-	var p capture.Packet
-	for pt.Next(&p) == nil {
-		an.Packet(&p)
+	for _, lp := range points {
+		fmt.Fprintf(stderr, "ftpsniff: capturing on %v as %q; Ctrl-C ends with the report\n", lp.ifs, lp.name)
 	}
+	var wg sync.WaitGroup
+	for _, lp := range points {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var p capture.Packet
+			for lp.pt.Next(&p) == nil {
+				lp.an.Packet(&p)
+			}
+			mu.Lock()
+			lp.res = lp.an.Finish()
+			mu.Unlock()
+			lp.res.Capture = lp.pt.Stats
+		}()
+	}
+	wg.Wait()
 	signal.Stop(sig)
-	res := an.Finish()
-	res.Capture = pt.Stats
+
 	status := exitOK
 	if pw != nil {
 		if err := pw.Flush(); err != nil {
@@ -85,13 +130,24 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			status = exitRuntime
 		}
 	}
-	in := &report.Input{Results: []*analyze.Result{res}, Streamed: stream.Written, StreamedFindings: stream.Found, Live: true}
-	for _, err := range fan.Errors() {
-		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-		in.Errors = append(in.Errors, err.Error())
-		status = exitRuntime
+	in := &report.Input{Streamed: map[*analyze.Transfer]bool{}, StreamedFindings: map[string]bool{}, Live: true}
+	for _, lp := range points {
+		in.Results = append(in.Results, lp.res)
+		for t := range lp.stream.Written {
+			in.Streamed[t] = true
+		}
+		for k := range lp.stream.Found {
+			in.StreamedFindings[lp.name+" "+k] = true
+		}
+		for _, err := range lp.fan.Errors() {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			in.Errors = append(in.Errors, err.Error())
+			status = exitRuntime
+		}
+		rcv, drop := lp.fan.Drops()
+		in.KernelReceived += rcv
+		in.KernelDrops += drop
 	}
-	in.KernelReceived, in.KernelDrops = fan.Drops()
 	if in.KernelDrops > 0 {
 		fmt.Fprintf(stderr, "ftpsniff: warning: the kernel dropped %d of %d packets (ftpsniff could not keep up): conclusions may miss them\n",
 			in.KernelDrops, in.KernelReceived)

@@ -36,8 +36,7 @@ const (
 
 type config struct {
 	points        []pointSpec
-	live          []string // interfaces for live capture
-	liveName      string
+	live          []pointSpec // live capture points: sources are interfaces
 	filter        *capture.Filter
 	write         string
 	snaplen       int
@@ -131,7 +130,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.filter = f
 	}
-	cfg.live, cfg.liveName = *ifaces, "live"
+	if len(*ifaces) > 0 {
+		cfg.live = []pointSpec{{name: "live", sources: *ifaces}}
+	}
 	cfg.write, cfg.snaplen, cfg.promisc = *writeFile, *snaplen, !*noPromisc
 	plain := append(append([]string{}, *files...), fs.Args()...)
 	for _, p := range *points {
@@ -149,10 +150,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			spec.sources = append(spec.sources, s)
 		}
 		switch {
-		case len(ifs) > 0 && (len(spec.sources) > 0 || len(cfg.live) > 0 || len(*points) > 1):
-			return usageError(stderr, "live capture takes one capture point (its interfaces merged); comparing two live points is not supported yet: capture each side with -w and compare the files")
+		case len(ifs) > 0 && len(spec.sources) > 0:
+			return usageError(stderr, "point %q mixes interfaces and files: a point is live or read from files", name)
 		case len(ifs) > 0:
-			cfg.live, cfg.liveName = ifs, name
+			cfg.live = append(cfg.live, pointSpec{name: name, sources: ifs})
 			continue
 		}
 		cfg.points = append(cfg.points, spec)
