@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -124,7 +125,7 @@ func TestALGLabCaptures(t *testing.T) {
 					if c.SeqShift < 0 {
 						s = ""
 					}
-					shifts = append(shifts, s+itoa(int(c.SeqShift)))
+					shifts = append(shifts, s+strconv.Itoa(int(c.SeqShift)))
 				}
 			}
 			if got := strings.Join(verdicts, " "); got != tt.want {
@@ -140,23 +141,4 @@ func TestALGLabCaptures(t *testing.T) {
 			}
 		})
 	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b []byte
-	for n > 0 {
-		b = append([]byte{byte('0' + n%10)}, b...)
-		n /= 10
-	}
-	if neg {
-		b = append([]byte{'-'}, b...)
-	}
-	return string(b)
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,7 +187,7 @@ func TestDamagedFiles(t *testing.T) {
 		{name: "text", data: []byte("GET / HTTP/1.1\r\n"), openErr: "not a pcap or pcapng file"},
 		{name: "short header", data: good[:10], openErr: "inside the pcap header"},
 		{name: "cut in a record header", data: good[:pcapgen.RecordOffset(good, 2)+7], readErr: "record 3 at offset", wantFrame: 2},
-		{name: "cut in a record body", data: good[:pcapgen.RecordOffset(good, 3)+30], readErr: "record 4 at offset " + itoa(pcapgen.RecordOffset(good, 3)), wantFrame: 3},
+		{name: "cut in a record body", data: good[:pcapgen.RecordOffset(good, 3)+30], readErr: "record 4 at offset " + strconv.Itoa(pcapgen.RecordOffset(good, 3)), wantFrame: 3},
 		{name: "absurd record length", data: pcapgen.CorruptRecordLength(good, 1, 1<<30), readErr: "beyond any snap length", wantFrame: 1},
 		{name: "gzip cut before the header", data: gzipped(t, good)[:20], openErr: "gzip stream is cut or damaged"},
 		{name: "gzip cut in a record", data: gzipped(t, good)[:200], readErr: "record", wantFrame: -1},

@@ -151,27 +151,21 @@ destroy() {
 	for ns in $(lab_namespaces "$pfx"); do ip netns del "$ns" 2>/dev/null || true; done
 }
 
+stop_live() { # PID EXITFILE: SIGINT, wait, record the exit status in $LIVE_DIR
+	local pid=$1 rc=0
+	[ -n "$pid" ] || return 0
+	kill -INT "$pid" 2>/dev/null || true
+	for _ in $(seq 100); do alive "$pid" || break; sleep 0.05; done
+	alive "$pid" && { log "ftpsniff did not stop on SIGINT, killing"; kill -KILL "$pid" 2>/dev/null || true; }
+	wait "$pid" 2>/dev/null || rc=$?
+	echo "$rc" >"$LIVE_DIR/$2"
+}
+
 stop_captures() {
-	local i pid rc
-	if [ -n "${LIVE_PID:-}" ]; then
-		# SIGINT, as a person ends it with Ctrl-C: the report follows
-		kill -INT "$LIVE_PID" 2>/dev/null || true
-		for _ in $(seq 100); do alive "$LIVE_PID" || break; sleep 0.05; done
-		alive "$LIVE_PID" && { log "ftpsniff did not stop on SIGINT, killing"; kill -KILL "$LIVE_PID" 2>/dev/null || true; }
-		rc=0
-		wait "$LIVE_PID" 2>/dev/null || rc=$?
-		echo "$rc" >"$LIVE_DIR/live.exit"
-		LIVE_PID=""
-	fi
-	if [ -n "${LIVE2_PID:-}" ]; then
-		kill -INT "$LIVE2_PID" 2>/dev/null || true
-		for _ in $(seq 100); do alive "$LIVE2_PID" || break; sleep 0.05; done
-		alive "$LIVE2_PID" && kill -KILL "$LIVE2_PID" 2>/dev/null || true
-		rc=0
-		wait "$LIVE2_PID" 2>/dev/null || rc=$?
-		echo "$rc" >"$LIVE_DIR/live-alg.exit"
-		LIVE2_PID=""
-	fi
+	local i pid
+	# SIGINT, as a person ends ftpsniff with Ctrl-C: the report follows
+	stop_live "${LIVE_PID:-}" live.exit; LIVE_PID=""
+	stop_live "${LIVE2_PID:-}" live-alg.exit; LIVE2_PID=""
 	for i in "${!CAP_PIDS[@]}"; do
 		pid=${CAP_PIDS[$i]}
 		kill -TERM "$pid" 2>/dev/null || true

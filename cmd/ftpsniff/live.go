@@ -30,17 +30,13 @@ type livePoint struct {
 // once and compared at the end.
 func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
-	out := stdout
-	if cfg.output != "" {
-		f, err := os.Create(cfg.output)
-		if err != nil {
-			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-			return exitRuntime
-		}
-		defer f.Close()
-		out = f
-		cfg.output = "" // the final report goes to the same, open file
+	out, done, err := openOutput(cfg, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitRuntime
 	}
+	defer done()
+	cfg.output = "" // the final report goes to the same, open file
 	if cfg.write != "" && (len(cfg.live) > 1) {
 		fmt.Fprintf(stderr, "ftpsniff: -w takes one capture point\n")
 		return exitUsage

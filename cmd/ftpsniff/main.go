@@ -229,17 +229,12 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		in.ALG = append(in.ALG, analyze.CompareALG(inside, outside))
 	}
 
-	var w io.Writer = stdout
-	if cfg.output != "" {
-		f, err := os.Create(cfg.output)
-		if err != nil {
-			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-			return exitRuntime
-		}
-		defer f.Close()
-		w = f
+	w, done, err := openOutput(cfg, stdout)
+	if err != nil {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		return exitRuntime
 	}
-	var err error
+	defer done()
 	switch cfg.format {
 	case "json":
 		err = report.WriteJSON(w, in)
@@ -270,4 +265,16 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		}
 	}
 	return status
+}
+
+// openOutput returns where the report goes: -o FILE, else standard output.
+func openOutput(cfg config, stdout io.Writer) (io.Writer, func(), error) {
+	if cfg.output == "" {
+		return stdout, func() {}, nil
+	}
+	f, err := os.Create(cfg.output)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, func() { f.Close() }, nil
 }
