@@ -55,6 +55,12 @@ type Options struct {
 	// OnTransfer, when set, is called as soon as a transfer is decided (its
 	// final reply seen), for reports that stream (live capture).
 	OnTransfer func(*Session, *Transfer)
+	// OnSessionDone, when set, receives each session once it is finished
+	// (closed, or idle past the timeout, or at the end), diagnosed on its
+	// own; the Analyzer then forgets it, so memory does not grow with the
+	// number of sessions a capture holds. Result.Sessions then holds none
+	// of them, and Result.Released counts them.
+	OnSessionDone func(*Session, []*Finding)
 }
 
 // Dropped counts what limits made the analysis leave out.
@@ -74,6 +80,9 @@ type Result struct {
 	// Findings are the diagnosed causes, most severe first.
 	Findings []*Finding
 	Dropped  Dropped
+	// Released counts the sessions, transfers and findings (by severity)
+	// handed to OnSessionDone.
+	Released Released
 	// Capture counts what the capture point read (set by the caller, who
 	// owns the reader).
 	Capture    capture.Stats
@@ -150,10 +159,15 @@ type Analyzer struct {
 	budget   reassembly.Budget
 	sessions []*Session
 	controls []*control
-	dropped  Dropped
-	start    time.Time
-	now      time.Time
-	lastGC   time.Time
+	released Released
+	nextID   int
+	// recentPassive remembers the last passive addresses advertised, for
+	// telling FXP from a bounce once sessions are released.
+	recentPassive []netip.AddrPort
+	dropped       Dropped
+	start         time.Time
+	now           time.Time
+	lastGC        time.Time
 }
 
 // New returns an Analyzer.
@@ -287,6 +301,7 @@ func (a *Analyzer) gc() {
 	}
 	clear(a.controls[len(live):])
 	a.controls = live
+	a.releaseFinished()
 }
 
 // Finish ends the analysis: holes still waiting are skipped, open replies
@@ -295,7 +310,65 @@ func (a *Analyzer) Finish() *Result {
 	for _, c := range a.controls {
 		c.finish()
 	}
+	if a.opts.OnSessionDone != nil {
+		for _, s := range a.sessions {
+			a.release(s)
+		}
+		a.sessions = nil
+	}
 	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
-	r.Findings = diagnose(r, a.opts)
+	r.Released = a.released
+	r.Findings = diagnose(r, a.opts, nil)
 	return r
+}
+
+// Released counts what was handed to OnSessionDone.
+type Released struct {
+	Sessions, Transfers int
+	Findings            [3]int // by Severity
+}
+
+// maxRecentPassive bounds the passive addresses remembered for FXP.
+const maxRecentPassive = 4096
+
+// release hands a finished session to OnSessionDone.
+func (a *Analyzer) release(s *Session) {
+	for _, n := range s.Negotiations {
+		if n.Mode.IsPassive() && n.Address.IsValid() {
+			if len(a.recentPassive) >= maxRecentPassive {
+				a.recentPassive = a.recentPassive[1:]
+			}
+			a.recentPassive = append(a.recentPassive, n.Address)
+		}
+	}
+	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: []*Session{s}}
+	a.released.Sessions++
+	a.released.Transfers += len(s.Transfers)
+	fs := diagnose(r, a.opts, a.recentPassive)
+	for _, f := range fs {
+		a.released.Findings[f.Severity]++
+	}
+	a.opts.OnSessionDone(s, fs)
+}
+
+// releaseFinished releases the sessions whose control connection is done
+// and whose negotiations no longer wait for data connections.
+func (a *Analyzer) releaseFinished() {
+	if a.opts.OnSessionDone == nil {
+		return
+	}
+	waiting := map[*Session]bool{}
+	for _, c := range a.controls {
+		waiting[c.sess] = true
+	}
+	kept := a.sessions[:0]
+	for _, s := range a.sessions {
+		if waiting[s] {
+			kept = append(kept, s)
+		} else {
+			a.release(s)
+		}
+	}
+	clear(a.sessions[len(kept):])
+	a.sessions = kept
 }

@@ -82,7 +82,8 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	src := netip.AddrPortFrom(p.Src, p.SrcPort)
 	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
 	c := &control{a: a, key: key}
-	s := &Session{ID: fmt.Sprintf("S%d", len(a.sessions)+1), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
+	a.nextID++
+	s := &Session{ID: fmt.Sprintf("S%d", a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
 	if dstIsServer {
 		s.Client, s.Server = src, dst
 		c.clientIsA = fwd

@@ -119,8 +119,8 @@ func InferSide(point string, s *Session) (Side, string) {
 }
 
 // diagnose derives the findings of a result.
-func diagnose(r *Result, opts Options) []*Finding {
-	d := diagnoser{r: r}
+func diagnose(r *Result, opts Options, recentPassive []netip.AddrPort) []*Finding {
+	d := diagnoser{r: r, passiveAddrs: recentPassive}
 	// Addresses that servers advertised in 227/229 replies: a PORT naming
 	// one of them is FXP (server to server), not a bounce.
 	for _, s := range r.Sessions {

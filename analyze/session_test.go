@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -317,5 +318,47 @@ func TestIdleSessionsAreFinished(t *testing.T) {
 	r := an.Finish()
 	if len(r.Sessions) != 2 || r.Sessions[0].User != "a" || !r.Sessions[1].MidStream {
 		t.Errorf("want the first session kept and a second one started mid-stream, got %d sessions", len(r.Sessions))
+	}
+}
+
+// TestSessionsAreReleased: with OnSessionDone, finished sessions leave the
+// Analyzer, so memory follows the sessions open at once, not the capture.
+func TestSessionsAreReleased(t *testing.T) {
+	var got []*Session
+	an := New(Options{OnSessionDone: func(s *Session, _ []*Finding) { got = append(got, s) }})
+	const n = 3000
+	most := 0
+	var clock time.Time
+	for i := 0; i < n; i++ {
+		w := newWire(t, an, fmt.Sprintf("10.1.%d.%d:40000", i/250, i%250+1), "203.0.113.10:21")
+		if !clock.IsZero() {
+			w.now = clock
+		}
+		w.handshake()
+		w.s("220 hi\r\n")
+		w.c("PASV\r\n")
+		w.s("227 Entering Passive Mode (203,0,113,10,117,48)\r\n")
+		w.c("QUIT\r\n")
+		w.s("221 bye\r\n")
+		w.send(w.client, w.server, w.cseq, w.sseq, capture.FIN|capture.ACK, "")
+		w.send(w.server, w.client, w.sseq, w.cseq+1, capture.FIN|capture.ACK, "")
+		clock = w.now.Add(time.Second) // one session a second
+		most = max(most, len(an.sessions))
+	}
+	r := an.Finish()
+	if len(got) != n || r.Released.Sessions != n || r.Released.Transfers != n || len(r.Sessions) != 0 {
+		t.Fatalf("released %d sessions (result says %d, %d transfers), %d kept; want %d", len(got), r.Released.Sessions, r.Released.Transfers, len(r.Sessions), n)
+	}
+	// Closed sessions wait a minute for trailing data connections, and the
+	// clean-up runs every 10 s of capture time: about 70 are held at once.
+	if most > 100 {
+		t.Errorf("up to %d sessions held at once, want them released as they finish", most)
+	}
+	ids := map[string]bool{}
+	for _, s := range got {
+		if ids[s.ID] {
+			t.Fatalf("session id %s given twice", s.ID)
+		}
+		ids[s.ID] = true
 	}
 }

@@ -330,6 +330,46 @@ func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 	return rec
 }
 
+// SessionWriter writes each session as soon as the analysis releases it
+// (its session record, its transfers, its findings), so that a JSON report
+// of any capture needs memory only for the sessions still open. WriteJSON
+// then writes what remains and the summary.
+type SessionWriter struct {
+	enc *json.Encoder
+	r   *analyze.Result
+	err error
+}
+
+// NewSessionWriter writes to w for a capture point with the given inputs.
+func NewSessionWriter(w io.Writer, point string, inputs []string) *SessionWriter {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return &SessionWriter{enc: enc, r: &analyze.Result{Point: point, Inputs: inputs}}
+}
+
+// Session writes one released session; the first error sticks.
+func (sw *SessionWriter) Session(s *analyze.Session, findings []*analyze.Finding) {
+	if sw.err != nil {
+		return
+	}
+	if sw.err = sw.enc.Encode(sessionRec(sw.r, s)); sw.err != nil {
+		return
+	}
+	for _, t := range s.Transfers {
+		if sw.err = sw.enc.Encode(transferRec(sw.r, s, t)); sw.err != nil {
+			return
+		}
+	}
+	for _, f := range findings {
+		if sw.err = sw.enc.Encode(findingRec(sw.r, f)); sw.err != nil {
+			return
+		}
+	}
+}
+
+// Err returns the first write error.
+func (sw *SessionWriter) Err() error { return sw.err }
+
 // WriteJSON writes in JSON Lines: every session, then its transfers, then
 // the findings (most severe first), then one summary record.
 func WriteJSON(w io.Writer, in *Input) error {
@@ -400,9 +440,13 @@ func summaryRec(in *Input) summaryRecord {
 		sum.KernelReceived, sum.KernelDrops = &rcv, &drop
 	}
 	for _, r := range in.Results {
-		sum.Sessions += len(r.Sessions)
+		sum.Sessions += len(r.Sessions) + r.Released.Sessions
+		sum.Transfers += r.Released.Transfers
 		for _, f := range r.Findings {
 			sum.Findings[f.Severity.String()]++
+		}
+		for sev, n := range r.Released.Findings {
+			sum.Findings[analyze.Severity(sev).String()] += n
 		}
 	}
 	for _, a := range in.ALG {

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -186,6 +187,23 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
 	in := &report.Input{}
 	status := exitOK
+	// JSON of one capture point is written session by session as the
+	// analysis finishes each one, so memory does not grow with the number
+	// of sessions (two points are compared at the end: they keep theirs).
+	var sw *report.SessionWriter
+	var bw *bufio.Writer
+	if cfg.format == "json" && len(cfg.points) == 1 {
+		w, done, err := openOutput(cfg, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
+		}
+		defer done()
+		cfg.output = ""
+		bw = bufio.NewWriterSize(w, 1<<16)
+		stdout = bw
+		sw = report.NewSessionWriter(bw, cfg.points[0].name, cfg.points[0].sources)
+	}
 	for _, ps := range cfg.points {
 		pt, err := capture.OpenPoint(ps.name, ps.sources)
 		if err != nil {
@@ -194,14 +212,18 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			status = exitRuntime
 			continue
 		}
-		an := analyze.New(analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords})
+		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords}
+		if sw != nil {
+			opts.OnSessionDone = sw.Session
+		}
+		an := analyze.New(opts)
 		pt.Filter = cfg.filter
 		var p capture.Packet
-		for {
-			if err := pt.Next(&p); err != nil {
-				break
-			}
+		for pt.Next(&p) == nil {
 			an.Packet(&p)
+			if sw != nil && sw.Err() != nil {
+				break // the reader went away (a closed pipe): stop quietly
+			}
 		}
 		res := an.Finish()
 		res.Capture = pt.Stats
@@ -213,8 +235,21 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 		in.Results = append(in.Results, res)
 	}
-
-	return writeReport(cfg, in, status, stdout, stderr)
+	if sw != nil && sw.Err() != nil {
+		if errors.Is(sw.Err(), syscall.EPIPE) {
+			return status
+		}
+		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", sw.Err())
+		return exitRuntime
+	}
+	status = writeReport(cfg, in, status, stdout, stderr)
+	if bw != nil {
+		if err := bw.Flush(); err != nil && !errors.Is(err, syscall.EPIPE) {
+			fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
+			return exitRuntime
+		}
+	}
+	return status
 }
 
 // writeReport writes the final report and returns the exit status.
