@@ -259,7 +259,12 @@ func isGreeting(b []byte) bool {
 
 func (a *Analyzer) addFlow(key flowKey, f *flow) bool {
 	if len(a.flows) >= a.opts.Limits.MaxFlows {
-		a.gc()
+		// A full table is cleaned at most once a second of capture time:
+		// under a flood, cleaning on every packet would cost a pass over
+		// the whole table per packet.
+		if a.now.Sub(a.lastGC) >= time.Second {
+			a.gc()
+		}
 		if len(a.flows) >= a.opts.Limits.MaxFlows {
 			a.dropped.Flows++
 			return false

@@ -371,8 +371,19 @@ const errCutByGap = "the line was cut by a gap in the capture: its address is no
 // redacted is what stands for a secret in reports.
 const redacted = "<redacted>"
 
-// secretVerbs carry secrets in their argument (RFC 959 PASS and ACCT).
-func isSecret(verb string) bool { return verb == "PASS" || verb == "ACCT" }
+// isSecret reports whether a command's argument carries a secret: PASS and
+// ACCT (RFC 959), and SITE commands that set or send a password (SITE
+// PASSWD, SITE PSWD, SITE CHPASS... on various servers).
+func isSecret(verb, arg string) bool {
+	switch verb {
+	case "PASS", "ACCT":
+		return true
+	case "SITE":
+		sub, _, _ := strings.Cut(strings.ToUpper(strings.TrimSpace(arg)), " ")
+		return strings.Contains(sub, "PASS") || strings.Contains(sub, "PSWD") || strings.Contains(sub, "PWD") && sub != "PWD"
+	}
+	return false
+}
 
 func (c *control) command(line []byte, at Ref) {
 	s := c.sess
@@ -384,8 +395,13 @@ func (c *control) command(line []byte, at Ref) {
 	}
 	s.Commands++
 	arg := cmd.Arg
-	if isSecret(cmd.Verb) && !c.a.opts.ShowPasswords && arg != "" {
-		arg = redacted
+	if isSecret(cmd.Verb, arg) && !c.a.opts.ShowPasswords && arg != "" {
+		if cmd.Verb == "SITE" {
+			sub, _, _ := strings.Cut(strings.TrimSpace(arg), " ")
+			arg = sub + " " + redacted
+		} else {
+			arg = redacted
+		}
 	}
 	if arg != "" {
 		c.keepLine(true, cmd.Verb+" "+arg, at)
@@ -455,7 +471,11 @@ func (c *control) command(line []byte, at Ref) {
 func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiation {
 	s := c.sess
 	n := &Negotiation{Mode: mode, Command: verb, Arg: arg, CommandAt: at, session: s}
-	s.Negotiations = append(s.Negotiations, n)
+	// Kept with its transfer, within the same limit: a session of 100,000
+	// PORTs holds MaxTransfersPerSession of them, the rest counted.
+	if len(s.Transfers) < c.a.opts.Limits.MaxTransfersPerSession {
+		s.Negotiations = append(s.Negotiations, n)
+	}
 	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
 	c.lastNeg = n
 	return n

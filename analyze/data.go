@@ -8,8 +8,13 @@ import (
 	"github.com/ftpsniff/ftpsniff/capture"
 )
 
-// maxSYNRetries bounds the SYN retransmission times kept per connection.
+// maxSYNRetries bounds the SYN retransmission times kept per connection,
+// and the connections tied to one negotiation from its expected host.
 const maxSYNRetries = 16
+
+// maxForeignAttempts bounds the connections tied to one negotiation from
+// hosts other than the expected one.
+const maxForeignAttempts = 4
 
 // expectData registers where n's data connection should arrive: the
 // advertised endpoint and, for passive modes, the server's control address
@@ -87,6 +92,24 @@ func (a *Analyzer) matchSYN(key flowKey, p *capture.Packet) bool {
 		return a.matchHostPair(key, p)
 	}
 	n := exp.neg
+	// Connections from the host that should connect are the data
+	// connection (or its retries); a few from elsewhere are kept (a NAT
+	// pool may use another address), more are a flood: counted, not
+	// tracked, so they cannot fill the flow table or hide the real one.
+	expected := n.session.Client.Addr()
+	if !n.Mode.IsPassive() {
+		expected = n.session.Server.Addr()
+	}
+	if p.Src != expected {
+		if n.foreign >= maxForeignAttempts {
+			a.dropped.Flows++
+			return true
+		}
+		n.foreign++
+	} else if n.Data != nil && len(n.Others) >= maxSYNRetries {
+		a.dropped.Flows++
+		return true
+	}
 	dc := a.newDataConn(key, p, n.session, exp.matchedBy, !n.Mode.IsPassive())
 	if dc == nil {
 		return false
@@ -104,6 +127,15 @@ func (a *Analyzer) attach(n *Negotiation, dc *DataConn) {
 	}
 	if n.Data.State() != Established {
 		n.Data, dc = dc, n.Data
+	}
+	// Of attempts that are not established, the expected host's wins.
+	if exp := n.session.Client.Addr(); n.Data.State() != Established && dc.State() != Established {
+		if !n.Mode.IsPassive() {
+			exp = n.session.Server.Addr()
+		}
+		if n.Data.Src.Addr() != exp && dc.Src.Addr() == exp {
+			n.Data, dc = dc, n.Data
+		}
 	}
 	if len(n.Others) < maxSYNRetries {
 		n.Others = append(n.Others, dc)
@@ -187,7 +219,9 @@ func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
 		mode = Active
 	}
 	n := &Negotiation{Mode: mode, Address: dc.Dst, At: dc.First, session: s, Inferred: by}
-	s.Negotiations = append(s.Negotiations, n)
+	if len(s.Transfers) < a.opts.Limits.MaxTransfersPerSession {
+		s.Negotiations = append(s.Negotiations, n)
+	}
 	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
 	n.Data = dc
 	return true

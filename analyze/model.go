@@ -98,6 +98,7 @@ type Negotiation struct {
 
 	transfer *Transfer
 	session  *Session
+	foreign  int // connections from hosts other than the expected one
 }
 
 // Accepted reports whether the server accepted the negotiation.
