@@ -4,6 +4,14 @@
 // ftpsniff should report, as JSON Lines.
 //
 //	go run ./bench/gen -size 1073741824 -o bench/out/1g.pcap -truth bench/out/1g.truth.jsonl
+//
+// Each ground-truth line has the fields of ftpsniff's transfer records
+// (session_client and session_server are those of the session record the
+// transfer names; reply_code is the final reply's, 0 when there is none, as
+// for a negotiation no command used):
+//
+//	{"session_client":"10.0.0.1:40000","session_server":"172.16.0.1:21","command":"RETR","mode":"passive",
+//	 "address":"172.16.0.1:30001","data_state":"established","reply_code":226}
 package main
 
 import (
@@ -27,6 +35,7 @@ func main() {
 	flag.IntVar(&o.MaxFile, "max-file", 512<<10, "largest file a transfer carries, in `BYTES`")
 	flag.IntVar(&o.MinSessions, "min-sessions", 0, "write at least `N` FTP sessions (0: one per scenario)")
 	flag.IntVar(&o.Concurrency, "concurrency", 32, "FTP sessions open at once, at most")
+	annotate := flag.Bool("annotate", false, "add each transfer's scenario and VLAN tagging to the ground truth (fields ftpsniff does not have)")
 	quiet := flag.Bool("q", false, "no summary on standard error")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
@@ -54,7 +63,15 @@ func main() {
 		bw := bufio.NewWriter(tf)
 		enc := json.NewEncoder(bw)
 		for _, t := range res.Transfers {
-			if err := enc.Encode(t); err != nil {
+			var v any = t
+			if *annotate {
+				v = struct {
+					synth.Transfer
+					Scenario string `json:"scenario"`
+					VLAN     bool   `json:"vlan"`
+				}{t, t.Scenario, t.VLAN}
+			}
+			if err := enc.Encode(v); err != nil {
 				fatal(err)
 			}
 		}

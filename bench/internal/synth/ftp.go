@@ -262,7 +262,7 @@ var greetings = []string{
 }
 
 func (ss *session) script() {
-	s, r := ss.s, ss.rng
+	r := ss.rng
 	ss.connDo(ss.ctl, 3, ss.ctl.Handshake)
 	ss.pause(ss.jitter(ss.rtt))
 	g := greetings[r.IntN(len(greetings))]
@@ -300,7 +300,6 @@ func (ss *session) script() {
 	} else {
 		ss.connDo(ss.ctl, 3, ss.ctl.Close)
 	}
-	_ = s
 }
 
 func (ss *session) nextEphem() uint16 {

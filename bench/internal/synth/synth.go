@@ -74,11 +74,11 @@ type Transfer struct {
 	// ReplyCode is the final reply to the command (0: none, as for a
 	// negotiation no command used).
 	ReplyCode int `json:"reply_code"`
-	// Scenario names what the session script meant by it (not an ftpsniff
-	// field: for reading disagreements).
-	Scenario string `json:"scenario"`
-	// VLAN and IPv6 describe the session's frames (not ftpsniff fields).
-	VLAN bool `json:"vlan,omitempty"`
+	// Scenario names the op of the session script that wrote it, and VLAN
+	// says whether the session's frames are 802.1Q-tagged: not ftpsniff
+	// fields, for reading disagreements (bench/gen -annotate writes them).
+	Scenario string `json:"-"`
+	VLAN     bool   `json:"-"`
 }
 
 // Stats count what was written.
@@ -362,7 +362,6 @@ type counter uint8
 const (
 	ftpTraffic counter = iota
 	bulkTraffic
-	otherTraffic
 )
 
 func (s *sim) count(c counter, n int64, packets int64) {
@@ -467,16 +466,17 @@ func (s *sim) payload(text bool, n int) []byte {
 	return src[off : off+n]
 }
 
-// coroutine adapts a sequential script to actor: each pause yields.
+// coroutine adapts a sequential script to actor: each pause yields. A
+// script always runs to its end (after an error nothing is written and
+// pauses still return), so its coroutine is never left suspended.
 type coroutine struct {
 	next func() (time.Duration, bool)
-	stop func()
 }
 
 func newCoroutine(script func(pause func(time.Duration))) *coroutine {
 	seq := func(yield func(time.Duration) bool) {
 		script(func(d time.Duration) { yield(d) })
 	}
-	next, stop := iter.Pull(iter.Seq[time.Duration](seq))
-	return &coroutine{next: next, stop: stop}
+	next, _ := iter.Pull(iter.Seq[time.Duration](seq))
+	return &coroutine{next: next}
 }
