@@ -9,9 +9,12 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -124,4 +127,29 @@ func (l *liveInterface) Close() error {
 	}
 	l.pollStats()
 	return l.h.Close()
+}
+
+// DropPrivileges switches the process to the named user (and its primary
+// group, with no supplementary groups) once the capture sockets are open,
+// as tcpdump -Z does: the sockets stay usable, nothing else is root's.
+func DropPrivileges(name string) error {
+	u, err := user.Lookup(name)
+	if err != nil {
+		return err
+	}
+	uid, err1 := strconv.Atoi(u.Uid)
+	gid, err2 := strconv.Atoi(u.Gid)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("user %s has no numeric uid/gid", name)
+	}
+	if err := syscall.Setgroups(nil); err != nil {
+		return fmt.Errorf("setgroups: %v", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("setgid %d: %v", gid, err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("setuid %d: %v", uid, err)
+	}
+	return nil
 }

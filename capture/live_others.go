@@ -12,3 +12,8 @@ import (
 func OpenInterface(name string, o LiveOptions) (Interface, error) {
 	return nil, fmt.Errorf("live capture is not implemented on %s: capture with tcpdump -w and give ftpsniff the file", runtime.GOOS)
 }
+
+// DropPrivileges is not implemented on this system.
+func DropPrivileges(name string) error {
+	return fmt.Errorf("not implemented on %s", runtime.GOOS)
+}

@@ -66,7 +66,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		lp.pt = capture.NewPoint(spec.name, spec.sources, []capture.Input{lp.fan})
 		lp.pt.Filter = cfg.filter
 		lp.stream = report.NewStream(out, cfg.format, spec.name, spec.sources)
-		lp.an = analyze.New(analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords,
+		lp.an = analyze.New(analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits,
 			OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
 				mu.Lock()
 				defer mu.Unlock()
@@ -90,6 +90,13 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		points[0].pt.OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
 	}
 
+	if cfg.dropUser != "" {
+		// The sockets are open: root is no longer needed (tcpdump -Z).
+		if err := capture.DropPrivileges(cfg.dropUser); err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: -Z %s: %v\n", cfg.dropUser, err)
+			return exitRuntime
+		}
+	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	go func() {

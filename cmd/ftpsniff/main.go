@@ -47,6 +47,8 @@ type config struct {
 	ports         []uint16
 	showPasswords bool
 	failOn        string
+	limits        analyze.Limits
+	dropUser      string
 }
 
 type pointSpec struct {
@@ -69,18 +71,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.SortFlags = false
 	var (
-		files      = fs.StringArrayP("read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip; - for standard input); repeatable")
-		ifaces     = fs.StringArrayP("interface", "i", nil, "live capture on interface `IF`; repeatable")
-		points     = fs.StringArray("point", nil, "a named capture point `NAME=SRC[,SRC...]`; SRC is a file or iface:IF")
-		filter     = fs.StringP("filter", "f", "", "capture filter `EXPR` for live capture")
-		writeFile  = fs.StringP("write", "w", "", "with live capture, also write packets to `FILE` (pcap)")
-		ports      = fs.String("ports", "", "extra control ports, comma-separated `LIST` (21 always is one)")
-		format     = fs.StringP("format", "F", "table", "report `FORMAT`: table, json, markdown, html")
-		output     = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
-		failOn     = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
-		showPass   = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
-		snaplen    = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
-		noPromisc  = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
+		files     = fs.StringArrayP("read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip; - for standard input); repeatable")
+		ifaces    = fs.StringArrayP("interface", "i", nil, "live capture on interface `IF`; repeatable")
+		points    = fs.StringArray("point", nil, "a named capture point `NAME=SRC[,SRC...]`; SRC is a file or iface:IF")
+		filter    = fs.StringP("filter", "f", "", "capture filter `EXPR` for live capture")
+		writeFile = fs.StringP("write", "w", "", "with live capture, also write packets to `FILE` (pcap)")
+		ports     = fs.String("ports", "", "extra control ports, comma-separated `LIST` (21 always is one)")
+		format    = fs.StringP("format", "F", "table", "report `FORMAT`: table, json, markdown, html")
+		output    = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
+		failOn    = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
+		showPass  = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
+		snaplen   = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
+		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
+		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
+		limits    = analyze.DefaultLimits
+	)
+	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
+	fs.IntVar(&limits.MaxBufferedPerStream, "max-stream-buffer", limits.MaxBufferedPerStream, "most out-of-order control bytes held per direction")
+	fs.IntVar(&limits.MaxBufferedTotal, "max-buffer", limits.MaxBufferedTotal, "most out-of-order control bytes held in all")
+	fs.IntVar(&limits.MaxExpectedPerSession, "max-pending-negotiations", limits.MaxExpectedPerSession, "most negotiations per session waiting for their data connection")
+	fs.IntVar(&limits.MaxTransfersPerSession, "max-transfers", limits.MaxTransfersPerSession, "most transfers kept per session")
+	var (
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		printUsage = func() {
 			fmt.Fprintf(stderr, "Usage: ftpsniff [flags] [FILE ...]\n\n"+
@@ -102,7 +113,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
 		return exitOK
 	}
-	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn}
+	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser}
+	if limits.MaxFlows < 1 || limits.MaxBufferedPerStream < 1 || limits.MaxBufferedTotal < 1 || limits.MaxExpectedPerSession < 1 || limits.MaxTransfersPerSession < 1 {
+		return usageError(stderr, "the --max-* limits must be positive")
+	}
 	switch cfg.format {
 	case "table", "json", "markdown", "md":
 	case "html":
@@ -212,7 +226,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			status = exitRuntime
 			continue
 		}
-		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords}
+		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}
 		if sw != nil {
 			opts.OnSessionDone = sw.Session
 		}

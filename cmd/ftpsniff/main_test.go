@@ -4,12 +4,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/capture"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
@@ -349,4 +354,46 @@ func TestALGFromOneRouterCapture(t *testing.T) {
 		algs[0].str("inside.line") != "PORT 10,1,0,2,156,65" || algs[0].str("outside.line") != "PORT 198,51,100,1,156,65" {
 		t.Errorf("alg records %v", algs)
 	}
+}
+
+func TestLimitFlags(t *testing.T) {
+	out, _, code := ftpsniff(t, "-F", "json", "--max-transfers", "1", "testdata/data-failures.pcap")
+	_, transfers, summary := records(t, out)
+	if code != 0 || len(transfers) != 1 {
+		t.Fatalf("exit %d, %d transfers kept, want 1", code, len(transfers))
+	}
+	points, _ := summary["points"].([]any)
+	if len(points) != 1 || record(points[0].(map[string]any)).str("dropped_transfers") != "2" {
+		t.Errorf("summary points %v: want dropped_transfers 2", points)
+	}
+	if _, stderr, code := ftpsniff(t, "--max-flows", "0", "x.pcap"); code != 2 || !strings.Contains(stderr, "must be positive") {
+		t.Errorf("--max-flows 0: exit %d %q", code, stderr)
+	}
+}
+
+// TestSecretsRedacted: PASS, ACCT and SITE commands that carry a password
+// are not echoed unless --show-passwords.
+func TestSecretsRedacted(t *testing.T) {
+	for _, tt := range []struct{ line, want string }{
+		{"ACCT topsecret", "ACCT <redacted>"},
+		{"SITE PASSWD old new", "SITE PASSWD <redacted>"},
+		{"SITE CHMOD 644 f", "SITE CHMOD 644 f"},
+	} {
+		if got := redactedLine(tt.line); got != tt.want {
+			t.Errorf("%q: %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}
+
+// redactedLine returns how the report keeps a client line.
+func redactedLine(line string) string {
+	an := analyze.New(analyze.Options{})
+	p := capture.Packet{Kind: capture.TCP, Time: time.Unix(1, 0), Src: netip.MustParseAddr("10.0.0.1"), Dst: netip.MustParseAddr("10.0.0.2"),
+		SrcPort: 40000, DstPort: 21, Seq: 1, Flags: capture.ACK | capture.PSH, Payload: []byte(line + "\r\n")}
+	an.Packet(&p)
+	r := an.Finish()
+	if len(r.Sessions) != 1 || len(r.Sessions[0].Lines) != 1 {
+		return ""
+	}
+	return r.Sessions[0].Lines[0].Text
 }
