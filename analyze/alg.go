@@ -252,8 +252,8 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 			"Nothing to do: the helper works for this session.")
 	case !active && withoutNumbers(ni.Reply.Text) != withoutNumbers(no.Reply.Text):
 		c.Verdict = ALGRewrittenWrong
-		c.Why = fmt.Sprintf("text other than the address changed: %q inside, %q outside", ni.Reply.Text, no.Reply.Text)
-		r.finding(c, "alg-rewrite-wrong", Error, fmt.Sprintf("the NAT changed more than the address in the %d reply (%q became %q)", ni.Reply.Code, no.Reply.Text, ni.Reply.Text),
+		c.Why = fmt.Sprintf("text other than the address changed: \"%s\" inside, \"%s\" outside", ni.Reply.Text, no.Reply.Text)
+		r.finding(c, "alg-rewrite-wrong", Error, fmt.Sprintf("the NAT changed more than the address in the %d reply (\"%s\" became \"%s\")", ni.Reply.Code, no.Reply.Text, ni.Reply.Text),
 			"An ALG must rewrite only the numbers; clients parsing the reply may fail. Update or disable the helper and configure the server's passive address instead.")
 	case !active && ni.Address.Addr() == in.Server.Addr() && no.Address.Addr() == out.Server.Addr():
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply is %s inside and %s outside: on each side, the server's address as seen there", ni.Reply.Code, ni.Address, no.Address)

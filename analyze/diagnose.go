@@ -195,7 +195,7 @@ func (d *diagnoser) session(s *Session) {
 	}
 	if s.PasswordAt.Valid() && !isGuest(s.User) {
 		d.add(&Finding{Code: "cleartext-credentials", Severity: Info, Session: s, key: s.User + "@" + s.Server.String(),
-			Summary:  fmt.Sprintf("user %q sent its password in clear text to %s", s.User, s.Server),
+			Summary:  fmt.Sprintf("user \"%s\" sent its password in clear text to %s", s.User, s.Server),
 			Evidence: []Evidence{{At: s.PasswordAt, What: "PASS (redacted)"}},
 			Advice:   "Use FTPS (AUTH TLS, in passive mode so that no ALG is needed) or SFTP; anyone on the path can read this password."})
 	}
@@ -290,7 +290,7 @@ func (d *diagnoser) transfer(s *Session, t *Transfer, later []*Transfer) bool {
 	if n == nil {
 		if finalFailed {
 			f.Code, f.Severity = "transfer-failed", Error
-			f.Summary = fmt.Sprintf("%s failed with %q and no PORT/PASV preceded it in the capture", what, replyWhat(t.Final))
+			f.Summary = fmt.Sprintf("%s failed with \"%s\" and no PORT/PASV preceded it in the capture", what, replyWhat(t.Final))
 			f.Advice = "The server needs a PORT, EPRT, PASV or EPSV before each transfer; if the client sent one, it was lost from the capture or refused earlier."
 			d.add(f)
 		}
@@ -390,7 +390,7 @@ func passiveAdvice(s *Session, adv netip.AddrPort) string {
 
 func (d *diagnoser) transferFailed(f *Finding, what string, t *Transfer) {
 	f.Code, f.Severity = "transfer-failed", Error
-	f.Summary = fmt.Sprintf("%s failed: the server answered %q", what, replyWhat(t.Final))
+	f.Summary = fmt.Sprintf("%s failed: the server answered \"%s\"", what, replyWhat(t.Final))
 	f.Advice = "The data connection itself worked; the reply says why the server gave up (permissions, missing file, disk full)."
 	d.add(f)
 }
@@ -565,7 +565,7 @@ func (d *diagnoser) dataFailure(f *Finding, s *Session, t *Transfer, n *Negotiat
 	}
 	reply := ""
 	if t.Final.Code != 0 {
-		reply = fmt.Sprintf("; the server answered %q", replyWhat(t.Final))
+		reply = fmt.Sprintf("; the server answered \"%s\"", replyWhat(t.Final))
 	}
 	switch st {
 	case NoAnswer:

@@ -10,11 +10,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports in testdata/golden")
@@ -396,4 +398,124 @@ func redactedLine(line string) string {
 		return ""
 	}
 	return r.Sessions[0].Lines[0].Text
+}
+
+// writeCapture writes a small session with pcapgen whose command argument
+// is arg.
+func writeCapture(t *testing.T, path, arg string, o pcapgen.Options) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pcapgen.NewWriter(&buf, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
+	c.Handshake()
+	c.Server("220 hi\r\n")
+	c.Client("USER \x1b[31mroot\x1b[0m\r\n")
+	c.Server("331 pw\r\n")
+	c.Client("PASV\r\n")
+	c.Server("227 Entering Passive Mode (198,51,100,10,117,48)\r\n")
+	c.Client("RETR " + arg + "\r\n")
+	c.Server("550 " + arg + ": no such file\r\n")
+	c.Close()
+	w.Close()
+	if path != "" {
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+// TestHostileNamesThroughACapture: file names and user names with ANSI
+// escapes, bidi overrides and invalid UTF-8 reach the table and Markdown
+// reports only escaped, and the JSON stays valid.
+func TestHostileNamesThroughACapture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hostile.pcap")
+	writeCapture(t, path, "\x1b]0;owned\x07invoice\u202efdp.exe\xc3\x28\u009b2J", pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	for _, format := range []string{"table", "markdown"} {
+		out, _, code := ftpsniff(t, "-F", format, path)
+		if code != 0 {
+			t.Fatalf("%s: exit %d", format, code)
+		}
+		for _, r := range out {
+			if r < 0x20 && r != '\n' || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x202e || r == 0xfffd {
+				t.Fatalf("%s: %U reaches the report:\n%s", format, r, out)
+			}
+		}
+		if !strings.Contains(out, `\x1b]0;owned\x07invoice\u202efdp.exe\xc3(\x9b2J`) || !strings.Contains(out, `\x1b[31mroot`) {
+			t.Errorf("%s: the names are not shown escaped:\n%s", format, out)
+		}
+	}
+	out, _, _ := ftpsniff(t, "-F", "json", path)
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !json.Valid([]byte(line)) || strings.ContainsRune(line, 0x1b) {
+			t.Fatalf("JSON line invalid or with a raw ESC: %q", line)
+		}
+	}
+}
+
+// TestBrokenFilesKeepWhatCameBefore: each kind of damage gives one line
+// naming the file and the place, exit 1, and the report still holds what
+// was read before it.
+func TestBrokenFilesKeepWhatCameBefore(t *testing.T) {
+	dir := t.TempDir()
+	good := writeCapture(t, "", "a.txt", pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	ng := writeCapture(t, "", "a.txt", pcapgen.Options{Format: pcapgen.Pcapng, Link: pcapgen.Ethernet})
+	last := pcapgen.RecordOffset(good, 19)
+	badBlock := append([]byte(nil), ng...)
+	// pcapng blocks end with their length repeated: find the last block and
+	// give it an absurd leading length.
+	lastLen := int(uint32(ng[len(ng)-4]) | uint32(ng[len(ng)-3])<<8 | uint32(ng[len(ng)-2])<<16 | uint32(ng[len(ng)-1])<<24)
+	binaryPut(badBlock[len(ng)-lastLen+4:], 0xfffffff0)
+	// A zero-length record in place of record 6 (index 5).
+	o5, o6 := pcapgen.RecordOffset(good, 5), pcapgen.RecordOffset(good, 6)
+	zero := append(append(append([]byte(nil), good[:o5+8]...), 0, 0, 0, 0, 0, 0, 0, 0), good[o6:]...)
+	for _, tt := range []struct {
+		name, msg string
+		data      []byte
+		code      int
+		sessions  int
+	}{
+		{"record beyond the file", "record 20 at offset", good[:last+40], 1, 1},
+		{"absurd record length", "beyond any snap length", pcapgen.CorruptRecordLength(good, 19, 1<<31), 1, 1},
+		{"zero-length record is kept as an empty record", "", zero, 0, 1},
+		{"pcapng block with a wrong length", "damaged.pcap: record", badBlock, 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, "damaged.pcap")
+			os.WriteFile(path, tt.data, 0o644)
+			out, stderr, code := ftpsniff(t, "-F", "json", path)
+			sessions, _, _ := records(t, out)
+			if code != tt.code || len(sessions) != tt.sessions {
+				t.Errorf("exit %d, %d sessions; want %d, %d (stderr %q)", code, len(sessions), tt.code, tt.sessions, stderr)
+			}
+			if tt.msg != "" && (!strings.Contains(stderr, tt.msg) || strings.Count(stderr, "\n") != 1) {
+				t.Errorf("stderr %q: want one line containing %q", stderr, tt.msg)
+			}
+		})
+	}
+	t.Run("a FIFO is read as a stream", func(t *testing.T) {
+		fifo := filepath.Join(dir, "capture.fifo")
+		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+			t.Skipf("mkfifo: %v", err)
+		}
+		go func() {
+			f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+			if err == nil {
+				f.Write(good)
+				f.Close()
+			}
+		}()
+		out, stderr, code := ftpsniff(t, "-F", "json", fifo)
+		sessions, transfers, _ := records(t, out)
+		if code != 0 || len(sessions) != 1 || len(transfers) != 1 {
+			t.Errorf("exit %d, %d sessions, %d transfers (stderr %q)", code, len(sessions), len(transfers), stderr)
+		}
+	})
+}
+
+func binaryPut(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
 }
