@@ -139,6 +139,7 @@ type flow struct {
 	data     *DataConn
 	neg      *Negotiation
 	lastSeen time.Time
+	closing  bool // closed: leaves the table with the next packet
 }
 
 // expectation is a negotiation waiting for its data connection.
@@ -223,8 +224,22 @@ func (a *Analyzer) tcp(p *capture.Packet) {
 		switch f.kind {
 		case flowControl:
 			f.ctl.segment(p, fwd == f.ctl.clientIsA)
+			if s := f.ctl.sess; s.Closed == "rst" || s.Closed == "fin" && f.closing {
+				a.sessionClosed(f.ctl)
+			} else if s.Closed == "fin" {
+				f.closing = true // released with the last ACK, the next packet
+			}
 		case flowData:
 			a.dataSegment(f, p)
+			if f.data.closed() {
+				// Both FINs or an RST: the connection is over, and once the
+				// last ACK is in (the next packet), it leaves the table;
+				// its record stays with its negotiation.
+				if f.closing || f.data.RST.Valid() {
+					delete(a.flows, key)
+				}
+				f.closing = true
+			}
 		case flowCandidate:
 			a.candidateSegment(f, key, p, fwd)
 		}
@@ -238,6 +253,11 @@ func (a *Analyzer) tcp(p *capture.Packet) {
 		return
 	}
 	dstCtl, srcCtl := a.ctlPorts[p.DstPort], a.ctlPorts[p.SrcPort]
+	if (dstCtl || srcCtl) && len(p.Payload) == 0 && p.Flags&capture.SYN == 0 {
+		// A bare ACK, FIN or RST starts nothing: it is usually the tail of
+		// a connection already finished (the last ACK after both FINs).
+		return
+	}
 	switch {
 	case dstCtl || (p.DstPort == implicitTLSPort && p.Flags&capture.SYN != 0):
 		a.newControl(key, fwd, p, true, "port")
@@ -354,6 +374,41 @@ func (a *Analyzer) release(s *Session) {
 		a.released.Findings[f.Severity]++
 	}
 	a.opts.OnSessionDone(s, fs)
+}
+
+// sessionClosed releases a session as soon as its control connection has
+// closed, when streaming (OnSessionDone) and none of its data connections
+// is still carrying data: memory then follows the sessions open at once
+// even in a capture too short for idle timeouts. A session with a transfer
+// still running is left to the periodic clean-up.
+func (a *Analyzer) sessionClosed(c *control) {
+	if a.opts.OnSessionDone == nil || c.done {
+		return
+	}
+	for _, t := range c.sess.Transfers {
+		if dc := t.Data(); dc != nil && dc.State() == Established && !dc.closed() {
+			return
+		}
+	}
+	c.finish()
+	for _, n := range c.open {
+		a.forget(n)
+	}
+	c.open = nil
+	delete(a.flows, c.key)
+	for i, x := range a.controls {
+		if x == c {
+			a.controls = append(a.controls[:i], a.controls[i+1:]...)
+			break
+		}
+	}
+	for i, s := range a.sessions {
+		if s == c.sess {
+			a.sessions = append(a.sessions[:i], a.sessions[i+1:]...)
+			break
+		}
+	}
+	a.release(c.sess)
 }
 
 // releaseFinished releases the sessions whose control connection is done

@@ -147,7 +147,7 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	before := h.Stats.Retransmitted
 	h.Push(p.Seq, p.Flags&capture.SYN != 0, p.Flags&capture.FIN != 0, p.Flags&capture.RST != 0, p.Payload, reassembly.Meta{Input: p.Input, Frame: p.Frame, Time: p.Time})
 	s.Retransmissions += h.Stats.Retransmitted - before
-	if p.Flags&capture.RST != 0 && h.Reset() {
+	if p.Flags&capture.RST != 0 && h.Reset() && s.Closed == "" {
 		s.Closed = "rst"
 	} else if c.halves[0].Closed() && c.halves[1].Closed() && s.Closed == "" {
 		s.Closed = "fin"

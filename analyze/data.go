@@ -246,8 +246,15 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 			dc.SYNACK = r
 		}
 	}
-	if p.Flags&capture.FIN != 0 && !dc.FIN.Valid() {
-		dc.FIN = r
+	if p.Flags&capture.FIN != 0 {
+		if !dc.FIN.Valid() {
+			dc.FIN = r
+		}
+		if fromInit {
+			dc.finInit = true
+		} else {
+			dc.finAcc = true
+		}
 	}
 	if fromInit {
 		dc.BytesFromInitiator += uint64(p.PayloadLen)

@@ -128,7 +128,9 @@ type DataConn struct {
 	ICMPFrom   netip.Addr
 	// MidStream: the capture holds the connection without its handshake.
 	MidStream bool
-	FIN       Ref // first FIN
+
+	finInit, finAcc bool // a FIN was seen from the initiator / the acceptor
+	FIN             Ref  // first FIN
 	// Bytes of TCP payload sent by the initiator and by the acceptor.
 	BytesFromInitiator, BytesFromAcceptor uint64
 	First, Last                           Ref
@@ -150,6 +152,9 @@ func (d *DataConn) State() DataState {
 	}
 	return NoAnswer
 }
+
+// closed reports whether the connection ended: reset, or FIN both ways.
+func (d *DataConn) closed() bool { return d.RST.Valid() || d.finInit && d.finAcc }
 
 // Bytes is the payload carried both ways.
 func (d *DataConn) Bytes() uint64 { return d.BytesFromInitiator + d.BytesFromAcceptor }
