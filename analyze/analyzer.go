@@ -366,6 +366,10 @@ func (a *Analyzer) release(s *Session) {
 			a.recentPassive = append(a.recentPassive, n.Address)
 		}
 	}
+	// The host pair must not keep the released session alive.
+	if pk := makePair(s.Client.Addr(), s.Server.Addr()); a.pairs[pk] != nil && a.pairs[pk].sess == s {
+		delete(a.pairs, pk)
+	}
 	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: []*Session{s}}
 	a.released.Sessions++
 	a.released.Transfers += len(s.Transfers)
