@@ -153,7 +153,7 @@ type expectation struct {
 // Finish. It is not safe for concurrent use.
 type Analyzer struct {
 	opts     Options
-	ctlPorts map[uint16]bool
+	ctlPorts *[1 << 16]bool // control ports, indexed by port: no hashing per packet
 	flows    map[flowKey]*flow
 	expect   map[endpointKey][]expectation
 	pairs    map[hostPair]*control // the latest session between two hosts
@@ -178,7 +178,7 @@ func New(opts Options) *Analyzer {
 	}
 	a := &Analyzer{
 		opts:     opts,
-		ctlPorts: map[uint16]bool{21: true},
+		ctlPorts: new([1 << 16]bool),
 		flows:    make(map[flowKey]*flow),
 		expect:   make(map[endpointKey][]expectation),
 		pairs:    make(map[hostPair]*control),
@@ -187,6 +187,7 @@ func New(opts Options) *Analyzer {
 	for _, p := range opts.Ports {
 		a.ctlPorts[p] = true
 	}
+	a.ctlPorts[21] = true
 	return a
 }
 
