@@ -6,6 +6,7 @@ import (
 	"flag"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -522,4 +523,26 @@ func TestBrokenFilesKeepWhatCameBefore(t *testing.T) {
 
 func binaryPut(b []byte, v uint32) {
 	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+// TestClosedPipe: `ftpsniff big.pcap | head` ends quietly with status 0
+// when the reader goes away.
+func TestClosedPipe(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "ftpsniff")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/ftpsniff").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for _, format := range []string{"table", "json"} {
+		cmd := exec.Command(bin, "-F", format, "testdata/data-failures.pcap", "testdata/passive-and-active.pcap", "testdata/ipv6-extension-headers.pcap")
+		r, w, _ := os.Pipe()
+		r.Close() // the reader is gone before the first write
+		cmd.Stdout = w
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		w.Close()
+		if err != nil || stderr.Len() != 0 {
+			t.Errorf("%s: %v, stderr %q; want status 0 and nothing said", format, err, stderr.String())
+		}
+	}
 }
