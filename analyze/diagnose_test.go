@@ -4,8 +4,6 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
-
-	"github.com/ftpsniff/ftpsniff/capture"
 )
 
 func codes(fs []*Finding) string {
@@ -150,7 +148,6 @@ func TestInferSide(t *testing.T) {
 			t.Errorf("%s TTL %d/%d: %s (%s), want %s", tt.point, tt.ttlc, tt.ttls, got, why, tt.want)
 		}
 	}
-	_ = capture.TCP
 }
 
 func TestClassOf(t *testing.T) {

@@ -1,10 +1,8 @@
 package capture
 
 import (
-	"errors"
 	"io"
 	"sync"
-	"time"
 
 	"golang.org/x/net/bpf"
 )
@@ -55,9 +53,6 @@ func mustAssemble(prog []bpf.Instruction) []bpf.RawInstruction {
 	}
 	return raw
 }
-
-// errNotLive says live capture is not built for this system.
-var errClosed = errors.New("capture stopped")
 
 // FanIn reads several live inputs at once and delivers their records in
 // arrival order as one Input, so that a quiet interface never holds the
@@ -180,5 +175,3 @@ func (f *FanIn) Drops() (received, dropped uint64) {
 	}
 	return
 }
-
-var _ = time.Second
