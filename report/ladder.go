@@ -1,0 +1,86 @@
+package report
+
+import "time"
+
+// A Ladder is one FTP session drawn as a sequence diagram, the way an
+// engineer sketches a failed transfer on a whiteboard: a column per
+// endpoint (the client, the NAT or firewall between when the capture shows
+// one, the server) and a row per event in time order. The control
+// dialogue, each negotiation with its advertised address, each data
+// connection with its outcome, each ALG rewrite (two capture points) and
+// each finding at the moment it happened are rows.
+//
+// A Ladder is plain data built from analyze's results (BuildLadder,
+// BuildALGLadder); the text and SVG renderers only draw it. Every string
+// in it that came off the wire has already been through Clean: renderers
+// still escape it for their own format (HTML, SVG).
+type Ladder struct {
+	// Session is the session's ID ("S1"; "S1 ↔ S2" for the two sides of a
+	// NAT) and Title says what it is: client, server, capture point.
+	Session string
+	Title   string
+	Start   time.Time // Row.At is measured from here
+	Columns []Column
+	Rows    []Row
+	// Notes are lines under the title: where the capture point sits, how
+	// many lines were left out, gaps in the control stream.
+	Notes []string
+}
+
+// ColumnRole is what a ladder column stands for.
+type ColumnRole string
+
+// Column roles.
+const (
+	RoleClient   ColumnRole = "client"
+	RoleNAT      ColumnRole = "nat"      // a router that translates addresses
+	RoleFirewall ColumnRole = "firewall" // something on the path that drops or rejects
+	RoleServer   ColumnRole = "server"
+)
+
+// Column is one endpoint of the ladder.
+type Column struct {
+	Role ColumnRole
+	Name string   // heading: "client", "NAT", "firewall", "server"
+	Addr []string // the addresses it is seen with, first the main one
+}
+
+// RowKind is what a ladder row shows.
+type RowKind string
+
+// Row kinds.
+const (
+	RowCommand     RowKind = "command"     // a control command (client to server)
+	RowReply       RowKind = "reply"       // a control reply (server to client)
+	RowNegotiation RowKind = "negotiation" // the command or reply carrying the data address: highlighted
+	RowData        RowKind = "data"        // a data connection, initiator to acceptor
+	RowRewrite     RowKind = "rewrite"     // an ALG rewrite, on the NAT column
+	RowFinding     RowKind = "finding"     // a diagnosed cause, where and when it happened
+	RowNote        RowKind = "note"        // TLS started, a gap in the capture, lines left out
+)
+
+// Row is one event of the ladder.
+type Row struct {
+	Kind RowKind
+	At   time.Duration // since Ladder.Start
+	// From and To are column indexes: the arrow's tail and head. From ==
+	// To is a note standing on one column (rewrites, findings, notes).
+	From, To int
+	// Stop, when not -1, is the column where the arrow ends short of To:
+	// the packet died there (a dropped SYN, a SYN to a private address).
+	Stop int
+	// Label is the text on the arrow (the command or reply line, "SYN
+	// 203.0.113.10:20 → 10.1.0.2:50000"); Detail is a second, smaller line
+	// (the outcome: "established, 204,800 B in 1.20 s"; "no answer: SYN
+	// resent at +1.0 s, +3.0 s"; "ICMP port unreachable from 10.0.0.1").
+	Label  string
+	Detail string
+	// Severity colours the row: "", "info", "warning" or "error".
+	Severity string
+	// Code is the finding code (RowFinding) or the ALG verdict (RowRewrite).
+	Code string
+	// Point, File and Frame are the evidence: where to look in Wireshark.
+	Point string
+	File  string
+	Frame uint64
+}
