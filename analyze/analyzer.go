@@ -154,7 +154,7 @@ type expectation struct {
 type Analyzer struct {
 	opts     Options
 	ctlPorts *[1 << 16]bool // control ports, indexed by port: no hashing per packet
-	flows    map[flowKey]*flow
+	flows    flowTable
 	expect   map[endpointKey][]expectation
 	pairs    map[hostPair]*control // the latest session between two hosts
 	budget   reassembly.Budget
@@ -179,7 +179,7 @@ func New(opts Options) *Analyzer {
 	a := &Analyzer{
 		opts:     opts,
 		ctlPorts: new([1 << 16]bool),
-		flows:    make(map[flowKey]*flow),
+		flows:    newFlowTable(),
 		expect:   make(map[endpointKey][]expectation),
 		pairs:    make(map[hostPair]*control),
 	}
@@ -219,8 +219,17 @@ func (a *Analyzer) Packet(p *capture.Packet) {
 }
 
 func (a *Analyzer) tcp(p *capture.Packet) {
+	if a.flows.maybe(p.SrcPort, p.DstPort) && a.tracked(p) {
+		return
+	}
+	a.untracked(p)
+}
+
+// tracked hands a segment of a tracked connection to its control, data or
+// candidate flow, and reports false when the connection is not tracked.
+func (a *Analyzer) tracked(p *capture.Packet) bool {
 	key, fwd := makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort)
-	if f := a.flows[key]; f != nil {
+	if f := a.flows.get(key); f != nil {
 		f.lastSeen = p.Time
 		switch f.kind {
 		case flowControl:
@@ -237,23 +246,39 @@ func (a *Analyzer) tcp(p *capture.Packet) {
 				// last ACK is in (the next packet), it leaves the table;
 				// its record stays with its negotiation.
 				if f.closing || f.data.RST.Valid() {
-					delete(a.flows, key)
+					a.flows.del(key)
 				}
 				f.closing = true
 			}
 		case flowCandidate:
 			a.candidateSegment(f, key, p, fwd)
 		}
+		return true
+	}
+	return false
+}
+
+// untracked looks at a segment of a connection not tracked: a SYN may open
+// an expected data connection or a control connection, data from port 20
+// may belong to a session's hosts, and a greeting may start FTP on another
+// port. Anything else (nearly every segment of a capture) costs these few
+// comparisons.
+func (a *Analyzer) untracked(p *capture.Packet) {
+	syn := p.Flags&capture.SYN != 0
+	dstCtl, srcCtl := a.ctlPorts[p.DstPort], a.ctlPorts[p.SrcPort]
+	port20 := (p.SrcPort == 20 || p.DstPort == 20) && len(p.Payload) > 0
+	greeting := len(p.Payload) >= 4 && isGreeting(p.Payload)
+	if !syn && !dstCtl && !srcCtl && p.DstPort != implicitTLSPort && p.SrcPort != implicitTLSPort && !port20 && !greeting {
 		return
 	}
+	key, fwd := makeKey(p.Src, p.Dst, p.SrcPort, p.DstPort)
 	if p.Flags&(capture.SYN|capture.ACK) == capture.SYN {
 		if a.matchSYN(key, p) {
 			return
 		}
-	} else if (p.SrcPort == 20 || p.DstPort == 20) && len(p.Payload) > 0 && a.matchHostPair(key, p) {
+	} else if port20 && a.matchHostPair(key, p) {
 		return
 	}
-	dstCtl, srcCtl := a.ctlPorts[p.DstPort], a.ctlPorts[p.SrcPort]
 	if (dstCtl || srcCtl) && len(p.Payload) == 0 && p.Flags&capture.SYN == 0 {
 		// A bare ACK, FIN or RST starts nothing: it is usually the tail of
 		// a connection already finished (the last ACK after both FINs).
@@ -266,7 +291,7 @@ func (a *Analyzer) tcp(p *capture.Packet) {
 		a.newControl(key, fwd, p, false, "port")
 	case p.DstPort == implicitTLSPort || p.SrcPort == implicitTLSPort:
 		a.newControl(key, fwd, p, p.DstPort == implicitTLSPort, "port")
-	case len(p.Payload) >= 4 && isGreeting(p.Payload):
+	case greeting:
 		a.newCandidate(key, fwd, p)
 	}
 }
@@ -279,19 +304,19 @@ func isGreeting(b []byte) bool {
 }
 
 func (a *Analyzer) addFlow(key flowKey, f *flow) bool {
-	if len(a.flows) >= a.opts.Limits.MaxFlows {
+	if a.flows.len() >= a.opts.Limits.MaxFlows {
 		// A full table is cleaned at most once a second of capture time:
 		// under a flood, cleaning on every packet would cost a pass over
 		// the whole table per packet.
 		if a.now.Sub(a.lastGC) >= time.Second {
 			a.gc()
 		}
-		if len(a.flows) >= a.opts.Limits.MaxFlows {
+		if a.flows.len() >= a.opts.Limits.MaxFlows {
 			a.dropped.Flows++
 			return false
 		}
 	}
-	a.flows[key] = f
+	a.flows.put(key, f)
 	return true
 }
 
@@ -300,18 +325,18 @@ func (a *Analyzer) gc() {
 	a.lastGC = a.now
 	idle := a.now.Add(-a.opts.Limits.IdleTimeout)
 	closedIdle := a.now.Add(-closedLinger)
-	for k, f := range a.flows {
+	for k, f := range a.flows.m {
 		switch {
 		case f.kind != flowControl:
 			if f.lastSeen.Before(idle) {
-				delete(a.flows, k)
+				a.flows.del(k)
 			}
 		case f.lastSeen.Before(idle), f.ctl.sess.Closed != "" && f.lastSeen.Before(closedIdle):
 			// An idle or closed control connection is finished: its session
 			// stays in the result, its buffers go. A later packet with the
 			// same addresses and ports starts a new session.
 			f.ctl.finish()
-			delete(a.flows, k)
+			a.flows.del(k)
 		}
 	}
 	a.gcExpectations(a.now.Add(-closedLinger))
@@ -400,7 +425,7 @@ func (a *Analyzer) sessionClosed(c *control) {
 		a.forget(n)
 	}
 	c.open = nil
-	delete(a.flows, c.key)
+	a.flows.del(c.key)
 	for i, x := range a.controls {
 		if x == c {
 			a.controls = append(a.controls[:i], a.controls[i+1:]...)

@@ -212,7 +212,7 @@ func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
 		if dc.Src.Addr() == s.Client.Addr() {
 			dc.Initiator = "client"
 		}
-		a.dataSegment(a.flows[key], p)
+		a.dataSegment(a.flows.get(key), p)
 	}
 	mode := Passive
 	if dc.Initiator == "server" {
@@ -267,7 +267,7 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 func (a *Analyzer) icmp(p *capture.Packet) {
 	q := p
 	key, _ := makeKey(q.QuotedSrc.Addr(), q.QuotedDst.Addr(), q.QuotedSrc.Port(), q.QuotedDst.Port())
-	f := a.flows[key]
+	f := a.flows.get(key)
 	if f == nil || f.kind != flowData || f.data.ICMP.Valid() {
 		return
 	}
@@ -309,10 +309,10 @@ func (a *Analyzer) candidateSegment(f *flow, key flowKey, p *capture.Packet, fwd
 		return
 	}
 	if !looksLikeLogin(p.Payload) {
-		delete(a.flows, key)
+		a.flows.del(key)
 		return
 	}
-	delete(a.flows, key)
+	a.flows.del(key)
 	g := cd.first
 	// The greeting came from the server: the client is its destination.
 	c := a.newControl(key, cd.serverIsA, g, false, "greeting")

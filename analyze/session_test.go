@@ -311,8 +311,8 @@ func TestIdleSessionsAreFinished(t *testing.T) {
 	w.now = w.now.Add(2 * time.Minute)
 	// Unrelated traffic moves the capture clock on.
 	w.send(netip.MustParseAddrPort("192.0.2.1:5000"), netip.MustParseAddrPort("192.0.2.2:80"), 1, 1, capture.ACK, "")
-	if len(an.flows) != 0 || len(an.controls) != 0 {
-		t.Fatalf("idle control connection still tracked: %d flows, %d controls", len(an.flows), len(an.controls))
+	if an.flows.len() != 0 || len(an.controls) != 0 {
+		t.Fatalf("idle control connection still tracked: %d flows, %d controls", an.flows.len(), len(an.controls))
 	}
 	w.s("331 pw\r\n")
 	r := an.Finish()

@@ -96,7 +96,16 @@ func (d *Decoder) Decode(lt LinkType, data []byte, p *Packet) bool {
 	p.Payload, p.PayloadLen = nil, 0
 	p.ICMPType, p.ICMPCode = 0, 0
 	p.QuotedSrc, p.QuotedDst = netip.AddrPort{}, netip.AddrPort{}
+	if decodeFast(lt, data, p) {
+		return true
+	}
+	return d.decodeLayers(lt, data, p)
+}
 
+// decodeLayers decodes with gopacket's DecodingLayerParser what decodeFast
+// leaves: every supported link type, IPv6 extension headers, fragments,
+// ICMP errors, odd and damaged headers.
+func (d *Decoder) decodeLayers(lt LinkType, data []byte, p *Packet) bool {
 	var dlp *gopacket.DecodingLayerParser
 	if lt == d.lastLink && lt != layers.LinkTypeRaw {
 		dlp = d.lastDLP
