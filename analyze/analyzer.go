@@ -169,6 +169,7 @@ type Analyzer struct {
 	start         time.Time
 	now           time.Time
 	lastGC        time.Time
+	nextGC        time.Time // lastGC plus gcInterval
 }
 
 // New returns an Analyzer.
@@ -213,7 +214,8 @@ func (a *Analyzer) Packet(p *capture.Packet) {
 	case capture.ICMPUnreachable:
 		a.icmp(p)
 	}
-	if a.now.Sub(a.lastGC) > 10*time.Second {
+	// A comparison, not a subtraction: this runs for every packet.
+	if a.now.After(a.nextGC) {
 		a.gc()
 	}
 }
@@ -320,9 +322,13 @@ func (a *Analyzer) addFlow(key flowKey, f *flow) bool {
 	return true
 }
 
+// gcInterval is how often, in capture time, idle flows are looked for.
+const gcInterval = 10 * time.Second
+
 // gc forgets idle data and candidate flows and skips old reassembly holes.
 func (a *Analyzer) gc() {
 	a.lastGC = a.now
+	a.nextGC = a.now.Add(gcInterval)
 	idle := a.now.Add(-a.opts.Limits.IdleTimeout)
 	closedIdle := a.now.Add(-closedLinger)
 	for k, f := range a.flows.m {

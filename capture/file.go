@@ -176,16 +176,21 @@ func (f *File) Close() error {
 }
 
 // pcapSource reads classic pcap (both byte orders, micro- and nanosecond
-// timestamps) straight out of the bufio buffer: a record is Peeked, handed
-// out, and Discarded on the next read, so it is never copied.
+// timestamps) in blocks of readBufferSize straight into its own buffer, and
+// hands out each record where it lies: a record is never copied, except the
+// few bytes of one cut by the end of a block, moved to the buffer's front
+// before the next block is read behind them.
 type pcapSource struct {
-	r       *bufio.Reader
-	order   binary.ByteOrder
+	r       io.Reader
+	buf     []byte
+	pos     int   // the next record's first byte in buf
+	end     int   // bytes of buf holding data
+	base    int64 // file offset of buf[0]
+	rerr    error // what ended reading (io.EOF at the end of the file)
+	little  bool
 	nanos   int64 // multiplier from the file's fraction to nanoseconds
 	link    LinkType
 	snaplen uint32
-	off     int64
-	pending int // bytes of the previous record still to discard
 }
 
 func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
@@ -193,68 +198,91 @@ func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
 	if err != nil {
 		return nil, errors.New("file ends inside the pcap header (truncated capture)")
 	}
-	s := &pcapSource{r: r}
+	s := &pcapSource{r: r, buf: make([]byte, readBufferSize+MaxRecordLength+16)}
+	var order binary.ByteOrder = binary.LittleEndian
 	switch binary.LittleEndian.Uint32(hdr) {
 	case 0xa1b2c3d4:
-		s.order, s.nanos = binary.LittleEndian, 1000
+		s.nanos = 1000
 	case 0xd4c3b2a1:
-		s.order, s.nanos = binary.BigEndian, 1000
+		order, s.nanos = binary.BigEndian, 1000
 	case 0xa1b23c4d:
-		s.order, s.nanos = binary.LittleEndian, 1
+		s.nanos = 1
 	case 0x4d3cb2a1:
-		s.order, s.nanos = binary.BigEndian, 1
+		order, s.nanos = binary.BigEndian, 1
 	}
-	if major := s.order.Uint16(hdr[4:6]); major != 2 {
-		return nil, fmt.Errorf("unsupported pcap version %d.%d", major, s.order.Uint16(hdr[6:8]))
+	s.little = order == binary.LittleEndian
+	if major := order.Uint16(hdr[4:6]); major != 2 {
+		return nil, fmt.Errorf("unsupported pcap version %d.%d", major, order.Uint16(hdr[6:8]))
 	}
-	s.snaplen = s.order.Uint32(hdr[16:20])
+	s.snaplen = order.Uint32(hdr[16:20])
 	// The upper 16 bits of the link type field hold FCS information (pcap
 	// file format, "LinkType and additional information").
-	s.link = LinkType(s.order.Uint32(hdr[20:24]) & 0xffff)
+	s.link = LinkType(order.Uint32(hdr[20:24]) & 0xffff)
 	r.Discard(24)
-	s.off = 24
+	s.base = 24
 	return s, nil
 }
 
-func (s *pcapSource) offset() int64 { return s.off + int64(s.pending) }
+func (s *pcapSource) offset() int64 { return s.base + int64(s.pos) }
+
+// fill moves the unread bytes to the front of the buffer and reads behind
+// them until the buffer is full or the input ends. Records handed out
+// before are invalid afterwards.
+func (s *pcapSource) fill() {
+	if s.rerr != nil {
+		return
+	}
+	n := copy(s.buf, s.buf[s.pos:s.end])
+	s.base += int64(s.pos)
+	s.pos, s.end = 0, n
+	for s.end < len(s.buf) {
+		m, err := s.r.Read(s.buf[s.end:])
+		s.end += m
+		if err != nil {
+			s.rerr = err
+			return
+		}
+		if m == 0 {
+			s.rerr = io.ErrNoProgress
+			return
+		}
+	}
+}
+
+func (s *pcapSource) u32(b []byte) uint32 {
+	if s.little {
+		return binary.LittleEndian.Uint32(b)
+	}
+	return binary.BigEndian.Uint32(b)
+}
 
 func (s *pcapSource) read(rec *Record) error {
-	if s.pending > 0 {
-		s.r.Discard(s.pending)
-		s.off += int64(s.pending)
-		s.pending = 0
-	}
-	hdr, err := s.r.Peek(16)
-	if err != nil {
-		if err == io.EOF && len(hdr) == 0 {
-			return io.EOF
+	if s.end-s.pos < 16 {
+		s.fill()
+		if s.end-s.pos < 16 {
+			return s.short(s.end == s.pos)
 		}
-		if err == io.EOF {
-			return io.ErrUnexpectedEOF
-		}
-		return err
 	}
-	sec := int64(s.order.Uint32(hdr[0:4]))
-	frac := int64(s.order.Uint32(hdr[4:8]))
-	capLen := s.order.Uint32(hdr[8:12])
-	wireLen := s.order.Uint32(hdr[12:16])
+	hdr := s.buf[s.pos : s.pos+16]
+	sec := int64(s.u32(hdr[0:4]))
+	frac := int64(s.u32(hdr[4:8]))
+	capLen := s.u32(hdr[8:12])
+	wireLen := s.u32(hdr[12:16])
 	if capLen > MaxRecordLength {
 		return fmt.Errorf("record length %d is beyond any snap length (max %d): the file is damaged", capLen, MaxRecordLength)
 	}
 	n := int(capLen)
-	s.r.Discard(16)
-	s.off += 16
-	// MaxRecordLength is below the buffer size, so a whole record can
-	// always be peeked.
-	data, err := s.r.Peek(n)
-	if err != nil {
-		if err == io.EOF {
-			return io.ErrUnexpectedEOF
+	if s.end-s.pos < 16+n {
+		// The buffer holds a whole record once filled: it is
+		// MaxRecordLength longer than a block.
+		s.fill()
+		if s.end-s.pos < 16+n {
+			return s.short(false)
 		}
-		return err
 	}
-	s.pending = n
-	rec.Data = data
+	start := s.pos + 16
+	s.pos = start + n
+	rec.Data = s.buf[start:s.pos:s.pos]
 	rec.Time = time.Unix(sec, frac*s.nanos).UTC()
 	rec.CapLen = n
 	rec.WireLen = int(wireLen)
@@ -264,6 +292,19 @@ func (s *pcapSource) read(rec *Record) error {
 	rec.Link = s.link
 	rec.Iface = 0
 	return nil
+}
+
+// short is the error for a buffer that holds less than a record after
+// reading: the end of the file (clean when nothing is left of a record),
+// or the reader's error.
+func (s *pcapSource) short(clean bool) error {
+	if s.rerr != io.EOF {
+		return s.rerr
+	}
+	if clean {
+		return io.EOF
+	}
+	return io.ErrUnexpectedEOF
 }
 
 // ngSource reads pcapng through gopacket's pcapgo.NgReader (SHB, IDB, EPB,
