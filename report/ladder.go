@@ -68,6 +68,8 @@ type Row struct {
 	From, To int
 	// Stop, when not -1, is the column where the arrow ends short of To:
 	// the packet died there (a dropped SYN, a SYN to a private address).
+	// Stop == To: it reached the acceptor's side (seen at both capture
+	// points of a NAT) and died there, unanswered.
 	Stop int
 	// Label is the text on the arrow (the command or reply line, "SYN
 	// 203.0.113.10:20 → 10.1.0.2:50000"); Detail is a second, smaller line

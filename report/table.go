@@ -46,17 +46,59 @@ func cell(s string) string {
 	return s
 }
 
+// mdText makes text (already through Clean) literal in Markdown, for
+// GitHub and GitLab: every character that can start formatting, a link, an
+// HTML tag or entity, math, or end a table cell is escaped with a
+// backslash, and so is the backslash itself (Clean's escapes, \x1b, then
+// read the same as on a terminal). Newlines cannot occur after Clean; were
+// one to, it is escaped as Clean would, so a row stays one line.
+func mdText(s string) string {
+	if !strings.ContainsAny(s, mdSpecial+"\n\r") {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\n':
+			b.WriteString(`\\x0a`)
+		case c == '\r':
+			b.WriteString(`\\x0d`)
+		case strings.IndexByte(mdSpecial, c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// mdSpecial are the characters mdText escapes: \ and ` (escapes, code
+// spans), * _ ~ (emphasis, strikethrough), [ ] (links and images), < > &
+// (HTML, autolinks, entities), | (table cells), $ (math on GitHub and
+// GitLab).
+const mdSpecial = "\\`*_~[]<>&|$"
+
 func newTable(w io.Writer, md bool, headers ...any) *tablewriter.Table {
 	var r tw.Renderer = renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})
-	if md {
-		r = renderer.NewMarkdown()
-	}
-	t := tablewriter.NewTable(w,
-		tablewriter.WithRenderer(r),
+	opts := []tablewriter.Option{
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
 		tablewriter.WithTrimSpace(tw.Off),
-	)
+	}
+	if md {
+		r = renderer.NewMarkdown()
+		// Every cell is made literal, whatever wrote it: a | from the wire
+		// cannot split a row, nor a backtick or <img> render.
+		opts = append(opts, tablewriter.WithRowFilter(tw.CellFilter{Global: func(cells []string) []string {
+			for i, c := range cells {
+				cells[i] = mdText(c)
+			}
+			return cells
+		}}))
+	}
+	t := tablewriter.NewTable(w, append([]tablewriter.Option{tablewriter.WithRenderer(r)}, opts...)...)
 	t.Header(headers...)
 	return t
 }
@@ -80,9 +122,14 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 	if md {
 		fmt.Fprintln(bw, "## ftpsniff report")
 		fmt.Fprintln(bw)
+		writeMarkdownSummary(bw, in)
 	}
 	for _, r := range in.Results {
-		fmt.Fprintf(bw, "Capture point %q: %s — %d packets, %d bytes", r.Point, cell(strings.Join(r.Inputs, ", ")), r.Capture.Packets, r.Capture.Bytes)
+		point, files := strconv.Quote(r.Point), cell(strings.Join(r.Inputs, ", "))
+		if md {
+			point, files = "**"+mdText(point)+"**", mdText(files)
+		}
+		fmt.Fprintf(bw, "Capture point %s: %s — %d packets, %d bytes", point, files, r.Capture.Packets, r.Capture.Bytes)
 		if r.Capture.Truncated > 0 {
 			fmt.Fprintf(bw, ", %d cut by the snap length", r.Capture.Truncated)
 		}
@@ -139,7 +186,9 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 			return err
 		}
 	}
-	writeSummary(bw, in)
+	if !md {
+		writeSummary(bw, in) // Markdown has it at the top
+	}
 	return bw.Flush()
 }
 
@@ -294,8 +343,11 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, 
 			}
 			ids += " (" + strings.Join(ts, ", ") + ")"
 		}
+		// A sub-item is indented to the item's text ("10. " is 4 wide),
+		// else Markdown starts a new list.
+		mdIndent := strings.Repeat(" ", len(strconv.Itoa(i+1))+2)
 		if md {
-			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
+			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, mdText(Clean(f.Summary)))
 		} else {
 			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
 		}
@@ -308,16 +360,19 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, 
 			}
 			file := fileOf(src, e.At)
 			if md {
-				fmt.Fprintf(w, "   - %s frame %d (%s): %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
+				fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", mdIndent, mdText(Clean(file)), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), mdText(Clean(e.What)))
 			} else {
 				fmt.Fprintf(w, "   evidence: %s frame %d at %s: %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
 			}
 		}
 		if md {
-			fmt.Fprintf(w, "   - fix: %s\n", Clean(f.Advice))
+			fmt.Fprintf(w, "%s- fix: %s\n", mdIndent, mdText(Clean(f.Advice)))
 		} else {
 			fmt.Fprintf(w, "   fix: %s\n", Clean(f.Advice))
 		}
+	}
+	if md && len(findings) > 0 {
+		fmt.Fprintln(w) // ends the list: what follows is not one of its items
 	}
 }
 
@@ -329,6 +384,17 @@ func writeSummary(w io.Writer, in *Input) {
 		fmt.Fprintf(w, ", %d truncated by the snap length", sum.TruncatedPackets)
 	}
 	fmt.Fprintln(w, ".")
+	for _, n := range summaryNotes(in, sum) {
+		fmt.Fprintf(w, "%s: %s\n", n.label, n.text)
+	}
+}
+
+// A summaryNote is a line under the summary: what the limits left out,
+// the kernel's drops, input errors. text is already through Clean.
+type summaryNote struct{ label, text string }
+
+func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
+	var notes []summaryNote
 	for _, p := range sum.Points {
 		var cut []string
 		if p.DroppedFlows > 0 {
@@ -350,13 +416,14 @@ func writeSummary(w io.Writer, in *Input) {
 			cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
 		}
 		if len(cut) > 0 {
-			fmt.Fprintf(w, "Left out at %q: %s.\n", p.Name, strings.Join(cut, "; "))
+			notes = append(notes, summaryNote{"Left out at " + strconv.Quote(p.Name), strings.Join(cut, "; ") + "."})
 		}
 	}
 	if in.Live {
-		fmt.Fprintf(w, "Live capture: the kernel passed %d packets to ftpsniff and dropped %d.\n", in.KernelReceived, in.KernelDrops)
+		notes = append(notes, summaryNote{"Live capture", fmt.Sprintf("the kernel passed %d packets to ftpsniff and dropped %d.", in.KernelReceived, in.KernelDrops)})
 	}
 	for _, e := range in.Errors {
-		fmt.Fprintf(w, "Input error: %s\n", Clean(e))
+		notes = append(notes, summaryNote{"Input error", Clean(e)})
 	}
+	return notes
 }

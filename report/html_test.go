@@ -1,0 +1,524 @@
+package report
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/capture"
+)
+
+// handLadder is a failed passive transfer through a firewall, drawn by
+// hand: the SVG renderer is tested on its own, whatever the builder does.
+func handLadder(label string) *Ladder {
+	return &Ladder{
+		Session: "S1", Title: "client 10.1.0.2:40000 → server 203.0.113.10:21, captured at client-lan",
+		Columns: []Column{
+			{Role: RoleClient, Name: "client", Addr: []string{"10.1.0.2"}},
+			{Role: RoleFirewall, Name: "firewall"},
+			{Role: RoleServer, Name: "server", Addr: []string{"203.0.113.10", "2001:db8::10", "198.51.100.2"}},
+		},
+		Notes: []string{"captured on the client side"},
+		Rows: []Row{
+			{Kind: RowCommand, At: 0, From: 0, To: 2, Stop: -1, Label: "USER anonymous", Point: "lan", File: "lan.pcap", Frame: 9},
+			{Kind: RowReply, At: time.Millisecond, From: 2, To: 0, Stop: -1, Label: "331 Please specify the password.", Frame: 10},
+			{Kind: RowCommand, At: 2 * time.Millisecond, From: 0, To: 2, Stop: -1, Label: "PASS <redacted>", Frame: 11},
+			{Kind: RowNegotiation, At: 3 * time.Millisecond, From: 2, To: 0, Stop: -1, Label: "227 Entering Passive Mode (203,0,113,10,117,48)", Detail: "advertises 203.0.113.10:30000", Frame: 14},
+			{Kind: RowData, At: 4 * time.Millisecond, From: 0, To: 2, Stop: 1, Label: "SYN 10.1.0.2:42176 → 203.0.113.10:30000", Detail: "no answer: SYN resent at +1.0 s, +3.0 s", Severity: "error", Point: "lan", File: "lan.pcap", Frame: 15},
+			{Kind: RowFinding, At: 5 * time.Second, From: 1, To: 1, Stop: -1, Label: label, Code: "data-no-answer", Severity: "error", Frame: 18},
+			{Kind: RowRewrite, At: 6 * time.Second, From: 1, To: 1, Stop: -1, Label: "PORT rewritten", Code: "rewritten"},
+			{Kind: RowData, At: 7 * time.Second, From: 2, To: 0, Stop: -1, Label: "SYN 203.0.113.10:20 → 10.1.0.2:40001", Detail: "established, 1,024 B", Frame: 30},
+			{Kind: RowNote, At: 8 * time.Second, From: 0, To: 0, Stop: -1, Label: "TLS from here on"},
+		},
+	}
+}
+
+// svgDoc parses an SVG (or the inline SVGs of a page) with encoding/xml:
+// the markup must be well-formed.
+type svgNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Nodes   []svgNode  `xml:",any"`
+	Text    string     `xml:",chardata"`
+}
+
+func (n *svgNode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n *svgNode) walk(fn func(*svgNode)) {
+	fn(n)
+	for i := range n.Nodes {
+		n.Nodes[i].walk(fn)
+	}
+}
+
+// rowsOf returns the <g class="row ..."> elements of a parsed SVG.
+func rowsOf(root *svgNode) []*svgNode {
+	var rows []*svgNode
+	root.walk(func(n *svgNode) {
+		if n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "row ") {
+			rows = append(rows, n)
+		}
+	})
+	return rows
+}
+
+func hasClass(n *svgNode, c string) bool {
+	for _, f := range strings.Fields(n.attr("class")) {
+		if f == c {
+			return true
+		}
+	}
+	return false
+}
+
+func childText(n *svgNode, class string) string {
+	var s string
+	n.walk(func(m *svgNode) {
+		if m.attr("class") == class && s == "" {
+			s = m.Text
+		}
+	})
+	return s
+}
+
+func TestLadderSVG(t *testing.T) {
+	var b bytes.Buffer
+	hostile := "data-no-answer <script>alert(1)</script> \"q\" \x1b[31m red \u202eexe.txt"
+	if err := WriteLadderSVG(&b, handLadder(hostile)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	var root svgNode
+	if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
+		t.Fatalf("the SVG is not well-formed XML: %v\n%s", err, out)
+	}
+	if root.XMLName.Local != "svg" || root.attr("class") != "ladder" || root.attr("data-session") != "S1" || root.attr("data-rows") != "9" {
+		t.Errorf("root element %s class=%q session=%q rows=%q", root.XMLName.Local, root.attr("class"), root.attr("data-session"), root.attr("data-rows"))
+	}
+
+	lifelines := 0
+	root.walk(func(n *svgNode) {
+		if n.attr("class") == "lifeline" {
+			lifelines++
+		}
+	})
+	if lifelines != 3 {
+		t.Errorf("%d lifelines, want 3", lifelines)
+	}
+	if !strings.Contains(out, "203.0.113.10") || !strings.Contains(out, "+1 more") {
+		t.Errorf("the server column does not show its addresses (first two, then a count)")
+	}
+
+	rows := rowsOf(&root)
+	if len(rows) != 9 {
+		t.Fatalf("%d rows, want 9", len(rows))
+	}
+	count := map[string]int{}
+	for _, r := range rows {
+		shape := "box"
+		if hasClass(r, "arrow") {
+			shape = "arrow"
+		}
+		count[shape+" "+r.attr("data-kind")]++
+		// Every row has its tooltip, with the evidence when there is some.
+		if r.Nodes[0].XMLName.Local != "title" {
+			t.Errorf("row %s: the first child is <%s>, want <title>", r.attr("data-kind"), r.Nodes[0].XMLName.Local)
+		}
+		if f := r.attr("data-frame"); f != "" && !strings.Contains(r.Nodes[0].Text, "frame "+f) {
+			t.Errorf("row at frame %s: tooltip %q does not name the frame", f, r.Nodes[0].Text)
+		}
+		if childText(r, "time") == "" {
+			t.Errorf("row %s has no time", r.attr("data-kind"))
+		}
+	}
+	want := map[string]int{"arrow command": 2, "arrow reply": 1, "arrow negotiation": 1, "arrow data": 2, "box finding": 1, "box rewrite": 1, "box note": 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%d %s rows, want %d (all: %v)", count[k], k, n, count)
+		}
+	}
+
+	// The dropped SYN ends at the firewall's column with a red ✕; the
+	// arrow that arrived has an arrowhead and no ✕.
+	for _, r := range rows {
+		switch r.attr("data-frame") {
+		case "15":
+			if !hasClass(r, "dies") || r.attr("data-stop") != "1" || childText(r, "stop-mark") != "✕" || !hasClass(r, "sev-error") {
+				t.Errorf("the dropped SYN: class %q stop %q mark %q", r.attr("class"), r.attr("data-stop"), childText(r, "stop-mark"))
+			}
+			if !strings.Contains(r.Nodes[0].Text, "point lan, file lan.pcap, frame 15") {
+				t.Errorf("the dropped SYN's tooltip %q lacks its evidence", r.Nodes[0].Text)
+			}
+		case "30":
+			heads := 0
+			r.walk(func(n *svgNode) {
+				if n.attr("class") == "head" {
+					heads++
+				}
+			})
+			if hasClass(r, "dies") || childText(r, "stop-mark") != "" || heads != 1 {
+				t.Errorf("the established connection: class %q, %d heads", r.attr("class"), heads)
+			}
+		}
+	}
+	if n := strings.Count(out, "✕"); n != 1 {
+		t.Errorf("%d ✕ in the SVG, want 1", n)
+	}
+
+	// Hostile text: escaped for XML, control and bidi characters shown as escapes.
+	if strings.Contains(out, "<script") || strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x202e) {
+		t.Errorf("raw hostile text reaches the SVG:\n%s", out)
+	}
+	if !strings.Contains(out, `&lt;script&gt;`) || !strings.Contains(out, `\x1b[31m`) || !strings.Contains(out, `\u202eexe`) {
+		t.Errorf("the hostile label is not shown escaped:\n%s", out)
+	}
+}
+
+func TestLadderSVGEdgeCases(t *testing.T) {
+	for name, l := range map[string]*Ladder{
+		"no columns": {Session: "S9", Rows: []Row{{Kind: RowNote, Stop: -1, Label: "x"}}},
+		"indexes out of range": {Session: "S9", Columns: []Column{{Role: RoleClient, Name: "client"}, {Role: RoleServer, Name: "server"}},
+			Rows: []Row{{Kind: RowData, From: 7, To: -3, Stop: 9, Label: "SYN"}, {Kind: RowData, From: 0, To: 1, Stop: 0, Label: "SYN dies at once"}}},
+		"long label": {Session: "S9", Columns: []Column{{Name: "a"}, {Name: "b"}},
+			Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + strings.Repeat("x", 5000)}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteLadderSVG(&b, l); err != nil {
+				t.Fatal(err)
+			}
+			var root svgNode
+			if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
+				t.Fatalf("not well-formed: %v\n%s", err, b.String())
+			}
+			if strings.Contains(b.String(), strings.Repeat("x", 500)) {
+				t.Errorf("a long label is kept whole in the tooltip")
+			}
+			for _, r := range rowsOf(&root) {
+				if n := len([]rune(childText(r, "label"))); n > 80 {
+					t.Errorf("a label of %d runes is drawn on an arrow %d px long", n, 420)
+				}
+			}
+		})
+	}
+}
+
+// labResult runs the real pipeline on lab captures, as the command does.
+func labResult(t *testing.T, point string, files ...string) *analyze.Result {
+	t.Helper()
+	for i, f := range files {
+		files[i] = filepath.Join("..", "lab", "captures", f)
+	}
+	pt, err := capture.OpenPoint(point, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	an := analyze.New(analyze.Options{Point: point, Inputs: files})
+	var p capture.Packet
+	for {
+		err := pt.Next(&p)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		an.Packet(&p)
+	}
+	res := an.Finish()
+	res.Capture = pt.Stats
+	return res
+}
+
+var externalRef = regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)|@font-face`)
+
+// checkSelfContained fails when the page could load anything from elsewhere.
+func checkSelfContained(t *testing.T, page string) {
+	t.Helper()
+	if m := externalRef.FindString(page); m != "" {
+		t.Errorf("the page refers to something outside itself: %q", m)
+	}
+	if !strings.Contains(page, `http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;`) {
+		t.Errorf("no Content-Security-Policy that forbids loading anything")
+	}
+	for _, tag := range []string{"<link", "<iframe", "<img", "<object", "<embed"} {
+		if strings.Contains(page, tag) {
+			t.Errorf("the page has a %s element", tag)
+		}
+	}
+	if n := strings.Count(page, "<script"); n != 2 {
+		t.Errorf("%d <script elements, want the report's 2", n)
+	}
+}
+
+func writeHTML(t *testing.T, in *Input) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestHTMLReportOfALabCapture(t *testing.T) {
+	r := labResult(t, "client-lan", "s6-fw-drop-passive.client-lan.pcap")
+	page := writeHTML(t, &Input{Results: []*analyze.Result{r}})
+	checkSelfContained(t, page)
+	for _, want := range []string{
+		`<dd data-count="sessions">2</dd>`, `<dd data-count="error">2</dd>`,
+		// sortable, filterable tables
+		`<table class="data" id="sessions-table" data-sortable>`, `<table class="data" id="transfers-table" data-sortable>`,
+		`<input type="search" data-filter-for="transfers-table"`, `<input type="search" data-filter-for="sessions-table"`,
+		`<th data-sort-type="num" data-sort-key="bytes">Bytes</th>`, `data-problems-for="transfers-table"`,
+		// a finding with its evidence (file, frame) and advice
+		`<article class="finding error" id="finding-1" data-code="data-no-answer"`,
+		`<td class="mono" title="Wireshark: frame.number == 15">15</td>`,
+		`SYN 10.1.0.2:42176 → 203.0.113.10:30000`, `<p class="advice"><strong>Fix:</strong> Open the server&#39;s passive port range`,
+		`<tr class="error" data-problem data-transfer="S1.T1">`, `<td class="verdict">data-no-answer</td>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if n := strings.Count(page, "<tr class=") - strings.Count(page, `<tr class="ok"`); n != 4 {
+		t.Errorf("%d session and transfer rows, want 2 + 2", n)
+	}
+
+	// One ladder per session, each with its client, the firewall that
+	// dropped the SYN and the server; the 227 highlighted; the SYN (frames
+	// 15 and 36) ending in a ✕ at the firewall; the finding on it.
+	svgs := inlineSVGs(t, page)
+	if len(svgs) != 2 {
+		t.Fatalf("%d ladders, want one per session (2)", len(svgs))
+	}
+	for i, svg := range svgs {
+		id, syn, neg := []string{"S1", "S2"}[i], []string{"15", "36"}[i], []string{"14", "35"}[i]
+		if svg.attr("data-session") != id {
+			t.Errorf("ladder %d is of %q, want %s", i, svg.attr("data-session"), id)
+		}
+		if !strings.Contains(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`" title="its ladder">`+id+`</a>`) {
+			t.Errorf("the sessions table does not link %s to its ladder", id)
+		}
+		var roles []string
+		svg.walk(func(n *svgNode) {
+			if n.attr("class") == "lifeline" {
+				roles = append(roles, n.attr("data-role"))
+			}
+		})
+		if strings.Join(roles, " ") != "client firewall server" {
+			t.Errorf("%s: columns %v", id, roles)
+		}
+		var data, negs, findings []*svgNode
+		for _, r := range rowsOf(svg) {
+			switch {
+			case hasClass(r, "arrow") && r.attr("data-kind") == "data":
+				data = append(data, r)
+			case hasClass(r, "arrow") && r.attr("data-kind") == "negotiation":
+				negs = append(negs, r)
+			case hasClass(r, "box") && r.attr("data-kind") == "finding":
+				findings = append(findings, r)
+			}
+		}
+		if len(data) != 1 || data[0].attr("data-frame") != syn || !hasClass(data[0], "dies") ||
+			data[0].attr("data-stop") != "1" || childText(data[0], "stop-mark") != "✕" {
+			t.Errorf("%s: want one data arrow (the SYN of frame %s) ending in ✕ at the firewall, got %d: %v", id, syn, len(data), data)
+		}
+		if len(negs) != 1 || negs[0].attr("data-frame") != neg || !strings.Contains(childText(negs[0], "label"), "227 Entering Passive Mode") {
+			t.Errorf("%s: want the 227 of frame %s as the negotiation", id, neg)
+		}
+		if len(findings) != 1 || findings[0].attr("data-code") != "data-no-answer" || findings[0].attr("data-severity") != "error" {
+			t.Errorf("%s: want the data-no-answer finding on the ladder", id)
+		}
+	}
+}
+
+// inlineSVGs parses each <svg> of a page.
+func inlineSVGs(t *testing.T, page string) []*svgNode {
+	t.Helper()
+	var out []*svgNode
+	for rest := page; ; {
+		i := strings.Index(rest, "<svg ")
+		if i < 0 {
+			return out
+		}
+		j := strings.Index(rest[i:], "</svg>")
+		if j < 0 {
+			t.Fatal("an <svg> is not closed")
+		}
+		var n svgNode
+		if err := xml.Unmarshal([]byte(rest[i:i+j+len("</svg>")]), &n); err != nil {
+			t.Fatalf("an inline SVG is not well-formed: %v", err)
+		}
+		out = append(out, &n)
+		rest = rest[i+j:]
+	}
+}
+
+func TestHTMLReportOfTwoPoints(t *testing.T) {
+	in := labResult(t, "inside", "s2-nat-alg-active.client-lan.pcap")
+	out := labResult(t, "outside", "s2-nat-alg-active.nat-outside.pcap")
+	page := writeHTML(t, &Input{Results: []*analyze.Result{in, out}, ALG: []*analyze.ALGResult{analyze.CompareALG(in, out)}})
+	checkSelfContained(t, page)
+	for _, want := range []string{`<section id="alg">`, `<table class="data" id="alg-table" data-sortable>`,
+		`PORT 10.1.0.2:40001`, `PORT 198.51.100.1:40001`, `<td class="verdict">rewritten</td>`, `<code>alg-rewrite</code>`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if n := strings.Count(page, `<td class="verdict">rewritten</td>`); n != 3 {
+		t.Errorf("%d rewritten negotiations, want 3", n)
+	}
+	// Each session is drawn once across the NAT, with its rewrite on the
+	// NAT's column, and both its inside and outside rows link to it.
+	svgs := inlineSVGs(t, page)
+	if len(svgs) != 3 {
+		t.Fatalf("%d ladders, want 3 (one per session seen on both sides)", len(svgs))
+	}
+	for i, svg := range svgs {
+		id := "S" + strconv.Itoa(i+1)
+		rewrites, data := 0, 0
+		for _, r := range rowsOf(svg) {
+			if hasClass(r, "box") && r.attr("data-kind") == "rewrite" && r.attr("data-from") == "1" && r.attr("data-code") == "rewritten" {
+				rewrites++
+			}
+			if hasClass(r, "arrow") && r.attr("data-kind") == "data" && !hasClass(r, "dies") {
+				data++
+			}
+		}
+		if svg.attr("data-session") != id+" ↔ "+id || rewrites != 1 || data != 1 {
+			t.Errorf("ladder %q: %d rewrites on the NAT, %d data arrows; want 1 and 1", svg.attr("data-session"), rewrites, data)
+		}
+		if n := strings.Count(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`"`); n < 2+2 {
+			t.Errorf("%s: %d links to its ladder, want its inside and outside session and transfer rows", id, n)
+		}
+	}
+}
+
+func TestHTMLEscapesWireText(t *testing.T) {
+	res := hostileResult()
+	s := res.Sessions[0]
+	s.Transfers[0].Arg = "<script>alert(\"x\")</script>\x1b[2Jinvoice\u202efdp.exe\xff"
+	s.Password = "hunter2"
+	res.Findings = []*analyze.Finding{{Code: "transfer-failed", Severity: analyze.Error, Session: s, Transfers: s.Transfers,
+		Summary: "RETR <script>alert(1)</script> failed \x1b[31m", Advice: "rename \u202efdp.exe",
+		Evidence: []analyze.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
+	res.Point = "<b>p</b>"
+	defer func(f func(*Input, string) []*Ladder) { htmlLadders = f }(htmlLadders)
+	htmlLadders = func(_ *Input, query string) []*Ladder {
+		if query != "<b>p</b>:S1" {
+			t.Errorf("ladders asked for %q", query)
+		}
+		l := handLadder("transfer-failed <script>x</script>\x1b[31m")
+		l.Session = "S1"
+		l.Rows[0].Point = "<b>p</b>"
+		return []*Ladder{l}
+	}
+	page := writeHTML(t, &Input{Results: []*analyze.Result{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}})
+	checkSelfContained(t, page)
+	for _, r := range page {
+		if r != '\n' && (unsafeRune(r) || r == 0xfffd) {
+			t.Fatalf("%U reaches the page", r)
+		}
+	}
+	for _, bad := range []string{"<script>alert", "<script>x", "<img src=x", "<b>p</b>", "hunter2"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("raw %q reaches the page", bad)
+		}
+	}
+	for _, want := range []string{
+		`RETR &lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;\x1b[2Jinvoice\u202efdp.exe\xff`,
+		`550 &lt;img src=x onerror=alert(1)&gt;\x1b]0;t\x07`, `rename \u202efdp.exe`, `root\x1b[8m`,
+		`transfer-failed &lt;script&gt;x&lt;/script&gt;\x1b[31m`, `x.pcap: &lt;script&gt;\x1b[31m`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not show %s", want)
+		}
+	}
+	// The inline SVG stays well-formed.
+	i, j := strings.Index(page, "<svg"), strings.Index(page, "</svg>")
+	var root svgNode
+	if i < 0 || j < i {
+		t.Fatal("no inline SVG")
+	}
+	if err := xml.Unmarshal([]byte(page[i:j+len("</svg>")]), &root); err != nil {
+		t.Fatalf("the inline SVG is not well-formed: %v", err)
+	}
+}
+
+// TestHTMLBounded: a page of many sessions draws a few ladders, those
+// with findings first, builds only those, and cuts long ladders and tables.
+func TestHTMLBounded(t *testing.T) {
+	defer func(f func(*Input, string) []*Ladder, n, rows, tr int) {
+		htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = f, n, rows, tr
+	}(htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows)
+	htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = 3, 12, 5
+	res := &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}}
+	for i := 1; i <= 8; i++ {
+		res.Sessions = append(res.Sessions, &analyze.Session{ID: "S" + strconv.Itoa(i)})
+	}
+	res.Findings = []*analyze.Finding{
+		{Code: "data-no-answer", Severity: analyze.Error, Session: res.Sessions[5]},
+		{Code: "cleartext-credentials", Severity: analyze.Info, Session: res.Sessions[6]},
+	}
+	var built []string
+	htmlLadders = func(_ *Input, query string) []*Ladder {
+		built = append(built, query)
+		l := handLadder("x")
+		l.Session = strings.TrimPrefix(query, "p:")
+		for k := 0; k < 50; k++ {
+			l.Rows = append(l.Rows, Row{Kind: RowCommand, From: 0, To: 2, Stop: -1, Label: "NOOP"})
+		}
+		return []*Ladder{l}
+	}
+	page := writeHTML(t, &Input{Results: []*analyze.Result{res}})
+	// S6 (error), S7 (info), then the first without finding; in report order.
+	if strings.Join(built, " ") != "p:S1 p:S6 p:S7" {
+		t.Errorf("ladders built: %v, want p:S1 p:S6 p:S7", built)
+	}
+	if n := strings.Count(page, `<svg `); n != 3 {
+		t.Errorf("%d ladders drawn, want 3", n)
+	}
+	if !strings.Contains(page, "5 more sessions are not drawn, to keep the page small (those with the most severe findings come first): S2, S3, S4, S5, S8.") {
+		t.Errorf("the page does not say which ladders were left out")
+	}
+	if !strings.Contains(page, "later command and reply rows are left out") || strings.Count(page, `data-rows="12"`) != 3 {
+		t.Errorf("long ladders are not cut to 12 rows")
+	}
+	if !strings.Contains(page, "The first 5 of 8 sessions are shown; 3 are left out") || strings.Count(page, "<tr class=") != 5 {
+		t.Errorf("the sessions table is not cut to 5 rows")
+	}
+}
+
+// TestHTMLAssetsHaveNoExternalReferences: the embedded stylesheet and
+// scripts themselves (a regression here would reach every report).
+func TestHTMLAssetsHaveNoExternalReferences(t *testing.T) {
+	for _, name := range []string{"report.css", "report.js", "errors.js", "page.html.tmpl"} {
+		b, err := os.ReadFile(filepath.Join("htmlassets", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := externalRef.FindString(string(b)); m != "" {
+			t.Errorf("%s refers to something outside the page: %q", name, m)
+		}
+		if strings.Contains(string(b), "fetch(") || strings.Contains(string(b), "XMLHttpRequest") {
+			t.Errorf("%s makes requests", name)
+		}
+	}
+}

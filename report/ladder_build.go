@@ -1,0 +1,1229 @@
+package report
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// Bounds on a ladder's rows. A session can hold thousands of control lines
+// (analyze keeps up to Limits.MaxLinesPerSession): a ladder draws them all
+// up to LadderMaxLines; past it, only the lines around the negotiations,
+// data connections and findings it draws, and at most
+// LadderMaxNegotiations negotiations (failed ones and those a finding
+// explains first). Notes say how many were left out.
+const (
+	LadderMaxLines        = 80 // dialogue lines drawn in full
+	LadderContext         = 2  // lines kept either side of a kept event when the dialogue is cut
+	LadderMaxNegotiations = 30 // negotiations (and their data connections) drawn per session
+)
+
+// ldRowOrder orders rows that happen at the same moment: the dialogue line
+// first, then what it caused.
+var ldRowOrder = map[RowKind]int{
+	RowCommand: 0, RowReply: 0, RowNegotiation: 0,
+	RowRewrite: 1, RowData: 2, RowNote: 3, RowFinding: 4,
+}
+
+// ldBuilder collects rows with a sort key: rows are ordered by time,
+// except that dialogue lines keep their order (their sort time is the
+// running maximum of the line times), and rows at the same time by kind.
+type ldBuilder struct {
+	l    *Ladder
+	rows []ldKeyedRow
+	mid  int // the middle column, -1 without one
+	// diedAtNAT are the data connections seen to die at the middle column
+	// (two capture points: seen on one side only).
+	diedAtNAT map[*analyze.DataConn]bool
+	client    int
+	server    int
+}
+
+type ldKeyedRow struct {
+	key time.Duration
+	seq int
+	Row
+}
+
+func (b *ldBuilder) add(key time.Duration, r Row) {
+	b.rows = append(b.rows, ldKeyedRow{key: key, seq: len(b.rows), Row: r})
+}
+
+func (b *ldBuilder) finish() *Ladder {
+	sort.SliceStable(b.rows, func(i, j int) bool {
+		x, y := b.rows[i], b.rows[j]
+		if x.key != y.key {
+			return x.key < y.key
+		}
+		if ldRowOrder[x.Kind] != ldRowOrder[y.Kind] {
+			return ldRowOrder[x.Kind] < ldRowOrder[y.Kind]
+		}
+		return x.seq < y.seq
+	})
+	for _, r := range b.rows {
+		b.l.Rows = append(b.l.Rows, r.Row)
+	}
+	return b.l
+}
+
+// ldEvidence returns a row's evidence fields for ref seen at point r.
+func ldEvidence(r *analyze.Result, ref analyze.Ref) (point, file string, frame uint64) {
+	if r == nil {
+		return "", "", ref.Frame
+	}
+	return r.Point, fileOf(r, ref), ref.Frame
+}
+
+func ldWithEvidence(row Row, r *analyze.Result, ref analyze.Ref) Row {
+	row.Point, row.File, row.Frame = ldEvidence(r, ref)
+	return row
+}
+
+// ldSide says where a capture point sits, in words.
+func ldSide(side analyze.Side) string {
+	switch side {
+	case analyze.SideClient:
+		return "on the client's side of every router"
+	case analyze.SideServer:
+		return "on the server's side of every router"
+	case analyze.SideSameLAN:
+		return "on the LAN both hosts share"
+	case analyze.SideBetween:
+		return "between routers on both sides (a transit link, or outside a NAT)"
+	}
+	return "at an unknown place on the path"
+}
+
+// ldSecs formats a duration as the ladder's times are: "+1.016s".
+func ldSecs(d time.Duration) string {
+	sign := "+"
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	return fmt.Sprintf("%s%d.%03ds", sign, d/time.Second, (d%time.Second)/time.Millisecond)
+}
+
+// ldDuration formats a positive duration for people: "0.8 ms", "1.20 s".
+func ldDuration(d time.Duration) string {
+	if d < time.Second {
+		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
+	}
+	return fmt.Sprintf("%.2f s", d.Seconds())
+}
+
+// ldGroup writes n with thousands separators: 204,800.
+func ldGroup(n uint64) string {
+	s := strconv.FormatUint(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// ldICMPText names an ICMP unreachable code.
+func ldICMPText(v6 bool, typ, code uint8) string {
+	if v6 {
+		if typ == 1 {
+			switch code {
+			case 0:
+				return "no route to destination"
+			case 1:
+				return "communication administratively prohibited"
+			case 3:
+				return "address unreachable"
+			case 4:
+				return "port unreachable"
+			}
+		}
+		return fmt.Sprintf("ICMPv6 type %d code %d", typ, code)
+	}
+	if typ == 3 {
+		switch code {
+		case 0:
+			return "network unreachable"
+		case 1:
+			return "host unreachable"
+		case 2:
+			return "protocol unreachable"
+		case 3:
+			return "port unreachable"
+		case 9, 10, 13:
+			return "administratively prohibited"
+		}
+	}
+	return fmt.Sprintf("ICMP type %d code %d", typ, code)
+}
+
+// ldDied reports whether a data connection's SYN died on the path, before
+// the acceptor: dropped, reset by something else, or answered by ICMP from
+// a third address.
+func ldDied(d *analyze.DataConn) bool {
+	switch d.State() {
+	case analyze.NoAnswer:
+		return true
+	case analyze.Refused:
+		return !d.RSTFromAcc
+	case analyze.Unreachable:
+		return d.ICMPFrom != d.Dst.Addr()
+	}
+	return false
+}
+
+// ldDataOutcome is a data connection's outcome in words (the Detail of its row).
+func ldDataOutcome(d *analyze.DataConn) string {
+	var s string
+	switch d.State() {
+	case analyze.Established:
+		end := d.Last.Time
+		begin := d.SYN.Time
+		if !d.SYN.Valid() {
+			begin = d.First.Time
+		}
+		s = fmt.Sprintf("established, %s B in %s", ldGroup(d.Bytes()), ldDuration(end.Sub(begin)))
+		if d.MidStream {
+			s = fmt.Sprintf("established before the capture began, %s B seen", ldGroup(d.Bytes()))
+		}
+		if d.RST.Valid() {
+			s += fmt.Sprintf(", then reset (frame %d)", d.RST.Frame)
+		}
+	case analyze.Refused:
+		if d.RSTFromAcc {
+			s = fmt.Sprintf("refused: reset by %s, the acceptor's address (frame %d)", d.Dst.Addr(), d.RST.Frame)
+		} else {
+			s = fmt.Sprintf("reset, but not by the acceptor: the RST came from the initiator's side (frame %d)", d.RST.Frame)
+		}
+	case analyze.Unreachable:
+		from := "from " + d.ICMPFrom.String()
+		if d.ICMPFrom == d.Dst.Addr() {
+			from += ", the acceptor itself"
+		}
+		s = fmt.Sprintf("unreachable: %s %s (frame %d)", ldICMPText(d.ICMPFrom.Is6() && !d.ICMPFrom.Is4In6(), d.ICMPType, d.ICMPCode), from, d.ICMP.Frame)
+	default:
+		s = "no answer"
+		if len(d.SYNRetries) > 0 {
+			var at []string
+			for _, r := range d.SYNRetries {
+				at = append(at, ldSecs(r))
+			}
+			s += ": SYN resent at " + strings.Join(at, ", ") + " after the first, never answered"
+		} else {
+			s += ": SYN never answered"
+		}
+	}
+	switch d.MatchedBy {
+	case "control-address":
+		s += "; to the server's control address, not the advertised one"
+	case "tls-host-pair":
+		s += "; tied to the session by its hosts (encrypted control channel)"
+	case "port-20":
+		s += "; from the server's port 20 (its negotiation was not captured)"
+	}
+	return s
+}
+
+func ldSYNLabel(d *analyze.DataConn) string {
+	return fmt.Sprintf("SYN %s → %s", d.Src, d.Dst)
+}
+
+func ldDataTime(d *analyze.DataConn) time.Time {
+	if d.SYN.Valid() {
+		return d.SYN.Time
+	}
+	return d.First.Time
+}
+
+func ldDataRef(d *analyze.DataConn) analyze.Ref {
+	if d.SYN.Valid() {
+		return d.SYN
+	}
+	return d.First
+}
+
+// ldSessionFindings returns r's findings about s.
+func ldSessionFindings(r *analyze.Result, s *analyze.Session) []*analyze.Finding {
+	var out []*analyze.Finding
+	if r == nil {
+		return nil
+	}
+	for _, f := range r.Findings {
+		if f.Session == s {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ldLastEvidence returns the latest of a finding's evidence, ranked by
+// at: where the cause is established (a finding about a dropped SYN stands
+// after its retransmissions, one about a refused PORT after the refusal).
+// Evidence of a better rank wins whatever its time: at ranks the evidence
+// of the session's own frames, and of the ladder's own capture point, first
+// (a finding can cite other sessions; another point's times are only
+// corrected by an estimated clock offset).
+func ldLastEvidence(f *analyze.Finding, at func(analyze.Evidence) (time.Duration, int)) (analyze.Evidence, bool) {
+	var best analyze.Evidence
+	var bestAt time.Duration
+	bestRank, ok := 0, false
+	for _, e := range f.Evidence {
+		if !e.At.Valid() {
+			continue
+		}
+		t, rank := at(e)
+		if !ok || rank > bestRank || rank == bestRank && t > bestAt {
+			best, bestAt, bestRank, ok = e, t, rank, true
+		}
+	}
+	return best, ok
+}
+
+// ldFrames are the frames of one session: evidence a finding cites from
+// it, rather than from another session the same finding covers.
+type ldFrames map[[2]uint64]bool
+
+func (f ldFrames) add(refs ...analyze.Ref) {
+	for _, r := range refs {
+		if r.Valid() {
+			f[[2]uint64{uint64(r.Input), r.Frame}] = true
+		}
+	}
+}
+
+func (f ldFrames) has(r analyze.Ref) bool { return f[[2]uint64{uint64(r.Input), r.Frame}] }
+
+func ldSessionFrames(s *analyze.Session) ldFrames {
+	f := ldFrames{}
+	f.add(s.First, s.TLSAt, s.PasswordAt, s.FirstErrorAt, s.Greeting.At)
+	for _, l := range s.Lines {
+		f.add(l.At)
+	}
+	for _, n := range s.Negotiations {
+		f.add(n.CommandAt, n.Reply.At, n.At, n.SplitAt)
+		for _, d := range append([]*analyze.DataConn{n.Data}, n.Others...) {
+			if d != nil {
+				f.add(d.SYN, d.SYNACK, d.RST, d.ICMP, d.FIN, d.First, d.Last)
+			}
+		}
+	}
+	for _, t := range s.Transfers {
+		f.add(t.CommandAt, t.Prelim.At, t.Final.At)
+	}
+	return f
+}
+
+// findingColumn is the column where a finding happened.
+func (b *ldBuilder) findingColumn(f *analyze.Finding) int {
+	var d *analyze.DataConn
+	if len(f.Transfers) > 0 {
+		d = f.Transfers[0].Data()
+	}
+	mid := func(otherwise int) int {
+		if b.mid >= 0 {
+			return b.mid
+		}
+		return otherwise
+	}
+	initiator := func() int {
+		if d != nil && d.Initiator == "server" {
+			return b.server
+		}
+		if len(f.Transfers) > 0 && f.Transfers[0].Negotiation != nil && !f.Transfers[0].Negotiation.Mode.IsPassive() {
+			return b.server
+		}
+		return b.client
+	}
+	acceptor := func() int {
+		if initiator() == b.server {
+			return b.client
+		}
+		return b.server
+	}
+	if d != nil && b.diedAtNAT[d] {
+		return mid(acceptor())
+	}
+	switch f.Code {
+	case "active-nat-no-alg", "tls-blind-alg", "alg-rewrite", "alg-rewrite-wrong", "alg-missed-split", "alg-seq-broken":
+		return mid(b.client)
+	case "passive-private-address":
+		return mid(b.server)
+	case "data-no-answer", "data-unreachable":
+		if d != nil && !ldDied(d) {
+			return acceptor()
+		}
+		return mid(acceptor())
+	case "data-refused":
+		if d != nil && d.RSTFromAcc {
+			return acceptor()
+		}
+		return mid(acceptor())
+	case "data-not-attempted":
+		return initiator()
+	case "cleartext-credentials", "capture-gap":
+		return b.client
+	}
+	return b.server
+}
+
+// addFinding places a finding at its latest evidence; res says at which
+// point the evidence was seen, its time on the ladder, and its rank (see
+// ldLastEvidence).
+func (b *ldBuilder) addFinding(f *analyze.Finding, res func(analyze.Evidence) (*analyze.Result, time.Duration, int)) {
+	e, ok := ldLastEvidence(f, func(e analyze.Evidence) (time.Duration, int) {
+		_, at, rank := res(e)
+		return at, rank
+	})
+	if !ok {
+		return
+	}
+	r, at, _ := res(e)
+	col := b.findingColumn(f)
+	row := ldWithEvidence(Row{Kind: RowFinding, At: at, From: col, To: col, Stop: -1,
+		Label: f.Code + ": " + Clean(f.Summary), Detail: "fix: " + Clean(f.Advice),
+		Severity: f.Severity.String(), Code: f.Code}, r, e.At)
+	b.add(at, row)
+}
+
+// ldDialogue is a session's control lines with the rows they make.
+type ldDialogue struct {
+	s     *analyze.Session
+	r     *analyze.Result
+	start time.Time
+	// negLine maps a line index to the negotiation it carries.
+	negLine map[int]*analyze.Negotiation
+	byFrame map[uint64][]int
+	keys    []time.Duration // sort key of each line: running maximum of times
+}
+
+func newLdDialogue(r *analyze.Result, s *analyze.Session, start time.Time) *ldDialogue {
+	d := &ldDialogue{s: s, r: r, start: start, negLine: map[int]*analyze.Negotiation{}, byFrame: map[uint64][]int{}}
+	var max time.Duration
+	for i, l := range s.Lines {
+		d.byFrame[l.At.Frame] = append(d.byFrame[l.At.Frame], i)
+		at := l.At.Time.Sub(start)
+		if i == 0 || at > max {
+			max = at
+		}
+		d.keys = append(d.keys, max)
+	}
+	used := map[int]bool{}
+	for _, n := range s.Negotiations {
+		if n.Inferred != "" {
+			continue
+		}
+		if i := d.lineOf(n, used); i >= 0 {
+			used[i] = true
+			d.negLine[i] = n
+		}
+	}
+	return d
+}
+
+// lineOf finds the line carrying a negotiation's address: the command for
+// PORT/EPRT/LPRT, the reply for PASV/EPSV/LPSV; by TCP sequence number,
+// else by frame and text.
+func (d *ldDialogue) lineOf(n *analyze.Negotiation, used map[int]bool) int {
+	active := !n.Mode.IsPassive()
+	match := func(l analyze.Line) bool {
+		if l.FromClient != active {
+			return false
+		}
+		if active {
+			verb, _, _ := strings.Cut(l.Text, " ")
+			return strings.EqualFold(verb, n.Command)
+		}
+		return n.Reply.Code != 0 && strings.HasPrefix(l.Text, strconv.Itoa(n.Reply.Code))
+	}
+	seq := n.CommandSeq
+	if !active {
+		seq = n.ReplySeq
+	}
+	for i, l := range d.s.Lines {
+		if !used[i] && l.Seq == seq && match(l) {
+			return i
+		}
+	}
+	for _, f := range []uint64{n.At.Frame, n.CommandAt.Frame, n.SplitAt.Frame} {
+		for _, i := range d.byFrame[f] {
+			if f != 0 && !used[i] && match(d.s.Lines[i]) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// lineNear returns the last line at or before t (or -1).
+func (d *ldDialogue) lineNear(t time.Time) int {
+	at := t.Sub(d.start)
+	i := sort.Search(len(d.keys), func(i int) bool { return d.keys[i] > at })
+	return i - 1
+}
+
+// ldNegLabel is the text of a negotiation's row: its line and the
+// address it advertises.
+func ldNegLabel(text string, n *analyze.Negotiation) string {
+	switch {
+	case n.ParseError != "":
+		return Clean(text) + " → unparsable: " + Clean(n.ParseError)
+	case n.Address.IsValid():
+		return Clean(text) + " → " + n.Address.String()
+	}
+	return Clean(text)
+}
+
+// ldReplySeverity colours failed replies: 4xx as warnings, 5xx as errors.
+func ldReplySeverity(text string) string {
+	if len(text) >= 3 && text[1] >= '0' && text[1] <= '9' && text[2] >= '0' && text[2] <= '9' {
+		switch text[0] {
+		case '4':
+			return "warning"
+		case '5':
+			return "error"
+		}
+	}
+	return ""
+}
+
+// lineRows adds the rows of the kept dialogue lines, and a note for each
+// run of lines left out. It returns how many lines were left out.
+func (b *ldBuilder) lineRows(d *ldDialogue, keep []bool) int {
+	left := 0
+	runStart := -1
+	flush := func(end int) {
+		if runStart < 0 {
+			return
+		}
+		n := end - runStart
+		first := d.s.Lines[runStart]
+		row := ldWithEvidence(Row{Kind: RowNote, At: first.At.Time.Sub(d.start), From: b.client, To: b.client, Stop: -1,
+			Label: fmt.Sprintf("⋮ %d control lines left out (frames %d–%d)", n, first.At.Frame, d.s.Lines[end-1].At.Frame)}, d.r, first.At)
+		b.add(d.keys[runStart], row)
+		left += n
+		runStart = -1
+	}
+	for i, l := range d.s.Lines {
+		if keep != nil && !keep[i] {
+			if runStart < 0 {
+				runStart = i
+			}
+			continue
+		}
+		flush(i)
+		at := l.At.Time.Sub(d.start)
+		row := Row{Kind: RowReply, At: at, From: b.server, To: b.client, Stop: -1, Label: Clean(l.Text)}
+		if l.FromClient {
+			row.Kind, row.From, row.To = RowCommand, b.client, b.server
+		} else {
+			row.Severity = ldReplySeverity(l.Text)
+		}
+		if n := d.negLine[i]; n != nil {
+			row.Kind, row.Label = RowNegotiation, ldNegLabel(l.Text, n)
+			if n.ParseError != "" {
+				row.Severity = "error"
+			}
+		}
+		b.add(d.keys[i], ldWithEvidence(row, d.r, l.At))
+	}
+	flush(len(d.s.Lines))
+	return left
+}
+
+// unlinedNegotiations adds a row for each drawn negotiation whose line the
+// session did not keep (past Limits.MaxLinesPerSession): built from the
+// negotiation itself.
+func (b *ldBuilder) unlinedNegotiations(d *ldDialogue, negs []*analyze.Negotiation) {
+	lined := map[*analyze.Negotiation]bool{}
+	for _, n := range d.negLine {
+		lined[n] = true
+	}
+	for _, n := range negs {
+		if lined[n] || n.Inferred != "" || !n.At.Valid() {
+			continue
+		}
+		row := Row{Kind: RowNegotiation, From: b.client, To: b.server, Stop: -1, Label: ldNegLabel(ldNegRaw(n), n)}
+		if n.Mode.IsPassive() {
+			row.From, row.To = b.server, b.client
+		}
+		row.At = n.At.Time.Sub(d.start)
+		b.add(row.At, ldWithEvidence(row, d.r, n.At))
+	}
+}
+
+// ldChooseNegotiations returns the negotiations to draw: all of them up to
+// LadderMaxNegotiations, else the failed ones and those a finding explains
+// first, then the others, in session order.
+func ldChooseNegotiations(s *analyze.Session, findings []*analyze.Finding) []*analyze.Negotiation {
+	if len(s.Negotiations) <= LadderMaxNegotiations {
+		return s.Negotiations
+	}
+	explained := map[*analyze.Negotiation]bool{}
+	for _, f := range findings {
+		for _, t := range f.Transfers {
+			if t.Negotiation != nil {
+				explained[t.Negotiation] = true
+			}
+		}
+	}
+	pick := map[*analyze.Negotiation]bool{}
+	for pass := 0; pass < 2 && len(pick) < LadderMaxNegotiations; pass++ {
+		for _, n := range s.Negotiations {
+			if len(pick) == LadderMaxNegotiations {
+				break
+			}
+			important := explained[n] || !n.Accepted() || n.Data == nil || n.Data.State() != analyze.Established
+			if pass == 1 || important {
+				pick[n] = true
+			}
+		}
+	}
+	var out []*analyze.Negotiation
+	for _, n := range s.Negotiations {
+		if pick[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ldKeepLines decides which dialogue lines to draw: all when there are few,
+// else the first lines (greeting and login), the last ones, and those
+// around each drawn negotiation, transfer, data connection and finding.
+// nil means all.
+func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*analyze.Finding, extra []time.Time) []bool {
+	s := d.s
+	if len(s.Lines) <= LadderMaxLines && len(negs) == len(s.Negotiations) {
+		return nil
+	}
+	anchor := make([]bool, len(s.Lines))
+	mark := func(i int) {
+		if i >= 0 && i < len(anchor) {
+			anchor[i] = true
+		}
+	}
+	markFrame := func(ref analyze.Ref) {
+		if ref.Valid() {
+			for _, i := range d.byFrame[ref.Frame] {
+				mark(i)
+			}
+		}
+	}
+	for i := 0; i < 2*LadderContext+1; i++ {
+		mark(i)
+	}
+	mark(len(s.Lines) - 1)
+	drawn := map[*analyze.Negotiation]bool{}
+	for _, n := range negs {
+		drawn[n] = true
+	}
+	for i, n := range d.negLine {
+		if drawn[n] {
+			mark(i)
+		}
+	}
+	for _, t := range s.Transfers {
+		if n := t.Negotiation; n != nil {
+			if !drawn[n] {
+				continue
+			}
+			markFrame(n.CommandAt)
+			markFrame(n.Reply.At)
+		}
+		markFrame(t.CommandAt)
+		markFrame(t.Prelim.At)
+		markFrame(t.Final.At)
+	}
+	for _, f := range findings {
+		for _, e := range f.Evidence {
+			if e.Point == "" || e.Point == d.r.Point {
+				markFrame(e.At)
+			}
+		}
+	}
+	for _, t := range extra {
+		mark(d.lineNear(t))
+	}
+	keep := make([]bool, len(s.Lines))
+	for i, a := range anchor {
+		if a {
+			for j := max(0, i-LadderContext); j <= min(len(keep)-1, i+LadderContext); j++ {
+				keep[j] = true
+			}
+		}
+	}
+	return keep
+}
+
+// ldMiddle decides the middle column of a one-point ladder from what the
+// capture shows: a NAT when an advertised address is a private one other
+// than the host's address as seen here (or a finding says so), a firewall
+// when a data SYN died on the path.
+type ldMiddle struct {
+	natClient, natServer bool
+	clientInner          netip.Addr // the client's own address, advertised in PORT/EPRT
+	serverInner          netip.Addr // the server's own address, advertised in 227
+	firewall             bool
+	fwAddrs              []string // third parties that answered with ICMP
+}
+
+func ldSameFamily(a, b netip.Addr) bool { return a.Unmap().Is4() == b.Unmap().Is4() }
+
+func ldFindMiddle(s *analyze.Session, findings []*analyze.Finding) ldMiddle {
+	var m ldMiddle
+	for _, n := range s.Negotiations {
+		a := n.Address.Addr()
+		if n.Inferred != "" || n.ParseError != "" || !a.IsValid() || analyze.ClassOf(a).Routable() {
+			continue
+		}
+		switch {
+		case !n.Mode.IsPassive() && a != s.Client.Addr() && ldSameFamily(a, s.Client.Addr()):
+			m.natClient = true
+			if !m.clientInner.IsValid() {
+				m.clientInner = a
+			}
+		case n.Mode.IsPassive() && n.Command != "EPSV" && a != s.Server.Addr() && ldSameFamily(a, s.Server.Addr()):
+			m.natServer = true
+			if !m.serverInner.IsValid() {
+				m.serverInner = a
+			}
+		}
+	}
+	for _, f := range findings {
+		switch f.Code {
+		case "active-nat-no-alg":
+			m.natClient = true
+		case "passive-private-address":
+			m.natServer = true
+		}
+	}
+	seen := map[string]bool{}
+	for _, n := range s.Negotiations {
+		for _, d := range append([]*analyze.DataConn{n.Data}, n.Others...) {
+			if d == nil || !ldDied(d) {
+				continue
+			}
+			m.firewall = true
+			if d.State() == analyze.Unreachable && d.ICMPFrom.IsValid() && !seen[d.ICMPFrom.String()] {
+				seen[d.ICMPFrom.String()] = true
+				m.fwAddrs = append(m.fwAddrs, d.ICMPFrom.String())
+			}
+		}
+	}
+	return m
+}
+
+// BuildLadder draws session s of capture point r as a ladder: its control
+// dialogue, negotiations, data connections and findings.
+func BuildLadder(r *analyze.Result, s *analyze.Session) *Ladder {
+	findings := ldSessionFindings(r, s)
+	m := ldFindMiddle(s, findings)
+	l := &Ladder{Session: s.ID, Start: s.Start}
+	point := ""
+	if r != nil {
+		point = r.Point
+	}
+	l.Title = fmt.Sprintf("%s: %s → %s, captured at %q", s.ID, s.Client, s.Server, Clean(point))
+	side := s.Side
+	if side == "" {
+		side = analyze.SideUnknown
+	}
+	note := "The capture point sits " + ldSide(side)
+	if s.SideWhy != "" {
+		note += ": " + Clean(s.SideWhy)
+	}
+	l.Notes = append(l.Notes, note+".")
+
+	b := &ldBuilder{l: l, mid: -1}
+	client := Column{Role: RoleClient, Name: "client", Addr: []string{s.Client.Addr().String()}}
+	server := Column{Role: RoleServer, Name: "server", Addr: []string{s.Server.Addr().String()}}
+	l.Columns = append(l.Columns, client)
+	switch {
+	case m.natClient || m.natServer:
+		c := Column{Role: RoleNAT, Name: "NAT"}
+		if m.firewall {
+			c.Name = "NAT / firewall"
+		}
+		if m.natClient {
+			c.Addr = append(c.Addr, s.Client.Addr().String())
+			l.Columns[0].Addr = nil
+			if m.clientInner.IsValid() {
+				l.Columns[0].Addr = []string{m.clientInner.String()}
+			}
+			l.Notes = append(l.Notes, fmt.Sprintf("The client advertises %s but is seen here as %s: a NAT stands between them.", ldOrUnknown(m.clientInner), s.Client.Addr()))
+		}
+		if m.natServer {
+			c.Addr = append(c.Addr, s.Server.Addr().String())
+			server.Addr = nil
+			if m.serverInner.IsValid() {
+				server.Addr = []string{m.serverInner.String()}
+			}
+			l.Notes = append(l.Notes, fmt.Sprintf("The server advertises %s but is reached here as %s: a NAT stands between them.", ldOrUnknown(m.serverInner), s.Server.Addr()))
+		}
+		c.Addr = append(c.Addr, m.fwAddrs...)
+		b.mid = len(l.Columns)
+		l.Columns = append(l.Columns, c)
+	case m.firewall:
+		b.mid = len(l.Columns)
+		l.Columns = append(l.Columns, Column{Role: RoleFirewall, Name: "firewall", Addr: m.fwAddrs})
+		l.Notes = append(l.Notes, "A data connection died on the path: something between the hosts dropped or rejected it.")
+	}
+	b.server = len(l.Columns)
+	l.Columns = append(l.Columns, server)
+
+	if s.MidStream {
+		l.Notes = append(l.Notes, "The capture begins after the control connection was set up: its start is missing.")
+	}
+	if s.Gaps > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d holes (%s bytes) are missing from the control stream: lines there may be lost.", s.Gaps, ldGroup(s.MissingBytes)))
+	}
+
+	d := newLdDialogue(r, s, s.Start)
+	negs := ldChooseNegotiations(s, findings)
+	var times []time.Time
+	for _, n := range negs {
+		for _, dc := range append([]*analyze.DataConn{n.Data}, n.Others...) {
+			if dc != nil {
+				times = append(times, ldDataTime(dc))
+			}
+		}
+	}
+	keep := ldKeepLines(d, negs, findings, times)
+	left := b.lineRows(d, keep)
+	b.unlinedNegotiations(d, negs)
+	if left > 0 || s.DroppedLines > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d of %d control lines are left out to keep the ladder short (those around negotiations, data connections and findings are drawn).",
+			left+s.DroppedLines, len(s.Lines)+s.DroppedLines))
+	}
+	if len(negs) < len(s.Negotiations) {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d of %d negotiations and their data connections are drawn (failed ones first).", len(negs), len(s.Negotiations)))
+	}
+	if s.DroppedTransfers > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d transfers were not kept by the analysis (--max-transfers).", s.DroppedTransfers))
+	}
+
+	transferOf := map[*analyze.Negotiation]*analyze.Transfer{}
+	for _, t := range s.Transfers {
+		if t.Negotiation != nil {
+			transferOf[t.Negotiation] = t
+		}
+	}
+	for _, n := range negs {
+		b.dataRows(n, transferOf[n], r, s.Start, 0)
+	}
+
+	if s.TLS && s.TLSAt.Valid() {
+		label := "TLS starts: the rest of the control dialogue is encrypted"
+		if s.DetectedBy == "implicit-tls" {
+			label = "implicit FTPS: the control dialogue is encrypted from the start"
+		}
+		if s.TLSEnded {
+			label += " (clear text came back later: CCC)"
+		}
+		at := s.TLSAt.Time.Sub(s.Start)
+		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r, s.TLSAt))
+	}
+	if s.ProtocolErrors > 0 && s.FirstErrorAt.Valid() {
+		at := s.FirstErrorAt.Time.Sub(s.Start)
+		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Severity: "warning",
+			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, Clean(s.FirstError))}, r, s.FirstErrorAt))
+	}
+	frames := ldSessionFrames(s)
+	for _, f := range findings {
+		b.addFinding(f, func(e analyze.Evidence) (*analyze.Result, time.Duration, int) {
+			rank := 0
+			if frames.has(e.At) {
+				rank = 2
+			}
+			return r, e.At.Time.Sub(s.Start), rank
+		})
+	}
+	return b.finish()
+}
+
+func ldOrUnknown(a netip.Addr) string {
+	if a.IsValid() {
+		return a.String()
+	}
+	return "a private address"
+}
+
+// dataRows adds the rows of a negotiation's data connections, as seen at
+// point r (times shifted by offset: the other capture point's clock).
+func (b *ldBuilder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analyze.Result, start time.Time, offset time.Duration) {
+	conns := append([]*analyze.DataConn{}, n.Others...)
+	if n.Data != nil {
+		conns = append(conns, n.Data)
+	}
+	for _, dc := range conns {
+		b.add(ldDataTime(dc).Add(-offset).Sub(start), b.dataRow(dc, n, r, start, offset, b.mid))
+	}
+	if len(conns) > 0 || !n.Accepted() || n.Inferred != "" {
+		return
+	}
+	// Accepted, and no SYN for it crossed this point.
+	ref := n.At
+	if t != nil && t.Final.At.Valid() {
+		ref = t.Final.At
+	}
+	col := b.client
+	if !n.Mode.IsPassive() {
+		col = b.server
+	}
+	at := ref.Time.Add(-offset).Sub(start)
+	b.add(at, ldWithEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
+		Label: "no data connection for " + n.Command + " " + n.Address.String(), Detail: "not attempted: no SYN for it crossed this capture point",
+		Severity: "warning"}, r, ref))
+}
+
+// dataRow is one data connection's arrow; stop is the column where a SYN
+// that died on the path ends.
+func (b *ldBuilder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *analyze.Result, start time.Time, offset time.Duration, stop int) Row {
+	from, to := b.client, b.server
+	if dc.Initiator == "server" {
+		from, to = to, from
+	}
+	at := ldDataTime(dc).Add(-offset).Sub(start)
+	row := ldWithEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: ldSYNLabel(dc), Detail: ldDataOutcome(dc)}, r, ldDataRef(dc))
+	if dc.State() != analyze.Established {
+		row.Severity = "error"
+		if ldDied(dc) && stop >= 0 {
+			row.Stop = stop
+		}
+	}
+	if n.Inferred != "" {
+		row.Detail += "; negotiation not visible (" + n.Inferred + ")"
+	}
+	if n.Data != nil && n.Data != dc {
+		row.Detail += "; an earlier attempt"
+	}
+	return row
+}
+
+// ldNegRaw is a negotiation's line as sent, not cleaned: the command for
+// PORT/EPRT/LPRT, the reply for PASV/EPSV/LPSV.
+func ldNegRaw(n *analyze.Negotiation) string {
+	if n.Mode.IsPassive() {
+		return strings.TrimSpace(fmt.Sprintf("%d %s", n.Reply.Code, n.Reply.Text))
+	}
+	return strings.TrimSpace(n.Command + " " + n.Arg)
+}
+
+// ldNegText is a negotiation's line, cleaned.
+func ldNegText(n *analyze.Negotiation) string { return Clean(ldNegRaw(n)) }
+
+// ldVerdictSeverity colours an ALG verdict.
+func ldVerdictSeverity(v analyze.ALGVerdict) string {
+	switch v {
+	case analyze.ALGRewritten:
+		return "info"
+	case analyze.ALGUntouched:
+		return ""
+	case analyze.ALGEncrypted, analyze.ALGNotSeen:
+		return "warning"
+	}
+	return "error"
+}
+
+// BuildALGLadder draws one session seen at two capture points on either
+// side of a NAT (a's inside and outside points): the client, the NAT and
+// the server; the control dialogue as seen inside, each negotiation's
+// rewrite on the NAT column, each data connection as seen by whichever
+// point saw it (ending at the NAT when it never came out), and the
+// findings. Times are the inside point's; the outside point's are moved by
+// the estimated clock offset.
+func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Ladder {
+	rin, rout := a.Inside, a.Outside
+	offset := a.ClockOffset
+	start := inside.Start
+	l := &Ladder{Session: inside.ID + " ↔ " + outside.ID, Start: start}
+	snat := inside.Client.Addr() != outside.Client.Addr()
+	dnat := inside.Server.Addr() != outside.Server.Addr()
+	// The inside point is on the client's side of the NAT, unless only the
+	// server's address differs (port forwarding to a server inside).
+	insideIsClientSide := snat || !dnat
+
+	client := Column{Role: RoleClient, Name: "client", Addr: []string{inside.Client.Addr().String()}}
+	server := Column{Role: RoleServer, Name: "server", Addr: []string{inside.Server.Addr().String()}}
+	nat := Column{Role: RoleNAT, Name: "NAT"}
+	through := "a NAT"
+	if !snat && !dnat {
+		through = "a router"
+	}
+	l.Title = fmt.Sprintf("%s: %s → %s across %s, captured inside at %q and outside at %q",
+		l.Session, inside.Client, inside.Server, through, Clean(rin.Point), Clean(rout.Point))
+	if snat {
+		nat.Addr = append(nat.Addr, outside.Client.Addr().String(), inside.Client.Addr().String())
+		l.Notes = append(l.Notes, fmt.Sprintf("The NAT translates the client %s (seen at %q) to %s (seen at %q).",
+			inside.Client, Clean(rin.Point), outside.Client, Clean(rout.Point)))
+	}
+	if dnat {
+		nat.Addr = append(nat.Addr, outside.Server.Addr().String(), inside.Server.Addr().String())
+		l.Notes = append(l.Notes, fmt.Sprintf("The NAT forwards %s (seen at %q) to the server at %s (seen at %q).",
+			outside.Server, Clean(rout.Point), inside.Server, Clean(rin.Point)))
+	}
+	if !snat && !dnat {
+		nat.Name = "router"
+		l.Notes = append(l.Notes, "The hosts' addresses are the same at both points: the router between them translates nothing.")
+	}
+	l.Columns = []Column{client, nat, server}
+	l.Notes = append(l.Notes, fmt.Sprintf("Times are those of %q; those of %q are corrected by the estimated clock offset between the points (%s).",
+		Clean(rin.Point), Clean(rout.Point), ldSecs(offset)))
+	b := &ldBuilder{l: l, mid: 1, client: 0, server: 2, diedAtNAT: map[*analyze.DataConn]bool{}}
+	otherSide := func(r *analyze.Result) string {
+		if r == rin {
+			return Clean(rout.Point)
+		}
+		return Clean(rin.Point)
+	}
+	// onInitiatorSide reports whether point r sees a connection from
+	// initiator before it crosses the NAT.
+	onInitiatorSide := func(r *analyze.Result, initiator string) bool {
+		return (r == rin) == ((initiator == "client") == insideIsClientSide)
+	}
+
+	var comps []*analyze.ALGComparison
+	compared := map[*analyze.Negotiation]bool{}
+	for _, c := range a.Comparisons {
+		if c.InsideSession == inside && c.OutsideSession == outside {
+			comps = append(comps, c)
+			compared[c.Inside], compared[c.Outside] = true, true
+		}
+	}
+	var findings []*analyze.Finding
+	type source struct {
+		r      *analyze.Result
+		offset time.Duration
+	}
+	sourceOf := map[*analyze.Finding]source{}
+	seen := map[string]bool{}
+	addF := func(fs []*analyze.Finding, src source) {
+		for _, f := range fs {
+			if !seen[f.Code] {
+				seen[f.Code] = true
+				findings = append(findings, f)
+				sourceOf[f] = src
+			}
+		}
+	}
+	var algF []*analyze.Finding
+	for _, f := range a.Findings {
+		if f.Session == outside {
+			algF = append(algF, f)
+		}
+	}
+	addF(algF, source{rout, offset})
+	addF(ldSessionFindings(rin, inside), source{rin, 0})
+	addF(ldSessionFindings(rout, outside), source{rout, offset})
+
+	d := newLdDialogue(rin, inside, start)
+	negs := ldChooseNegotiations(inside, findings)
+	var times []time.Time
+	for _, c := range comps {
+		for _, n := range []*analyze.Negotiation{c.Inside, c.Outside} {
+			if n != nil && n.Data != nil {
+				t := ldDataTime(n.Data)
+				if n == c.Outside {
+					t = t.Add(-offset)
+				}
+				times = append(times, t)
+			}
+		}
+	}
+	left := b.lineRows(d, ldKeepLines(d, negs, findings, times))
+	b.unlinedNegotiations(d, negs)
+	if left > 0 || inside.DroppedLines > 0 {
+		l.Notes = append(l.Notes, fmt.Sprintf("%d of %d control lines are left out to keep the ladder short (those around negotiations, data connections and findings are drawn).",
+			left+inside.DroppedLines, len(inside.Lines)+inside.DroppedLines))
+	}
+	drawn := map[*analyze.Negotiation]bool{}
+	for _, n := range negs {
+		drawn[n] = true
+	}
+
+	for _, c := range comps {
+		if c.Inside != nil && !drawn[c.Inside] {
+			continue
+		}
+		// The rewrite, on the NAT column.
+		row := Row{Kind: RowRewrite, From: 1, To: 1, Stop: -1, Code: string(c.Verdict), Severity: ldVerdictSeverity(c.Verdict), Detail: Clean(c.Why)}
+		var at time.Duration
+		switch {
+		case c.Inside != nil:
+			at = c.Inside.At.Time.Sub(start)
+			row = ldWithEvidence(row, rin, c.Inside.At)
+		case c.Outside != nil:
+			at = c.Outside.At.Time.Add(-offset).Sub(start)
+			row = ldWithEvidence(row, rout, c.Outside.At)
+		default:
+			at = inside.TLSAt.Time.Sub(start)
+			row = ldWithEvidence(row, rin, inside.TLSAt)
+		}
+		switch {
+		case c.Verdict == analyze.ALGEncrypted:
+			row.Label = "encrypted control channel: nothing for the NAT to rewrite"
+		case c.Inside != nil && c.Outside != nil && ldNegText(c.Inside) == ldNegText(c.Outside):
+			row.Label = ldNegText(c.Inside) + " passed unchanged"
+		case c.Inside != nil && c.Outside != nil:
+			row.Label = ldNegText(c.Inside) + " → " + ldNegText(c.Outside)
+		case c.Inside != nil:
+			row.Label = ldNegText(c.Inside) + fmt.Sprintf(" never seen at %q", Clean(rout.Point))
+		default:
+			row.Label = ldNegText(c.Outside) + fmt.Sprintf(" never seen at %q", Clean(rin.Point))
+		}
+		if c.SeqChecked && (c.LengthChange != 0 || !c.SeqConsistent) {
+			row.Detail += fmt.Sprintf("; sequence numbers shifted by %+d for a %+d-byte change", c.SeqShift, c.LengthChange)
+			if !c.SeqConsistent {
+				row.Detail += ": BROKEN"
+				row.Severity = "error"
+			}
+		}
+		row.At = at
+		b.add(at, row)
+
+		// The data connection, from whichever side saw it.
+		var din, dout *analyze.DataConn
+		if c.Inside != nil {
+			din = c.Inside.Data
+		}
+		if c.Outside != nil {
+			dout = c.Outside.Data
+		}
+		switch {
+		case din != nil && dout != nil:
+			row := b.dataRow(din, c.Inside, rin, start, 0, -1)
+			if ldDied(din) && ldDied(dout) {
+				row.Stop = row.To // it crossed the NAT and died beyond it
+			}
+			if dout.Src != din.Src || dout.Dst != din.Dst {
+				row.Detail += fmt.Sprintf("; at %q: %s", Clean(rout.Point), ldSYNLabel(dout))
+			}
+			b.add(row.At, row)
+		case din != nil || dout != nil:
+			dc, n, r, off := din, c.Inside, rin, time.Duration(0)
+			if dc == nil {
+				dc, n, r, off = dout, c.Outside, rout, offset
+			}
+			row := b.dataRow(dc, n, r, start, off, -1)
+			if onInitiatorSide(r, dc.Initiator) {
+				row.Detail += fmt.Sprintf("; never seen at %q", otherSide(r))
+				if dc.State() != analyze.Established {
+					row.Stop = 1
+					b.diedAtNAT[dc] = true
+					if dc.State() == analyze.Refused && dc.RSTFromAcc {
+						row.Detail += ": the reset was sent on the way, in the acceptor's name"
+					}
+				}
+			} else {
+				row.Detail += fmt.Sprintf("; not seen at %q", otherSide(r))
+			}
+			b.add(row.At, row)
+		}
+		for _, x := range []struct {
+			n   *analyze.Negotiation
+			r   *analyze.Result
+			off time.Duration
+		}{{c.Inside, rin, 0}, {c.Outside, rout, offset}} {
+			if x.n == nil {
+				continue
+			}
+			for _, o := range x.n.Others {
+				b.add(ldDataTime(o).Add(-x.off).Sub(start), b.dataRow(o, x.n, x.r, start, x.off, 1))
+			}
+		}
+		if din == nil && dout == nil && c.Inside != nil {
+			var t *analyze.Transfer
+			for _, tr := range inside.Transfers {
+				if tr.Negotiation == c.Inside {
+					t = tr
+				}
+			}
+			b.dataRows(c.Inside, t, rin, start, 0)
+		}
+	}
+	// Negotiations no comparison covers (inferred ones, one side only).
+	for _, n := range negs {
+		if !compared[n] {
+			b.dataRows(n, nil, rin, start, 0)
+		}
+	}
+	for _, n := range outside.Negotiations {
+		if !compared[n] && n.Data != nil {
+			b.dataRows(n, nil, rout, start, offset)
+		}
+	}
+	frames := map[*analyze.Session]ldFrames{inside: ldSessionFrames(inside), outside: ldSessionFrames(outside)}
+	for _, f := range findings {
+		src := sourceOf[f]
+		b.addFinding(f, func(e analyze.Evidence) (*analyze.Result, time.Duration, int) {
+			r, off, s := src.r, src.offset, outside
+			switch e.Point {
+			case "":
+			case rin.Point:
+				r, off = rin, 0
+			case rout.Point:
+				r, off = rout, offset
+			}
+			rank := 0
+			if r == rin {
+				s = inside
+				rank = 1
+			}
+			if frames[s].has(e.At) {
+				rank += 2
+			}
+			return r, e.At.Time.Add(-off).Sub(start), rank
+		})
+	}
+	return b.finish()
+}
+
+// Ladders builds the ladders of in's sessions: all of them (sessionID ""
+// or "all"), those whose ID is sessionID ("S3", at any point), or those of
+// one point ("POINT:S3", "POINT:all"). Sessions matched across a NAT (in.ALG) are drawn together,
+// once, with BuildALGLadder.
+func Ladders(in *Input, sessionID string) []*Ladder {
+	point, id := "", sessionID
+	if i := strings.LastIndex(sessionID, ":"); i >= 0 {
+		point, id = sessionID[:i], sessionID[i+1:]
+	}
+	want := func(r *analyze.Result, s *analyze.Session) bool {
+		if point != "" && r.Point != point {
+			return false
+		}
+		return id == "" || strings.EqualFold(id, "all") || strings.EqualFold(s.ID, id)
+	}
+	type pair struct {
+		a       *analyze.ALGResult
+		in, out *analyze.Session
+	}
+	pairOf := map[*analyze.Session]*pair{}
+	for _, a := range in.ALG {
+		for _, c := range a.Comparisons {
+			if c.InsideSession == nil || c.OutsideSession == nil || pairOf[c.InsideSession] != nil || pairOf[c.OutsideSession] != nil {
+				continue
+			}
+			p := &pair{a, c.InsideSession, c.OutsideSession}
+			pairOf[p.in], pairOf[p.out] = p, p
+		}
+	}
+	done := map[*pair]bool{}
+	var out []*Ladder
+	for _, r := range in.Results {
+		for _, s := range r.Sessions {
+			if p := pairOf[s]; p != nil {
+				if !done[p] && (want(p.a.Inside, p.in) || want(p.a.Outside, p.out)) {
+					done[p] = true
+					out = append(out, BuildALGLadder(p.a, p.in, p.out))
+				}
+				continue
+			}
+			if want(r, s) {
+				out = append(out, BuildLadder(r, s))
+			}
+		}
+	}
+	return out
+}
