@@ -65,7 +65,11 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		lp := &livePoint{name: spec.name, ifs: spec.sources, fan: capture.NewFanIn(ifs)}
 		lp.pt = capture.NewPoint(spec.name, spec.sources, []capture.Input{lp.fan})
 		lp.pt.Filter = cfg.filter
-		lp.stream = report.NewStream(out, cfg.format, spec.name, spec.sources)
+		streamTo := out
+		if cfg.format == "html" {
+			streamTo = stderr // the verdict lines as they come; the page is written at the end
+		}
+		lp.stream = report.NewStream(streamTo, cfg.format, spec.name, spec.sources)
 		lp.an = analyze.New(analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits,
 			OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
 				mu.Lock()

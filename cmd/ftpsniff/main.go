@@ -49,6 +49,10 @@ type config struct {
 	failOn        string
 	limits        analyze.Limits
 	dropUser      string
+	quiet         bool // no progress line on stderr
+
+	ladder  string // --ladder: the session to draw ("all": every one); see ladder.go
+	noColor bool   // --no-color
 }
 
 type pointSpec struct {
@@ -81,6 +85,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		output    = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
 		failOn    = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
 		showPass  = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
+		ladder    = fs.String("ladder", "", "draw the ladder diagram of every session, or with --ladder=`ID` of one (S3, POINT:S3), on standard output instead of the report (-o FILE still gets the report)")
+		noColor   = fs.Bool("no-color", false, "no colours in the ladder diagram (also when NO_COLOR is set, or standard output is not a terminal)")
+		quiet     = fs.BoolP("quiet", "q", false, "no progress line on standard error while files are read (errors are still written)")
 		snaplen   = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
@@ -91,6 +98,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&limits.MaxBufferedTotal, "max-buffer", limits.MaxBufferedTotal, "most out-of-order control bytes held in all")
 	fs.IntVar(&limits.MaxExpectedPerSession, "max-pending-negotiations", limits.MaxExpectedPerSession, "most negotiations per session waiting for their data connection")
 	fs.IntVar(&limits.MaxTransfersPerSession, "max-transfers", limits.MaxTransfersPerSession, "most transfers kept per session")
+	fs.Lookup("ladder").NoOptDefVal = "all" // --ladder alone; a session is given as --ladder=S3
 	var (
 		showVer    = fs.Bool("version", false, "print the version and exit")
 		printUsage = func() {
@@ -113,14 +121,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
 		return exitOK
 	}
-	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser}
+	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser, quiet: *quiet}
+	cfg.ladder, cfg.noColor = *ladder, *noColor
+	if msg := ladderUsage(cfg, fs.Args()); msg != "" {
+		return usageError(stderr, "%s", msg)
+	}
 	if limits.MaxFlows < 1 || limits.MaxBufferedPerStream < 1 || limits.MaxBufferedTotal < 1 || limits.MaxExpectedPerSession < 1 || limits.MaxTransfersPerSession < 1 {
 		return usageError(stderr, "the --max-* limits must be positive")
 	}
 	switch cfg.format {
-	case "table", "json", "markdown", "md":
-	case "html":
-		return usageError(stderr, "--format html is not available yet")
+	case "table", "json", "markdown", "md", "html":
 	default:
 		return usageError(stderr, "unknown --format %q (want table, json, markdown or html)", cfg.format)
 	}
@@ -183,6 +193,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if len(cfg.points) > 0 {
 			return usageError(stderr, "give either interfaces (-i) or files, not both")
 		}
+		if cfg.ladder != "" {
+			return usageError(stderr, "--ladder draws sessions read from files: capture with -w FILE, then run ftpsniff --ladder FILE")
+		}
 		return liveCapture(cfg, stdout, stderr)
 	}
 	if cfg.write != "" {
@@ -201,12 +214,15 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
 	in := &report.Input{}
 	status := exitOK
+	// No progress line with -q, nor when JSON streamed to the terminal
+	// while reading would be mixed with it.
+	noProgress := cfg.quiet || cfg.format == "json" && len(cfg.points) == 1 && cfg.output == "" && isTerminal(stdout)
 	// JSON of one capture point is written session by session as the
 	// analysis finishes each one, so memory does not grow with the number
 	// of sessions (two points are compared at the end: they keep theirs).
 	var sw *report.SessionWriter
 	var bw *bufio.Writer
-	if cfg.format == "json" && len(cfg.points) == 1 {
+	if cfg.format == "json" && len(cfg.points) == 1 && cfg.ladder == "" { // --ladder needs the sessions kept
 		w, done, err := openOutput(cfg, stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
@@ -232,6 +248,12 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 		an := analyze.New(opts)
 		pt.Filter = cfg.filter
+		// A progress line on a terminal's stderr (nil otherwise), cleared
+		// before anything else is written there.
+		var prog *progress
+		if !noProgress {
+			prog = startProgress(stderr, progressLabelOf(ps.name, ps.sources, len(cfg.points)), ps.sources, pt)
+		}
 		var p capture.Packet
 		for pt.Next(&p) == nil {
 			an.Packet(&p)
@@ -239,6 +261,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 				break // the reader went away (a closed pipe): stop quietly
 			}
 		}
+		prog.stop()
 		res := an.Finish()
 		res.Capture = pt.Stats
 		pt.Close()
@@ -277,6 +300,16 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		}
 		in.ALG = append(in.ALG, analyze.CompareALG(inside, outside))
 	}
+	if cfg.ladder != "" {
+		// The ladders go to standard output instead of the report, which
+		// still goes to -o FILE when given (and decides --fail-on).
+		if code := writeLadders(cfg, in, stdout, stderr); code != exitOK {
+			return code
+		}
+		if cfg.output == "" {
+			stdout = io.Discard
+		}
+	}
 
 	w, done, err := openOutput(cfg, stdout)
 	if err != nil {
@@ -289,6 +322,8 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		err = report.WriteJSON(w, in)
 	case "markdown", "md":
 		err = report.WriteMarkdown(w, in)
+	case "html":
+		err = report.WriteHTML(w, in)
 	default:
 		err = report.WriteTable(w, in)
 	}

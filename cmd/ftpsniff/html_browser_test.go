@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTMLReportInABrowser loads the HTML report of a lab capture in
+// headless Chromium (scripts/browser-check.sh; it installs Debian's
+// chromium with apt-get when missing and running as root) and checks what
+// a person would see: the page's scripts run with no error, the tables sort
+// and filter, each session has its ladder drawn as SVG with its data
+// arrow, and the dropped SYN ends in a ✕. It keeps the screenshot and says
+// where; with -update it also refreshes docs/report-screenshot.png.
+//
+// Skipped with -short, with FTPSNIFF_NO_BROWSER=1, and when chromium is
+// missing and cannot be installed (not root, no apt-get, no network).
+func TestHTMLReportInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no browser")
+	}
+	if os.Getenv("FTPSNIFF_NO_BROWSER") != "" {
+		t.Skip("FTPSNIFF_NO_BROWSER is set")
+	}
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash to run scripts/browser-check.sh")
+	}
+	limit := 2 * time.Minute // two Chromium runs, 40 s each at most
+	if _, err := exec.LookPath("chromium"); err != nil {
+		if os.Geteuid() != 0 {
+			t.Skip("chromium is not installed and installing it needs root: apt-get install chromium, then run this test again")
+		}
+		limit = 20 * time.Minute // apt-get update and install first (bounded in the script)
+	}
+
+	// The lab scenario: a firewall drops the passive data connections.
+	dir := filepath.Join(os.TempDir(), "ftpsniff-browser-check")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report.html")
+	if _, stderr, code := ftpsniff(t, "-F", "html", "-o", report, "lab/captures/s6-fw-drop-passive.client-lan.pcap"); code != 0 {
+		t.Fatalf("ftpsniff: exit %d: %s", code, stderr)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", "scripts/browser-check.sh", report, dir)
+	cmd.Env = append(os.Environ(), "WINDOW_SIZE=1280,1940")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	took := time.Since(start)
+	var exit *exec.ExitError
+	switch {
+	case errors.As(err, &exit) && exit.ExitCode() == 77:
+		t.Skipf("chromium is not available:\n%s", lastLines(out.String(), 10))
+	case ctx.Err() != nil:
+		t.Fatalf("scripts/browser-check.sh did not finish in %s:\n%s", limit, lastLines(out.String(), 30))
+	case err != nil:
+		t.Fatalf("scripts/browser-check.sh: %v\n%s", err, lastLines(out.String(), 40))
+	}
+	t.Logf("browser check took %s", took.Round(time.Millisecond))
+
+	dom, err := os.ReadFile(filepath.Join(dir, "dom.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No script error: none recorded by the page, and its script finished.
+	if bytes.Contains(dom, []byte(`<ol id="script-errors"><li`)) {
+		t.Errorf("the page recorded script errors: %s", regexp.MustCompile(`<ol id="script-errors">.*?</ol>`).Find(dom))
+	}
+	if !regexp.MustCompile(`<html[^>]* data-js="ready"`).Match(dom) {
+		t.Errorf("the report's script did not run to its end")
+	}
+	// What the self-test saw in the live page.
+	m := regexp.MustCompile(`(?s)<pre id="browser-selftest">(.*?)</pre>`).FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no self-test output in the DOM:\n%s", lastLines(out.String(), 20))
+	}
+	saw := string(m[1])
+	for _, want := range []string{
+		"transfer_rows=2", "sorted_desc=true", // the Bytes column sorts, descending on the second click
+		"filter_visible=1", "filter_none=0", "filter_cleared=2", // the filter box hides and shows rows
+		"problems_visible=2",                                                       // both transfers failed
+		"svgs=2",                                                                   // one ladder per session
+		"ladder=S1 data_arrows=1 dies=15:✕ ", "ladder=S2 data_arrows=1 dies=36:✕ ", // the dropped SYNs (frames 15 and 36)
+	} {
+		if !strings.Contains(saw, want) {
+			t.Errorf("the browser saw no %q:\n%s", want, saw)
+		}
+	}
+	if strings.Count(saw, "drawn=true") != 2 {
+		t.Errorf("a ladder was not laid out by the browser:\n%s", saw)
+	}
+
+	shot := filepath.Join(dir, "screenshot.png")
+	png, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 20000 {
+		t.Fatalf("%s is not a screenshot of the page (%d bytes)", shot, len(png))
+	}
+	t.Logf("screenshot kept at %s (the report: %s)", shot, report)
+	if *update {
+		if err := os.WriteFile(filepath.Join("docs", "report-screenshot.png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("docs/report-screenshot.png updated")
+	}
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
