@@ -106,7 +106,7 @@ func InferSide(point string, s *Session) (Side, string) {
 		return SideUnknown, "only one direction of the control connection was captured"
 	}
 	ch, sh := hopsFromTTL(s.ClientTTL), hopsFromTTL(s.ServerTTL)
-	why := fmt.Sprintf("the client's packets arrive with TTL %d (%d router hops), the server's with TTL %d (%d hops)", s.ClientTTL, ch, s.ServerTTL, sh)
+	why := fmt.Sprintf("the client's packets arrive with TTL %d (%s), the server's with TTL %d (%s)", s.ClientTTL, hops(ch), s.ServerTTL, hops(sh))
 	switch {
 	case ch == 0 && sh == 0:
 		return SideSameLAN, why
@@ -567,6 +567,11 @@ func (d *diagnoser) dataFailure(f *Finding, s *Session, t *Transfer, n *Negotiat
 	if t.Final.Code != 0 {
 		reply = fmt.Sprintf("; the server answered \"%s\"", replyWhat(t.Final))
 	}
+	if t.Command == "" && n != nil && n.Command != "" {
+		// No transfer command: "for the data connection it negotiated"
+		// would repeat the subject.
+		what = n.Command + " (no transfer command followed)"
+	}
 	switch st {
 	case NoAnswer:
 		f.Code, f.Severity = "data-no-answer", Error
@@ -596,4 +601,12 @@ func (d *diagnoser) dataFailure(f *Finding, s *Session, t *Transfer, n *Negotiat
 	}
 	d.add(f)
 	return true
+}
+
+// hops says how many routers a packet crossed, in words.
+func hops(n int) string {
+	if n == 1 {
+		return "1 router hop"
+	}
+	return fmt.Sprintf("%d router hops", n)
 }
