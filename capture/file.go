@@ -32,7 +32,12 @@ const (
 	// snap length Wireshark and tcpdump accept (262144, MAXIMUM_SNAPLEN in
 	// libpcap); longer records are reported as damage.
 	MaxRecordLength = 262144
-	readBufferSize  = 1 << 20
+	// readBufferSize is the block a pcap file is read in, and the buffer
+	// in front of pcapng and gzip streams. The first bytes are peeked
+	// through a smaller buffer: a 1 MiB buffer that pcap files never use
+	// would only cost a small run a collection.
+	readBufferSize = 1 << 20
+	peekBufferSize = 64 << 10
 )
 
 // ReadError says which input failed, where, and why. Everything read before
@@ -103,7 +108,7 @@ func OpenFile(name string) (*File, error) {
 // NewFile reads a capture from r, which it does not close; name is used in
 // errors and reports.
 func NewFile(name string, r io.Reader) (*File, error) {
-	br := bufio.NewReaderSize(r, readBufferSize)
+	br := bufio.NewReaderSize(r, peekBufferSize)
 	magic, err := br.Peek(4)
 	if err != nil {
 		if err == io.EOF && len(magic) == 0 {
@@ -116,7 +121,7 @@ func NewFile(name string, r io.Reader) (*File, error) {
 		if err != nil {
 			return nil, &ReadError{File: name, Err: fmt.Errorf("gzip: %w", err)}
 		}
-		br = bufio.NewReaderSize(gz, readBufferSize)
+		br = bufio.NewReaderSize(gz, peekBufferSize)
 		if magic, err = br.Peek(4); err != nil {
 			return nil, &ReadError{File: name, Err: fmt.Errorf("gzip stream is cut or damaged before the capture header: %v", err)}
 		}
@@ -130,7 +135,7 @@ func NewFile(name string, r io.Reader) (*File, error) {
 		}
 		f.src = src
 	case 0x0a0d0d0a:
-		src, err := newNgSource(br)
+		src, err := newNgSource(bufio.NewReaderSize(br, readBufferSize))
 		if err != nil {
 			return nil, &ReadError{File: name, Err: fmt.Errorf("pcapng: %w", err)}
 		}
