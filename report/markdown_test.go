@@ -186,7 +186,7 @@ func TestMarkdownTenFindingsKeepTheirEvidence(t *testing.T) {
 			Summary: fmt.Sprint("gap ", i), Evidence: []analyze.Evidence{{At: at, What: "gap"}}, Advice: "none"})
 	}
 	var b bytes.Buffer
-	writeFindings(&b, &analyze.Result{Inputs: []string{"x.pcap"}}, fs, true)
+	writeFindings(&b, &analyze.Result{Inputs: []string{"x.pcap"}}, fs, true, false)
 	out := b.String()
 	if !strings.Contains(out, "\n9. **WARNING `capture-gap`** : gap 8\n   - x.pcap frame 1") ||
 		!strings.Contains(out, "\n10. **WARNING `capture-gap`** : gap 9\n    - x.pcap frame 1") ||

@@ -122,3 +122,30 @@ func TestHostileStringsNeverReachTheTerminal(t *testing.T) {
 		}
 	})
 }
+
+// TestTableSeverityColour: the table report colours the severity of each
+// finding only when asked (a terminal), and writes no escape byte otherwise.
+func TestTableSeverityColour(t *testing.T) {
+	in := ladderInput(t, "s6-fw-drop-passive.client-lan.pcap")
+	var plain, coloured strings.Builder
+	if err := WriteTable(&plain, in); err != nil {
+		t.Fatal(err)
+	}
+	in.Color = true
+	if err := WriteTable(&coloured, in); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(plain.String(), "\x1b") {
+		t.Error("the table report without colour holds an escape byte")
+	}
+	if !strings.Contains(coloured.String(), "\x1b[1;31mERROR\x1b[0m data-no-answer") {
+		t.Errorf("the coloured table report does not show ERROR in red:\n%s", coloured.String())
+	}
+	var md strings.Builder
+	if err := WriteMarkdown(&md, in); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(md.String(), "\x1b") {
+		t.Error("the Markdown report holds an escape byte even though colour was asked for")
+	}
+}

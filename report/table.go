@@ -28,6 +28,9 @@ type Input struct {
 	// Live capture: what the kernel passed to ftpsniff and dropped.
 	Live                        bool
 	KernelReceived, KernelDrops uint64
+	// Color: the table report may colour severities (standard output is a
+	// terminal, and neither --no-color nor NO_COLOR).
+	Color bool
 }
 
 // maxCell bounds a cell's text from the wire so one hostile file name cannot
@@ -177,12 +180,12 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		}
 		if len(r.Findings) > 0 {
 			h("Findings (most severe first)")
-			writeFindings(bw, r, r.Findings, md)
+			writeFindings(bw, r, r.Findings, md, in.Color)
 		}
 		fmt.Fprintln(bw)
 	}
 	for _, a := range in.ALG {
-		if err := writeALG(bw, a, md, h); err != nil {
+		if err := writeALG(bw, a, md, in.Color, h); err != nil {
 			return err
 		}
 	}
@@ -281,7 +284,7 @@ func transferRow(t *analyze.Transfer) []string {
 	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
 }
 
-func writeALG(w io.Writer, a *analyze.ALGResult, md bool, h func(string)) error {
+func writeALG(w io.Writer, a *analyze.ALGResult, md, color bool, h func(string)) error {
 	h(fmt.Sprintf("ALG comparison: %q (inside) and %q (outside), clock offset %s", a.Inside.Point, a.Outside.Point, a.ClockOffset))
 	if len(a.Comparisons) == 0 {
 		fmt.Fprintln(w, "No session was seen on both sides.")
@@ -312,7 +315,7 @@ func writeALG(w io.Writer, a *analyze.ALGResult, md bool, h func(string)) error 
 	}
 	if len(a.Findings) > 0 {
 		h("ALG findings")
-		writeFindings(w, a.Outside, a.Findings, md, a.Inside)
+		writeFindings(w, a.Outside, a.Findings, md, color, a.Inside)
 	}
 	return nil
 }
@@ -329,9 +332,12 @@ func verdict(t *analyze.Transfer, code string) string {
 
 // writeFindings lists findings; evidence from another capture point is
 // looked up among others.
-func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, md bool, others ...*analyze.Result) {
+func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, md, color bool, others ...*analyze.Result) {
 	for i, f := range findings {
 		sev := strings.ToUpper(f.Severity.String())
+		if color && !md {
+			sev = Colorize(sev, SeverityColor(f.Severity.String()))
+		}
 		ids := ""
 		if f.Session != nil {
 			ids = f.Session.ID

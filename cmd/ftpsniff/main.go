@@ -325,6 +325,7 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 	case "html":
 		err = report.WriteHTML(w, in)
 	default:
+		in.Color = cfg.output == "" && ladderColor(stdout, cfg.noColor)
 		err = report.WriteTable(w, in)
 	}
 	if err != nil {
