@@ -412,30 +412,6 @@ func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *analyze.Finding,
 	return h
 }
 
-// leftOutAt says what the limits left out at one capture point.
-func leftOutAt(p pointRecord) []string {
-	var cut []string
-	if p.DroppedFlows > 0 {
-		cut = append(cut, fmt.Sprintf("%d connections not tracked (flow table full)", p.DroppedFlows))
-	}
-	if p.DroppedExpected > 0 {
-		cut = append(cut, fmt.Sprintf("%d negotiations evicted", p.DroppedExpected))
-	}
-	if p.DroppedTransfers > 0 {
-		cut = append(cut, fmt.Sprintf("%d transfers not kept", p.DroppedTransfers))
-	}
-	if p.LongLines > 0 {
-		cut = append(cut, fmt.Sprintf("%d over-long lines cut", p.LongLines))
-	}
-	if p.ReassemblyForced > 0 {
-		cut = append(cut, fmt.Sprintf("%d holes skipped at buffer limits", p.ReassemblyForced))
-	}
-	if p.UnsupportedLink > 0 {
-		cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
-	}
-	return cut
-}
-
 // addHTMLLadders draws at most htmlMaxLadders ladders, the sessions that
 // rank highest first (ties in the order of the report), and returns the
 // anchor of each drawn session's ladder by "point\x00session". Only the

@@ -402,26 +402,7 @@ type summaryNote struct{ label, text string }
 func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
 	var notes []summaryNote
 	for _, p := range sum.Points {
-		var cut []string
-		if p.DroppedFlows > 0 {
-			cut = append(cut, fmt.Sprintf("%d connections not tracked (flow table full)", p.DroppedFlows))
-		}
-		if p.DroppedExpected > 0 {
-			cut = append(cut, fmt.Sprintf("%d negotiations evicted", p.DroppedExpected))
-		}
-		if p.DroppedTransfers > 0 {
-			cut = append(cut, fmt.Sprintf("%d transfers not kept", p.DroppedTransfers))
-		}
-		if p.LongLines > 0 {
-			cut = append(cut, fmt.Sprintf("%d over-long lines cut", p.LongLines))
-		}
-		if p.ReassemblyForced > 0 {
-			cut = append(cut, fmt.Sprintf("%d holes skipped at buffer limits", p.ReassemblyForced))
-		}
-		if p.UnsupportedLink > 0 {
-			cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
-		}
-		if len(cut) > 0 {
+		if cut := leftOutAt(p); len(cut) > 0 {
 			notes = append(notes, summaryNote{"Left out at " + strconv.Quote(p.Name), strings.Join(cut, "; ") + "."})
 		}
 	}
@@ -432,4 +413,28 @@ func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
 		notes = append(notes, summaryNote{"Input error", Clean(e)})
 	}
 	return notes
+}
+
+// leftOutAt says what the limits left out at one capture point.
+func leftOutAt(p pointRecord) []string {
+	var cut []string
+	if p.DroppedFlows > 0 {
+		cut = append(cut, fmt.Sprintf("%d connections not tracked (flow table full)", p.DroppedFlows))
+	}
+	if p.DroppedExpected > 0 {
+		cut = append(cut, fmt.Sprintf("%d negotiations evicted", p.DroppedExpected))
+	}
+	if p.DroppedTransfers > 0 {
+		cut = append(cut, fmt.Sprintf("%d transfers not kept", p.DroppedTransfers))
+	}
+	if p.LongLines > 0 {
+		cut = append(cut, fmt.Sprintf("%d over-long lines cut", p.LongLines))
+	}
+	if p.ReassemblyForced > 0 {
+		cut = append(cut, fmt.Sprintf("%d holes skipped at buffer limits", p.ReassemblyForced))
+	}
+	if p.UnsupportedLink > 0 {
+		cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
+	}
+	return cut
 }
