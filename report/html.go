@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
@@ -26,7 +27,11 @@ import (
 //go:embed htmlassets/page.html.tmpl htmlassets/report.css htmlassets/report.js htmlassets/errors.js
 var htmlAssets embed.FS
 
-var pageTemplate = template.Must(template.New("page.html.tmpl").ParseFS(htmlAssets, "htmlassets/page.html.tmpl"))
+// pageTemplate is parsed on first use, not at start-up: every run that
+// does not write HTML would pay for it.
+var pageTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page.html.tmpl").ParseFS(htmlAssets, "htmlassets/page.html.tmpl"))
+})
 
 // Limits that keep the file a browser opens comfortably whatever the
 // capture: what is left out is said on the page (the JSON report has all).
@@ -332,7 +337,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 	}
 
 	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, p); err != nil {
+	if err := pageTemplate().Execute(&buf, p); err != nil {
 		return err
 	}
 	_, err = w.Write(buf.Bytes())
