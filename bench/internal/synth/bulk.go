@@ -11,8 +11,12 @@ import (
 )
 
 // bulk is one long TCP flow between two hosts that have nothing to do with
-// FTP: an HTTPS-like download (or upload) of 1448-byte segments, the
-// receiver ACKing every second one.
+// FTP: an HTTPS download (or upload) of 1448-byte segments, the receiver
+// ACKing every second one. After the handshake the sender's bytes are a
+// stream of TLS 1.3 application-data records of the largest size, headers
+// where a real stream has them (one record spans about 11 segments, and a
+// header may be cut by a segment boundary): what a span port sees, and
+// what a dissector such as tshark's has to reassemble.
 type bulk struct {
 	s         *sim
 	c         *pcapgen.Conn
@@ -21,6 +25,37 @@ type bulk struct {
 	opened    bool
 	burst     int
 	gap       time.Duration
+	recLeft   int    // bytes of the current record's body still to send
+	hdr       []byte // bytes of the next record's header still to send
+}
+
+// tlsRecordBody is a full TLS 1.3 record's body on the wire: 2^14 bytes of
+// data, the inner content type and a 16-byte AEAD tag (RFC 8446, 5.2).
+const tlsRecordBody = 1<<14 + 1 + 16
+
+// stream returns the next n bytes the sender puts on the wire.
+func (b *bulk) stream(n int) []byte {
+	if len(b.hdr) == 0 && b.recLeft >= n {
+		b.recLeft -= n
+		return b.s.payload(false, n)
+	}
+	out := make([]byte, 0, n)
+	for len(out) < n {
+		if len(b.hdr) == 0 && b.recLeft == 0 {
+			b.hdr = []byte{23, 3, 3, byte(tlsRecordBody >> 8), byte(tlsRecordBody & 0xff)}
+			b.recLeft = tlsRecordBody
+		}
+		if len(b.hdr) > 0 {
+			k := min(len(b.hdr), n-len(out))
+			out = append(out, b.hdr[:k]...)
+			b.hdr = b.hdr[k:]
+			continue
+		}
+		k := min(b.recLeft, n-len(out))
+		out = append(out, b.s.payload(false, k)...)
+		b.recLeft -= k
+	}
+	return out
 }
 
 var bulkPorts = []uint16{443, 443, 443, 443, 8443, 993, 5001, 22}
@@ -62,7 +97,7 @@ func (b *bulk) step() (time.Duration, bool) {
 		// A TLS ClientHello and the server's first flight.
 		b.seg(c.NextClientSegment(tlsRecord(s, 22, 512)))
 		b.seg(c.NextServerSegment(tlsRecord(s, 22, mss-5)))
-		b.seg(c.NextServerSegment(s.payload(false, 1200)))
+		b.seg(c.NextServerSegment(tlsRecord(s, 23, 1195)))
 		b.seg(c.NextClientSegment(tlsRecord(s, 20, 1)))
 		return b.gap, false
 	}
@@ -85,7 +120,7 @@ func (b *bulk) step() (time.Duration, bool) {
 	}
 	for i := 0; i < b.burst && b.remaining > 0; i++ {
 		k := min(b.remaining, mss)
-		b.seg(send(s.payload(false, k)))
+		b.seg(send(b.stream(k)))
 		s.now = s.last.Add(12 * time.Microsecond) // 1 Gb/s
 		b.remaining -= k
 		if i%2 == 1 {
