@@ -32,6 +32,7 @@ OUT=bench/out
 BIG=$OUT/1g.pcap
 MID=$OUT/256m.pcap
 SMALL=$OUT/$((${TSHARK_BYTES:-67108864} >> 20))m.pcap
+[[ ${TSHARK_BYTES:-} == 1073741824 ]] && SMALL=$BIG # the same capture: no twin
 SEED=${SEED:-1}
 TSHARK_BYTES=${TSHARK_BYTES:-67108864} # size of the capture tshark reads
 
@@ -58,7 +59,7 @@ gen() { # size file
 }
 gen 1073741824 "$BIG"
 gen 268435456 "$MID"
-gen "$TSHARK_BYTES" "$SMALL"
+[[ $SMALL == "$BIG" ]] || gen "$TSHARK_BYTES" "$SMALL"
 
 say "== warm the page cache"
 for f in "$BIG" "$MID" "$SMALL"; do run cat "$f" >/dev/null; done
