@@ -60,21 +60,7 @@ func TestGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			for _, format := range []string{"json", "table"} {
 				out, stderr, code := ftpsniff(t, "-F", format, file)
-				got := out + "--- stderr ---\n" + stderr + "--- exit ---\n" + string(rune('0'+code)) + "\n"
-				golden := filepath.Join("testdata", "golden", name+"."+format)
-				if *update {
-					if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
-					continue
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run with -update to create it)", err)
-				}
-				if got != string(want) {
-					t.Errorf("%s report differs from %s (run with -update after checking):\n%s", format, golden, diffLines(string(want), got))
-				}
+				checkGolden(t, filepath.Join("testdata", "golden", name+"."+format), runOutput(out, stderr, code))
 			}
 		})
 	}
@@ -548,5 +534,30 @@ func TestClosedPipe(t *testing.T) {
 		if err != nil || stderr.Len() != 0 {
 			t.Errorf("%s: %v, stderr %q; want status 0 and nothing said", format, err, stderr.String())
 		}
+	}
+}
+
+// runOutput is what a golden file holds of one run: standard output,
+// standard error and the exit status.
+func runOutput(stdout, stderr string, code int) string {
+	return stdout + "--- stderr ---\n" + stderr + "--- exit ---\n" + string(rune('0'+code)) + "\n"
+}
+
+// checkGolden compares got with the golden file, or rewrites the file with
+// -update (after a person has checked the difference).
+func checkGolden(t *testing.T, golden, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("the report differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got))
 	}
 }

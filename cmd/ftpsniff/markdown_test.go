@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,21 +14,7 @@ import (
 func TestMarkdownGolden(t *testing.T) {
 	for _, file := range []string{"testdata/data-failures.pcap", "testdata/truncated.pcap"} {
 		out, stderr, code := ftpsniff(t, "-F", "markdown", file)
-		got := out + "--- stderr ---\n" + stderr + "--- exit ---\n" + string(rune('0'+code)) + "\n"
-		golden := filepath.Join("testdata", "golden", filepath.Base(file)+".markdown")
-		if *update {
-			if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("Markdown report differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got))
-		}
+		checkGolden(t, filepath.Join("testdata", "golden", filepath.Base(file)+".markdown"), runOutput(out, stderr, code))
 	}
 }
 
