@@ -170,7 +170,8 @@ func WriteHTML(w io.Writer, in *Input) error {
 	var names []string
 	for i, pt := range sum.Points {
 		hp := htmlPoint{Name: wire(pt.Name), Files: wire(strings.Join(pt.Files, ", ")), Packets: pt.Packets, Bytes: pt.Bytes, Truncated: pt.TruncatedPackets,
-			LeftOut: strings.Join(leftOutAt(pt), "; ")}
+			LeftOut: strings.Join(append(leftOutAt(pt), notShown(in, in.Results[i])), "; ")}
+		hp.LeftOut = strings.TrimSuffix(hp.LeftOut, "; ")
 		if r := in.Results[i]; !r.Start.IsZero() {
 			hp.Span = "from " + utc(r.Start) + " to " + utc(r.End) + " UTC"
 		}

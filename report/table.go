@@ -28,6 +28,9 @@ type Input struct {
 	// Live capture: what the kernel passed to ftpsniff and dropped.
 	Live                        bool
 	KernelReceived, KernelDrops uint64
+	// MaxSessions is the limit on the sessions kept for this report (0:
+	// none); the sessions it left out are counted in Result.Released.
+	MaxSessions int
 	// Color: the table report may colour severities (standard output is a
 	// terminal, and neither --no-color nor NO_COLOR).
 	Color bool
@@ -401,6 +404,11 @@ type summaryNote struct{ label, text string }
 
 func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
 	var notes []summaryNote
+	for _, r := range in.Results {
+		if text := notShown(in, r); text != "" {
+			notes = append(notes, summaryNote{"Not shown at " + strconv.Quote(r.Point), text + "."})
+		}
+	}
 	for _, p := range sum.Points {
 		if cut := leftOutAt(p); len(cut) > 0 {
 			notes = append(notes, summaryNote{"Left out at " + strconv.Quote(p.Name), strings.Join(cut, "; ") + "."})
@@ -437,4 +445,16 @@ func leftOutAt(p pointRecord) []string {
 		cut = append(cut, fmt.Sprintf("%d packets of unsupported link types", p.UnsupportedLink))
 	}
 	return cut
+}
+
+// notShown says which sessions of r the report leaves out (beyond
+// --max-sessions), or "".
+func notShown(in *Input, r *analyze.Result) string {
+	n := r.Released.Sessions
+	if in.MaxSessions == 0 || n == 0 {
+		return ""
+	}
+	f := r.Released.Findings
+	return fmt.Sprintf("%d sessions with %d transfers (findings: %d error, %d warning, %d info) beyond the %d kept (--max-sessions; the worst are kept); -F json reports every one",
+		n, r.Released.Transfers, f[analyze.Error], f[analyze.Warning], f[analyze.Info], in.MaxSessions)
 }

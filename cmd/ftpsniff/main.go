@@ -35,6 +35,11 @@ const (
 	exitFindings = 3
 )
 
+// defaultMaxSessions is how many sessions a table, Markdown or HTML report
+// keeps: more than anyone reads in a table, and at some 10 KB each, a
+// bounded few MB.
+const defaultMaxSessions = 1000
+
 type config struct {
 	points        []pointSpec
 	live          []pointSpec // live capture points: sources are interfaces
@@ -51,8 +56,10 @@ type config struct {
 	dropUser      string
 	quiet         bool // no progress line on stderr
 
-	ladder  string // --ladder: the session to draw ("all": every one); see ladder.go
-	noColor bool   // --no-color
+	ladder string // --ladder: the session to draw ("all": every one); see ladder.go
+	// maxSessions bounds the sessions kept for a report for people.
+	maxSessions int
+	noColor     bool // --no-color
 }
 
 type pointSpec struct {
@@ -98,6 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&limits.MaxBufferedTotal, "max-buffer", limits.MaxBufferedTotal, "most out-of-order control bytes held in all")
 	fs.IntVar(&limits.MaxExpectedPerSession, "max-pending-negotiations", limits.MaxExpectedPerSession, "most negotiations per session waiting for their data connection")
 	fs.IntVar(&limits.MaxTransfersPerSession, "max-transfers", limits.MaxTransfersPerSession, "most transfers kept per session")
+	maxSessions := fs.Int("max-sessions", defaultMaxSessions, "most sessions a table, Markdown or HTML report of one capture point keeps (the worst first; JSON has every one)")
 	fs.Lookup("ladder").NoOptDefVal = "all" // --ladder alone; a session is given as --ladder=S3
 	var (
 		showVer    = fs.Bool("version", false, "print the version and exit")
@@ -126,7 +134,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if msg := ladderUsage(cfg, fs.Args()); msg != "" {
 		return usageError(stderr, "%s", msg)
 	}
-	if limits.MaxFlows < 1 || limits.MaxBufferedPerStream < 1 || limits.MaxBufferedTotal < 1 || limits.MaxExpectedPerSession < 1 || limits.MaxTransfersPerSession < 1 {
+	cfg.maxSessions = *maxSessions
+	if cfg.maxSessions < 1 || limits.MaxFlows < 1 || limits.MaxBufferedPerStream < 1 || limits.MaxBufferedTotal < 1 || limits.MaxExpectedPerSession < 1 || limits.MaxTransfersPerSession < 1 {
 		return usageError(stderr, "the --max-* limits must be positive")
 	}
 	switch cfg.format {
@@ -243,8 +252,18 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}
-		if sw != nil {
+		// The other reports of one point keep at most --max-sessions
+		// sessions (the worst first), so memory stays bounded; two points
+		// are compared at the end and keep theirs, and --ladder=ID must
+		// find the session it names.
+		var keep *analyze.Keeper
+		switch {
+		case sw != nil:
 			opts.OnSessionDone = sw.Session
+		case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
+			keep = &analyze.Keeper{Max: cfg.maxSessions}
+			opts.OnSessionDone = keep.Session
+			in.MaxSessions = cfg.maxSessions
 		}
 		an := analyze.New(opts)
 		pt.Filter = cfg.filter
@@ -263,6 +282,9 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 		prog.stop()
 		res := an.Finish()
+		if keep != nil {
+			keep.Apply(res)
+		}
 		res.Capture = pt.Stats
 		pt.Close()
 		for _, err := range pt.Errors {
