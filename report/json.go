@@ -338,6 +338,10 @@ type SessionWriter struct {
 	enc *json.Encoder
 	r   *analyze.Result
 	err error
+	// Streamed, when set (live capture), is the stream that wrote
+	// transfers and findings as they were decided: they are not written
+	// again, and the stream forgets the session once it is written.
+	Streamed *Stream
 }
 
 // NewSessionWriter writes to w for a capture point with the given inputs.
@@ -355,12 +359,24 @@ func (sw *SessionWriter) Session(s *analyze.Session, findings []*analyze.Finding
 	if sw.err = sw.enc.Encode(sessionRec(sw.r, s)); sw.err != nil {
 		return
 	}
+	st := sw.Streamed
+	if st != nil {
+		defer st.Forget(s)
+	}
 	for _, t := range s.Transfers {
+		if st != nil {
+			if _, ok := st.Written[t]; ok {
+				continue
+			}
+		}
 		if sw.err = sw.enc.Encode(transferRec(sw.r, s, t)); sw.err != nil {
 			return
 		}
 	}
 	for _, f := range findings {
+		if st != nil && st.wrote(f) {
+			continue
+		}
 		if sw.err = sw.enc.Encode(findingRec(sw.r, f)); sw.err != nil {
 			return
 		}

@@ -13,11 +13,13 @@ import (
 // findings) for programs. It remembers what it wrote, so the final report
 // does not repeat JSON records.
 type Stream struct {
-	w       io.Writer
-	json    bool
-	point   string
-	inputs  []string
-	Written map[*analyze.Transfer]bool
+	w      io.Writer
+	json   bool
+	point  string
+	inputs []string
+	// Written records the transfers written, with the codes of the
+	// findings written with each.
+	Written map[*analyze.Transfer][]string
 	// Found records the findings written: code and transfer.
 	Found map[string]bool
 }
@@ -25,15 +27,17 @@ type Stream struct {
 // NewStream returns a Stream for the given format ("json", or anything
 // else for one line per transfer).
 func NewStream(w io.Writer, format, point string, inputs []string) *Stream {
-	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer]bool{}, Found: map[string]bool{}}
+	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer][]string{}, Found: map[string]bool{}}
 }
 
 // Transfer writes one decided transfer and the findings it alone supports.
 func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*analyze.Finding) error {
-	st.Written[t] = true
+	codes := st.Written[t][:0:0]
 	for _, f := range findings {
 		st.Found[f.Code+" "+t.ID] = true
+		codes = append(codes, f.Code)
 	}
+	st.Written[t] = codes
 	r := &analyze.Result{Point: st.point, Inputs: st.inputs}
 	if st.json {
 		enc := json.NewEncoder(st.w)
@@ -63,4 +67,30 @@ func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*
 		}
 	}
 	return nil
+}
+
+// wrote reports whether the finding was written with every transfer it
+// explains.
+func (st *Stream) wrote(f *analyze.Finding) bool {
+	if len(f.Transfers) == 0 {
+		return false
+	}
+	for _, t := range f.Transfers {
+		if !st.Found[f.Code+" "+t.ID] {
+			return false
+		}
+	}
+	return true
+}
+
+// Forget lets go of what the stream remembers of a session that has been
+// reported, so that a capture that runs for days needs memory only for
+// the sessions open.
+func (st *Stream) Forget(s *analyze.Session) {
+	for _, t := range s.Transfers {
+		for _, code := range st.Written[t] {
+			delete(st.Found, code+" "+t.ID)
+		}
+		delete(st.Written, t)
+	}
 }

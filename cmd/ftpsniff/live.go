@@ -22,6 +22,7 @@ type livePoint struct {
 	an     *analyze.Analyzer
 	stream *report.Stream
 	res    *analyze.Result
+	keep   *analyze.Keeper // one point, not JSON: the sessions the report shows
 }
 
 // liveCapture captures on the configured interfaces until SIGINT or
@@ -70,12 +71,36 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			streamTo = stderr // the verdict lines as they come; the page is written at the end
 		}
 		lp.stream = report.NewStream(streamTo, cfg.format, spec.name, spec.sources)
-		lp.an = analyze.New(analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits,
+		opts := analyze.Options{Point: spec.name, Inputs: spec.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits,
 			OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
 				mu.Lock()
 				defer mu.Unlock()
 				lp.stream.Transfer(s, t, analyze.DiagnoseTransfer(lp.name, s, t))
-			}})
+			}}
+		// A capture may run for days: with one point, finished sessions
+		// are let go. JSON writes each (what the stream has not written
+		// yet); the other reports keep at most --max-sessions, the worst
+		// first. Two points keep theirs, to compare them at the end.
+		if len(cfg.live) == 1 {
+			if cfg.format == "json" {
+				sw := report.NewSessionWriter(out, spec.name, spec.sources)
+				sw.Streamed = lp.stream
+				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) {
+					mu.Lock()
+					defer mu.Unlock()
+					sw.Session(s, fs)
+				}
+			} else {
+				lp.keep = &analyze.Keeper{Max: cfg.maxSessions}
+				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) {
+					mu.Lock()
+					defer mu.Unlock()
+					lp.keep.Session(s, fs)
+					lp.stream.Forget(s)
+				}
+			}
+		}
+		lp.an = analyze.New(opts)
 		points = append(points, lp)
 	}
 	defer closeAll()
@@ -121,8 +146,14 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			for lp.pt.Next(&p) == nil {
 				lp.an.Packet(&p)
 			}
+			// Not under mu: Finish hands the sessions still open to
+			// OnSessionDone, which takes it.
+			res := lp.an.Finish()
 			mu.Lock()
-			lp.res = lp.an.Finish()
+			if lp.keep != nil {
+				lp.keep.Apply(res)
+			}
+			lp.res = res
 			mu.Unlock()
 			lp.res.Capture = lp.pt.Stats
 		}()
@@ -138,6 +169,9 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		}
 	}
 	in := &report.Input{Streamed: map[*analyze.Transfer]bool{}, StreamedFindings: map[string]bool{}, Live: true}
+	if len(points) == 1 && points[0].keep != nil {
+		in.MaxSessions = cfg.maxSessions
+	}
 	for _, lp := range points {
 		in.Results = append(in.Results, lp.res)
 		for t := range lp.stream.Written {
