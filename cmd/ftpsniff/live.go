@@ -23,7 +23,12 @@ type livePoint struct {
 	stream *report.Stream
 	res    *analyze.Result
 	keep   *analyze.Keeper // one point, not JSON: the sessions the report shows
+	flush  func()          // one point, JSON: waits for the released sessions to be written
 }
+
+// maxQueuedSessions bounds the finished sessions of a live capture waiting
+// to be written: past it, the analysis waits for the writer.
+const maxQueuedSessions = 1024
 
 // liveCapture captures on the configured interfaces until SIGINT or
 // SIGTERM, writing each transfer's verdict as soon as it is decided, then
@@ -31,6 +36,7 @@ type livePoint struct {
 // once and compared at the end.
 func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
+	setGCPercent(liveGCPercent)
 	out, done, err := openOutput(cfg, stdout)
 	if err != nil {
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
@@ -83,12 +89,28 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		// first. Two points keep theirs, to compare them at the end.
 		if len(cfg.live) == 1 {
 			if cfg.format == "json" {
+				// Encoding and writing happen on their own goroutine, so
+				// that the analysis, which must keep up with the
+				// interface, only hands the session over.
 				sw := report.NewSessionWriter(out, spec.name, spec.sources)
 				sw.Streamed = lp.stream
-				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) {
-					mu.Lock()
-					defer mu.Unlock()
-					sw.Session(s, fs)
+				type released struct {
+					s  *analyze.Session
+					fs []*analyze.Finding
+				}
+				queue, written := make(chan released, maxQueuedSessions), make(chan struct{})
+				go func() {
+					defer close(written)
+					for r := range queue {
+						mu.Lock()
+						sw.Session(r.s, r.fs)
+						mu.Unlock()
+					}
+				}()
+				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) { queue <- released{s, fs} }
+				lp.flush = func() {
+					close(queue)
+					<-written
 				}
 			} else {
 				lp.keep = &analyze.Keeper{Max: cfg.maxSessions}
@@ -149,6 +171,9 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			// Not under mu: Finish hands the sessions still open to
 			// OnSessionDone, which takes it.
 			res := lp.an.Finish()
+			if lp.flush != nil {
+				lp.flush()
+			}
 			mu.Lock()
 			if lp.keep != nil {
 				lp.keep.Apply(res)
