@@ -387,8 +387,8 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, 
 
 func writeSummary(w io.Writer, in *Input) {
 	sum := summaryRec(in)
-	fmt.Fprintf(w, "Summary: %d sessions, %d transfers; findings: %d error, %d warning, %d info; %d packets, %d bytes read",
-		sum.Sessions, sum.Transfers, sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"], sum.Packets, sum.Bytes)
+	fmt.Fprintf(w, "Summary: %s, %s; findings: %d error, %d warning, %d info; %s, %d bytes read",
+		plural(sum.Sessions, "session"), plural(sum.Transfers, "transfer"), sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"], plural(int(sum.Packets), "packet"), sum.Bytes)
 	if sum.TruncatedPackets > 0 {
 		fmt.Fprintf(w, ", %d truncated by the snap length", sum.TruncatedPackets)
 	}
@@ -455,6 +455,6 @@ func notShown(in *Input, r *analyze.Result) string {
 		return ""
 	}
 	f := r.Released.Findings
-	return fmt.Sprintf("%d sessions with %d transfers (findings: %d error, %d warning, %d info) beyond the %d kept (--max-sessions; the worst are kept); -F json reports every one",
-		n, r.Released.Transfers, f[analyze.Error], f[analyze.Warning], f[analyze.Info], in.MaxSessions)
+	return fmt.Sprintf("%s with %s (findings: %d error, %d warning, %d info) beyond the %d kept (--max-sessions; the worst are kept); -F json reports every one",
+		plural(n, "session"), plural(r.Released.Transfers, "transfer"), f[analyze.Error], f[analyze.Warning], f[analyze.Info], in.MaxSessions)
 }
