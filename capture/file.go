@@ -9,9 +9,6 @@ import (
 	"io"
 	"os"
 	"time"
-
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Record is one raw capture record, before decoding. Data aliases the
@@ -137,7 +134,7 @@ func NewFile(name string, r io.Reader) (*File, error) {
 		}
 		f.src = src
 	case 0x0a0d0d0a:
-		src, err := newNgSource(bufio.NewReaderSize(br, readBufferSize))
+		src, err := newNgSource(br)
 		if err != nil {
 			return nil, &ReadError{File: name, Err: fmt.Errorf("pcapng: %w", err)}
 		}
@@ -155,14 +152,15 @@ func (f *File) ReadRecord(rec *Record) error {
 	if f.err != nil {
 		return f.err
 	}
-	off := f.src.offset()
 	err := f.src.read(rec)
 	if err != nil {
 		if err != io.EOF {
 			if err == io.ErrUnexpectedEOF {
 				err = errors.New("file ends in the middle of a record (truncated capture)")
 			}
-			err = &ReadError{File: f.Name, Offset: off, Frame: f.frame + 1, Err: err}
+			// A source does not move past what it could not read: its
+			// offset is where the damage starts.
+			err = &ReadError{File: f.Name, Offset: f.src.offset(), Frame: f.frame + 1, Err: err}
 		}
 		f.err = err
 		return err
@@ -182,18 +180,111 @@ func (f *File) Close() error {
 	return nil
 }
 
+// window holds the bytes of a capture being read: blocks of
+// readBufferSize are read straight into its buffer, behind the bytes not
+// yet used, and records are handed out where they lie. A record is never
+// copied, except the few bytes of one cut by the end of a block, moved to
+// the buffer's front before the next block is read behind them.
+type window struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // the next unread byte in buf
+	end  int   // bytes of buf holding data
+	base int64 // file offset of buf[0]
+	rerr error // what ended reading (io.EOF at the end of the file)
+}
+
+// newWindow reads from r through a buffer of size bytes: a block and the
+// longest record or block the format allows.
+func newWindow(r io.Reader, size int) window { return window{r: r, buf: make([]byte, size)} }
+
+// need reports whether n bytes are there to read, reading if not.
+func (w *window) need(n int) bool {
+	if w.end-w.pos >= n {
+		return true
+	}
+	w.fill(n)
+	return w.end-w.pos >= n
+}
+
+// fill moves the unread bytes to the front of the buffer (growing it when
+// n would not fit) and reads behind them until the buffer is full or the
+// input ends. Slices handed out before are invalid afterwards.
+func (w *window) fill(n int) {
+	if w.rerr != nil {
+		return
+	}
+	k := copy(w.buf, w.buf[w.pos:w.end])
+	w.base += int64(w.pos)
+	w.pos, w.end = 0, k
+	if n > len(w.buf) {
+		nb := make([]byte, n+readBufferSize)
+		copy(nb, w.buf[:k])
+		w.buf = nb
+	}
+	for w.end < len(w.buf) {
+		m, err := w.r.Read(w.buf[w.end:])
+		w.end += m
+		if err != nil {
+			w.rerr = err
+			return
+		}
+		if m == 0 {
+			w.rerr = io.ErrNoProgress
+			return
+		}
+	}
+}
+
+// peek returns the next n bytes, which need(n) made sure of.
+func (w *window) peek(n int) []byte { return w.buf[w.pos : w.pos+n] }
+
+func (w *window) advance(n int) { w.pos += n }
+
+// offset is the file offset of the next unread byte.
+func (w *window) offset() int64 { return w.base + int64(w.pos) }
+
+// skip moves n bytes ahead without holding them.
+func (w *window) skip(n int64) error {
+	if int64(w.end-w.pos) >= n {
+		w.pos += int(n)
+		return nil
+	}
+	n -= int64(w.end - w.pos)
+	w.base += int64(w.end)
+	w.pos, w.end = 0, 0
+	if w.rerr != nil {
+		return w.short(false)
+	}
+	m, err := io.CopyN(io.Discard, w.r, n)
+	w.base += m
+	if err != nil {
+		w.rerr = err
+		return w.short(false)
+	}
+	return nil
+}
+
+// short is the error for input that holds less than a record: the end of
+// the file (clean when nothing is left of a record), or the reader's
+// error.
+func (w *window) short(clean bool) error {
+	if w.rerr != io.EOF {
+		if w.rerr == nil {
+			return io.ErrUnexpectedEOF
+		}
+		return w.rerr
+	}
+	if clean {
+		return io.EOF
+	}
+	return io.ErrUnexpectedEOF
+}
+
 // pcapSource reads classic pcap (both byte orders, micro- and nanosecond
-// timestamps) in blocks of readBufferSize straight into its own buffer, and
-// hands out each record where it lies: a record is never copied, except the
-// few bytes of one cut by the end of a block, moved to the buffer's front
-// before the next block is read behind them.
+// timestamps) through a window.
 type pcapSource struct {
-	r       io.Reader
-	buf     []byte
-	pos     int   // the next record's first byte in buf
-	end     int   // bytes of buf holding data
-	base    int64 // file offset of buf[0]
-	rerr    error // what ended reading (io.EOF at the end of the file)
+	w       window
 	little  bool
 	nanos   int64 // multiplier from the file's fraction to nanoseconds
 	link    LinkType
@@ -205,7 +296,7 @@ func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
 	if err != nil {
 		return nil, errors.New("file ends inside the pcap header (truncated capture)")
 	}
-	s := &pcapSource{r: r, buf: make([]byte, readBufferSize+MaxRecordLength+16)}
+	s := &pcapSource{w: newWindow(r, readBufferSize+MaxRecordLength+16)}
 	var order binary.ByteOrder = binary.LittleEndian
 	switch binary.LittleEndian.Uint32(hdr) {
 	case 0xa1b2c3d4:
@@ -226,35 +317,11 @@ func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
 	// file format, "LinkType and additional information").
 	s.link = LinkType(order.Uint32(hdr[20:24]) & 0xffff)
 	r.Discard(24)
-	s.base = 24
+	s.w.base = 24
 	return s, nil
 }
 
-func (s *pcapSource) offset() int64 { return s.base + int64(s.pos) }
-
-// fill moves the unread bytes to the front of the buffer and reads behind
-// them until the buffer is full or the input ends. Records handed out
-// before are invalid afterwards.
-func (s *pcapSource) fill() {
-	if s.rerr != nil {
-		return
-	}
-	n := copy(s.buf, s.buf[s.pos:s.end])
-	s.base += int64(s.pos)
-	s.pos, s.end = 0, n
-	for s.end < len(s.buf) {
-		m, err := s.r.Read(s.buf[s.end:])
-		s.end += m
-		if err != nil {
-			s.rerr = err
-			return
-		}
-		if m == 0 {
-			s.rerr = io.ErrNoProgress
-			return
-		}
-	}
-}
+func (s *pcapSource) offset() int64 { return s.w.offset() }
 
 func (s *pcapSource) u32(b []byte) uint32 {
 	if s.little {
@@ -264,13 +331,10 @@ func (s *pcapSource) u32(b []byte) uint32 {
 }
 
 func (s *pcapSource) read(rec *Record) error {
-	if s.end-s.pos < 16 {
-		s.fill()
-		if s.end-s.pos < 16 {
-			return s.short(s.end == s.pos)
-		}
+	if !s.w.need(16) {
+		return s.w.short(s.w.end == s.w.pos)
 	}
-	hdr := s.buf[s.pos : s.pos+16]
+	hdr := s.w.peek(16)
 	sec := int64(s.u32(hdr[0:4]))
 	frac := int64(s.u32(hdr[4:8]))
 	capLen := s.u32(hdr[8:12])
@@ -279,17 +343,11 @@ func (s *pcapSource) read(rec *Record) error {
 		return fmt.Errorf("record length %d is beyond any snap length (max %d): the file is damaged", capLen, MaxRecordLength)
 	}
 	n := int(capLen)
-	if s.end-s.pos < 16+n {
-		// The buffer holds a whole record once filled: it is
-		// MaxRecordLength longer than a block.
-		s.fill()
-		if s.end-s.pos < 16+n {
-			return s.short(false)
-		}
+	if !s.w.need(16 + n) {
+		return s.w.short(false)
 	}
-	start := s.pos + 16
-	s.pos = start + n
-	rec.Data = s.buf[start:s.pos:s.pos]
+	rec.Data = s.w.peek(16 + n)[16:]
+	s.w.advance(16 + n)
 	rec.Time = time.Unix(sec, frac*s.nanos).UTC()
 	rec.CapLen = n
 	rec.WireLen = int(wireLen)
@@ -298,78 +356,5 @@ func (s *pcapSource) read(rec *Record) error {
 	}
 	rec.Link = s.link
 	rec.Iface = 0
-	return nil
-}
-
-// short is the error for a buffer that holds less than a record after
-// reading: the end of the file (clean when nothing is left of a record),
-// or the reader's error.
-func (s *pcapSource) short(clean bool) error {
-	if s.rerr != io.EOF {
-		return s.rerr
-	}
-	if clean {
-		return io.EOF
-	}
-	return io.ErrUnexpectedEOF
-}
-
-// ngSource reads pcapng through gopacket's pcapgo.NgReader (SHB, IDB, EPB,
-// SPB, OPB; several interfaces with different link types), counting bytes
-// for error offsets.
-type ngSource struct {
-	cr       *countingReader
-	ng       *pcapgo.NgReader
-	lastTime time.Time
-}
-
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-func newNgSource(r *bufio.Reader) (*ngSource, error) {
-	cr := &countingReader{r: r}
-	ng, err := pcapgo.NewNgReader(cr, pcapgo.NgReaderOptions{WantMixedLinkType: true, SkipUnknownVersion: true})
-	if err != nil {
-		return nil, err
-	}
-	return &ngSource{cr: cr, ng: ng}, nil
-}
-
-// offset is approximate for pcapng: NgReader reads through its own buffer,
-// so it is where that buffer had got to, at most 4 KiB past the record.
-func (s *ngSource) offset() int64 { return s.cr.n }
-
-func (s *ngSource) read(rec *Record) error {
-	data, ci, err := s.ng.ZeroCopyReadPacketData()
-	if err != nil {
-		return err
-	}
-	rec.Data = data
-	rec.Time = ci.Timestamp
-	// A Simple Packet Block has no timestamp: it takes its predecessor's.
-	if ci.Timestamp.IsZero() || ci.Timestamp.Unix() == 0 {
-		rec.Time = s.lastTime
-	}
-	s.lastTime = rec.Time
-	rec.CapLen = ci.CaptureLength
-	rec.WireLen = ci.Length
-	if rec.WireLen < rec.CapLen {
-		rec.WireLen = rec.CapLen
-	}
-	rec.Iface = ci.InterfaceIndex
-	rec.Link = layers.LinkTypeEthernet
-	if len(ci.AncillaryData) > 0 {
-		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-			rec.Link = lt
-		}
-	}
 	return nil
 }
