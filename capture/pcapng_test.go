@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,15 +75,11 @@ func ngEPB(o binary.AppendByteOrder, iface uint32, ts uint64, data []byte, wire 
 
 // frame is an Ethernet/IPv4/TCP SYN, for hand-built files.
 func frame(t testing.TB) []byte {
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	b, err := pcapgen.Dialogue(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
-	c.Handshake()
-	w.Close()
-	return buf.Bytes()[24+16 : 24+16+int(binary.LittleEndian.Uint32(buf.Bytes()[24+8:]))]
+	return b[24+16 : 24+16+int(binary.LittleEndian.Uint32(b[24+8:]))]
 }
 
 // handMadePcapng is a big-endian file with what writers rarely produce: a
@@ -251,20 +246,11 @@ func toPcapng(t *testing.T, pcaps []string) map[string][]byte {
 
 // pcapgenSample writes a few TCP segments in the given format.
 func pcapgenSample(t *testing.T, o pcapgen.Options) []byte {
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf, o)
+	b, err := pcapgen.Dialogue(o, "220 hello\r\n", "USER anonymous\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
-	c.Handshake()
-	c.Server("220 hello\r\n")
-	c.Client("USER anonymous\r\n")
-	c.Close()
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return b
 }
 
 // TestPcapngHandMade checks the rare blocks' meaning, not only agreement.

@@ -400,24 +400,14 @@ func TestLadderWidthAndColour(t *testing.T) {
 // renderer alone (a Ladder built by hand with raw strings).
 func TestLadderHostileStrings(t *testing.T) {
 	const name = "\x1b]0;owned\x07invoice\u202efdp.exe\xc3\x28\u009b2J"
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	capture, err := pcapgen.Dialogue(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet},
+		"220 \x1b[2Jhi\r\n", "USER \x1b[31mroot\u202e\r\n", "331 pw\r\n", "PASV\r\n",
+		"227 Entering Passive Mode (198,51,100,10,117,48) \x1b[8m\r\n", "RETR "+name+"\r\n", "550 "+name+": no such file\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
-	c.Handshake()
-	c.Server("220 \x1b[2Jhi\r\n")
-	c.Client("USER \x1b[31mroot\u202e\r\n")
-	c.Server("331 pw\r\n")
-	c.Client("PASV\r\n")
-	c.Server("227 Entering Passive Mode (198,51,100,10,117,48) \x1b[8m\r\n")
-	c.Client("RETR " + name + "\r\n")
-	c.Server("550 " + name + ": no such file\r\n")
-	c.Close()
-	w.Close()
 	path := filepath.Join(t.TempDir(), "hostile.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, capture, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := readLadderPoint(t, "capture", path)

@@ -395,28 +395,17 @@ func redactedLine(line string) string {
 // is arg.
 func writeCapture(t *testing.T, path, arg string, o pcapgen.Options) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf, o)
+	b, err := pcapgen.Dialogue(o, "220 hi\r\n", "USER \x1b[31mroot\x1b[0m\r\n", "331 pw\r\n", "PASV\r\n",
+		"227 Entering Passive Mode (198,51,100,10,117,48)\r\n", "RETR "+arg+"\r\n", "550 "+arg+": no such file\r\n")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
-	c.Handshake()
-	c.Server("220 hi\r\n")
-	c.Client("USER \x1b[31mroot\x1b[0m\r\n")
-	c.Server("331 pw\r\n")
-	c.Client("PASV\r\n")
-	c.Server("227 Entering Passive Mode (198,51,100,10,117,48)\r\n")
-	c.Client("RETR " + arg + "\r\n")
-	c.Server("550 " + arg + ": no such file\r\n")
-	c.Close()
-	w.Close()
 	if path != "" {
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return buf.Bytes()
+	return b
 }
 
 // TestHostileNamesThroughACapture: file names and user names with ANSI
