@@ -164,7 +164,7 @@ func (d *Decoder) decodeLayers(lt LinkType, data []byte, p *Packet) bool {
 		p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
 		p.Seq, p.Ack = t.Seq, t.Ack
 		p.Window = t.Window
-		p.Flags = tcpFlags(t)
+		p.Flags = Flags(t.Contents[13]) // the header's flag byte, bit for bit
 		p.Payload = t.Payload
 		// The IP header's length says how much payload was sent, even when the
 		// snap length cut what was captured. For IPv6 the extension headers
@@ -194,35 +194,6 @@ func (d *Decoder) decodeLayers(lt LinkType, data []byte, p *Packet) bool {
 		return quoteTCP(d.icmp6.Payload[4:], p)
 	}
 	return false
-}
-
-func tcpFlags(t *layers.TCP) Flags {
-	var f Flags
-	if t.FIN {
-		f |= FIN
-	}
-	if t.SYN {
-		f |= SYN
-	}
-	if t.RST {
-		f |= RST
-	}
-	if t.PSH {
-		f |= PSH
-	}
-	if t.ACK {
-		f |= ACK
-	}
-	if t.URG {
-		f |= URG
-	}
-	if t.ECE {
-		f |= ECE
-	}
-	if t.CWR {
-		f |= CWR
-	}
-	return f
 }
 
 // quoteTCP reads the IP header and first 8 bytes of TCP that an ICMP error

@@ -84,7 +84,8 @@ func (s *ngSource) u64(b []byte) uint64 {
 }
 
 // block returns the next block whole (type, length and trailer checked),
-// without consuming it: the caller calls s.w.advance(len(block)).
+// without consuming it: the caller calls s.w.advance(len(block)). A block
+// of a type ftpsniff does not read is skipped here: block returns nil.
 func (s *ngSource) block() ([]byte, error) {
 	if !s.w.need(8) {
 		return nil, s.w.short(s.w.end == s.w.pos)
@@ -115,7 +116,7 @@ func (s *ngSource) block() ([]byte, error) {
 		if n < 12 || n%4 != 0 {
 			return nil, fmt.Errorf("block length %d is not a pcapng block length: the file is damaged", n)
 		}
-		return b[:0:0], s.w.skip(int64(n))
+		return nil, s.w.skip(int64(n))
 	}
 	if n < 12 || n%4 != 0 || n > limit {
 		return nil, fmt.Errorf("block of type %d with length %d (at most %d): the file is damaged", typ, n, limit)
@@ -136,7 +137,7 @@ func (s *ngSource) header() error {
 	if err != nil {
 		return err
 	}
-	if len(blk) == 0 || binary.LittleEndian.Uint32(blk) != ngSectionHeader {
+	if blk == nil || binary.LittleEndian.Uint32(blk) != ngSectionHeader {
 		return errors.New("the file does not start with a section header")
 	}
 	return s.section(blk)
@@ -210,7 +211,7 @@ func (s *ngSource) read(rec *Record) error {
 		if err != nil {
 			return err
 		}
-		if len(blk) == 0 {
+		if blk == nil {
 			continue // skipped
 		}
 		typ := s.u32(blk)
