@@ -5,13 +5,14 @@
 # Two network namespaces joined by a veth pair; tcpreplay sends a capture
 # (testdata/passive-and-active.pcap, looped) at increasing rates into one
 # end, ftpsniff -i captures on the other, and its summary gives the packets
-# the kernel passed and dropped. Needs root; installs tcpreplay with apt.
+# the kernel passed and dropped. Needs root; scripts/deps.sh bench installs
+# tcpreplay (and tshark for capinfos).
 #
 #   sudo bench/live.sh [PACKETS_PER_RATE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench/live.sh needs root (network namespaces, raw sockets)"; exit 1; }
-command -v tcpreplay >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpreplay >/dev/null; }
+scripts/deps.sh bench tshark
 N=${1:-200000}
 P=ftpsb-$$
 BIN=$(mktemp -d)/ftpsniff

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/internal/corpus"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
+	"github.com/ftpsniff/ftpsniff/internal/suite"
 )
 
 // ngBlock builds a pcapng block in the given byte order.
@@ -223,10 +224,10 @@ func TestPcapngMatchesPcapgo(t *testing.T) {
 
 // toPcapng converts pcap files to pcapng with editcap (none without it).
 func toPcapng(t *testing.T, pcaps []string) map[string][]byte {
+	suite.Require(t, suite.Tshark, "tshark") // editcap comes with tshark
 	editcap, err := exec.LookPath("editcap")
 	if err != nil {
-		t.Log("editcap not installed: no pcap converted to pcapng for the comparison")
-		return nil
+		suite.Unavailable(t, suite.Tshark, "editcap is not on PATH after scripts/deps.sh tshark")
 	}
 	out := map[string][]byte{}
 	tmp := t.TempDir()

@@ -3,7 +3,7 @@
 # Linux NAT (nftables), captured with tcpdump on each side of each router.
 #
 #   lab.sh list                     scenarios, one per line: NAME  description
-#   lab.sh deps                     install what the lab needs (apt) when missing
+#   lab.sh deps                     install what the lab needs (scripts/deps.sh lab)
 #   lab.sh run SCENARIO OUTDIR      build the lab, run the scenario, write
 #                                   OUTDIR/SCENARIO/{*.pcap,facts.json,clients.log},
 #                                   tear everything down (also on failure)
@@ -76,39 +76,13 @@ check_root() {
 		{ echo "SKIP: the FTP lab needs 'ip netns' (iproute2) and network namespace support"; exit 77; }
 }
 
-missing_pkgs() {
-	local -a need=()
-	command -v vsftpd >/dev/null 2>&1 || need+=(vsftpd)
-	command -v lftp >/dev/null 2>&1 || need+=(lftp)
-	command -v curl >/dev/null 2>&1 || need+=(curl)
-	command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
-	command -v nft >/dev/null 2>&1 || need+=(nftables)
-	command -v openssl >/dev/null 2>&1 || need+=(openssl)
-	command -v sysctl >/dev/null 2>&1 || need+=(procps)
-	command -v ss >/dev/null 2>&1 || need+=(iproute2)
-	command -v timeout >/dev/null 2>&1 || need+=(coreutils)
-	[ -x "$PY" ] && "$PY" -c 'import pyftpdlib' 2>/dev/null || need+=(python3-pyftpdlib)
-	echo "${need[*]}"
-}
-
+# deps: what the lab needs is installed by scripts/deps.sh, the one place
+# that installs the tests' packages (a no-op when nothing is missing).
 deps() {
-	local need
-	need=$(missing_pkgs)
-	[ -n "$need" ] || return 0
-	[ "$(id -u)" = 0 ] || die "missing packages ($need) and not root to install them"
-	log "installing: $need"
-	# Do not let package scripts start services (vsftpd) in the root namespace.
-	local made_policy=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
-	fi
-	# shellcheck disable=SC2086
-	{ timeout 300 apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends $need; } >&2 ||
-		{ [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d; die "apt-get install $need failed"; }
-	[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-	need=$(missing_pkgs)
-	[ -z "$need" ] || die "still missing after install: $need"
+	local rc=0
+	"$LAB_DIR/../scripts/deps.sh" lab >&2 || rc=$?
+	[ $rc = 0 ] || { [ $rc = 77 ] && exit 77; die "scripts/deps.sh lab failed"; }
+	[ -x "$PY" ] && "$PY" -c 'import pyftpdlib' 2>/dev/null || die "$PY cannot import pyftpdlib after scripts/deps.sh lab"
 }
 
 # ---- namespaces and cleanup -----------------------------------------------------
@@ -868,7 +842,7 @@ main() {
 	shift || true
 	case $cmd in
 	list) cmd_list ;;
-	deps) [ "$(id -u)" = 0 ] || die "deps needs root"; deps ;;
+	deps) deps ;;
 	run) [ $# = 2 ] || die "usage: lab.sh run SCENARIO OUTDIR"; cmd_run "$@" ;;
 	all)
 		[ $# = 1 ] || die "usage: lab.sh all OUTDIR"

@@ -29,6 +29,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/internal/suite"
 )
 
 var keepDir = flag.String("keep", "", "keep the lab's captures (and ftpsniff's JSON) in `DIR`; also FTPSNIFF_LAB_KEEP")
@@ -44,14 +46,19 @@ func scenarioTimeout() time.Duration {
 
 func TestLab(t *testing.T) {
 	if testing.Short() {
-		t.Skip("lab: skipped in -short mode (builds network namespaces and runs real FTP traffic)")
+		suite.Skip(t, suite.Live, "-short")
+		suite.Skip(t, suite.Lab, "-short (the lab builds network namespaces and runs real FTP traffic)")
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("lab: needs root (network namespaces, nftables, tcpdump); run `go test ./lab` as root")
+		suite.Skip(t, suite.Live, "not root")
+		suite.Skip(t, suite.Lab, "not root: network namespaces, nftables and tcpdump need root; run `sudo go test ./lab`")
 	}
 	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
-		t.Skipf("lab: `ip netns` is not available (%v): needs iproute2 and network namespace support", err)
+		suite.Unavailable(t, suite.Lab, fmt.Sprintf("`ip netns` is not available (%v): needs iproute2 and network namespace support", err))
 	}
+	// What the lab needs is installed once, up front, by the one script
+	// that installs packages (a no-op after scripts/test.sh ran it).
+	suite.Require(t, suite.Lab, "lab")
 
 	out := *keepDir
 	if out == "" {
@@ -75,11 +82,14 @@ func TestLab(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The lab installs what it misses once, up front, rather than inside a
-	// scenario's time bound.
-	if b, err := runBounded(10*time.Minute, labSh, "deps"); err != nil {
-		t.Fatalf("lab: lab.sh deps: %v\n%s", err, b)
-	}
+	var ran, live int
+	labDetail, liveDetail := "no scenario finished", "no scenario finished"
+	suite.Track(t, suite.Lab, &labDetail)
+	suite.Track(t, suite.Live, &liveDetail)
+	defer func() {
+		labDetail = fmt.Sprintf("%d of %d scenarios, real FTP through NAT captured at up to 4 points each", ran, len(scenarios))
+		liveDetail = fmt.Sprintf("ftpsniff -i beside tcpdump in %d scenarios", live)
+	}()
 
 	analyzer, buildErr := buildAnalyzer(t)
 	if buildErr != nil {
@@ -113,7 +123,9 @@ func TestLab(t *testing.T) {
 			if sc.ALG != nil && sc.ALGPoints[0] == "" {
 				checkLiveALG(t, dir, sc)
 			}
+			live++
 		})
+		ran++
 	}
 }
 
@@ -172,7 +184,7 @@ func runScenario(t *testing.T, labSh, name, out string) *facts {
 	case errors.As(err, &ee) && ee.ExitCode() == 4:
 		// client outcomes differ from the scenario: checkSteps says which
 	case errors.As(err, &ee) && ee.ExitCode() == 77:
-		t.Skipf("lab: %s", strings.TrimSpace(string(b)))
+		suite.Unavailable(t, suite.Lab, strings.TrimSpace(string(b)))
 	default:
 		// leftovers of a run that could not clean up (killed) go now
 		runBounded(time.Minute, labSh, "gc")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/browser-check.sh REPORT.html OUTDIR: load an ftpsniff HTML report in
-# headless Chromium (Debian's `chromium`, installed with apt-get when missing
-# and running as root) and leave in OUTDIR:
+# headless Chromium (Debian's `chromium`; scripts/deps.sh browser installs
+# it) and leave in OUTDIR:
 #
 #   dom.html        the page's DOM after its scripts ran (--dump-dom), from a
 #                   copy of the report with a small self-test appended: it
@@ -12,8 +12,7 @@
 #
 # It prints one line per check and "browser-check: ok" at the end.
 # Exit status: 0 the page loaded with no script error; 1 it did not (the
-# reason is printed); 77 chromium is missing and cannot be installed (not
-# root, or apt-get failed): callers treat that as "skip".
+# reason is printed); 77 chromium is missing.
 #
 # Environment: CHROMIUM (the browser to run, default `chromium`),
 # WINDOW_SIZE (default 1280,1700), TIMEOUT (seconds per run, default 40).
@@ -32,23 +31,8 @@ browser=${CHROMIUM:-chromium}
 size=${WINDOW_SIZE:-1280,1700}
 limit=${TIMEOUT:-40}
 
-# ---- chromium, installed like lab/lab.sh installs its tools --------------------
-if ! command -v "$browser" >/dev/null 2>&1; then
-	[ "$browser" = chromium ] || skip "$browser not found"
-	[ "$(id -u)" = 0 ] || skip "chromium is not installed and installing it needs root (apt-get install chromium)"
-	command -v apt-get >/dev/null 2>&1 || skip "chromium is not installed and there is no apt-get"
-	echo "browser-check: installing chromium with apt-get" >&2
-	made_policy=0
-	if [ ! -e /usr/sbin/policy-rc.d ]; then
-		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d && made_policy=1
-	fi
-	ok=1
-	{ timeout 300 apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core; } >&2 || ok=0
-	[ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-	[ $ok = 1 ] || skip "apt-get install chromium failed"
-	command -v chromium >/dev/null 2>&1 || skip "chromium still missing after apt-get install"
-fi
+# ---- chromium: scripts/deps.sh browser installs it ----------------------------
+command -v "$browser" >/dev/null 2>&1 || skip "$browser is not installed (scripts/deps.sh browser installs it)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -2,24 +2,72 @@
 # scripts/test.sh: the project's test command (the README's second line;
 # .ci/run runs exactly this).
 #
+#   0. scripts/deps.sh         every system package the tests need, installed
+#                              once, before any test runs, one apt-get at a
+#                              time (it waits for the apt lock); not root: one
+#                              line says which suites will be skipped and why
 #   1. go test ./...           every test; as root this includes the
-#                              namespace lab and the headless-browser check,
-#                              which install what they need with apt-get
+#                              namespace lab with live capture, the
+#                              headless-browser check and the tshark checks,
+#                              which fail (not skip) when they cannot set
+#                              themselves up
 #   2. benchmarks, once each   a smoke run (-benchtime 1x): they still
 #                              compile and run; speed is never asserted
 #   3. scripts/fuzz.sh 3s      each fuzz target briefly
+#
+# It ends with an account of the heavy suites: ran, or skipped and why.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+HEAVY=(lab "live capture" browser tshark)
+suite_log=$(mktemp)
+bench_out=$(mktemp)
+export FTPSNIFF_SUITE_LOG=$suite_log
+
+# account: one line per heavy suite, from what each wrote to the suite log
+# (internal/suite); as root with apt-get, a heavy suite that did not run is
+# an error even if nothing else noticed.
+account() {
+	local rc=$? s line bad=0 root=0
+	[ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && root=1
+	echo "== heavy suites"
+	for s in "${HEAVY[@]}"; do
+		line=$(awk -F'\t' -v s="$s" '$1 == s { print $2 ": " $3 }' "$suite_log" | sort -u)
+		if [ -z "$line" ]; then
+			line="did not run (its test package failed to build, or was not reached)"
+			[ $root = 0 ] || bad=1
+		fi
+		case $line in ran:*) ;; *) [ $root = 0 ] || bad=1 ;; esac
+		printf '%-13s %s\n' "$s" "$line" | sed '2,$s/^/              /'
+	done
+	rm -f "$suite_log" "$bench_out"
+	if [ $rc = 0 ] && [ $bad = 1 ]; then
+		echo "test: as root with apt-get every heavy suite must run: see above"
+		rc=1
+	fi
+	exit $rc
+}
+trap account EXIT
+
+echo "== system packages (scripts/deps.sh)"
+if [ "$(id -u)" = 0 ]; then
+	rc=0
+	scripts/deps.sh || rc=$?
+	# 77: no apt-get on this machine; the suites say what they miss
+	[ $rc = 0 ] || [ $rc = 77 ] || { echo "test: scripts/deps.sh failed: the heavy suites cannot run"; exit 1; }
+else
+	scripts/deps.sh || true
+	echo "test: not root: the namespace lab and live capture are skipped (network namespaces, nftables and raw sockets need root); so is any suite whose packages are missing (installing them needs root)"
+fi
+
 echo "== go test ./..."
 go test ./...
 echo "== benchmarks, once each (a smoke run, no timing)"
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-if ! go test -run '^$' -bench . -benchtime 1x ./... >"$out" 2>&1; then
-	cat "$out"
+if ! go test -run '^$' -bench . -benchtime 1x ./... >"$bench_out" 2>&1; then
+	cat "$bench_out"
 	exit 1
 fi
-grep -E '^Benchmark' "$out" | awk '{print $1}' | tr '\n' ' '
+grep -E '^Benchmark' "$bench_out" | awk '{print $1}' | tr '\n' ' '
 echo
 echo "== fuzz targets, 3 s each"
 scripts/fuzz.sh 3s

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,35 +12,34 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/internal/suite"
 )
 
 // TestHTMLReportInABrowser loads the HTML report of a lab capture in
-// headless Chromium (scripts/browser-check.sh; it installs Debian's
-// chromium with apt-get when missing and running as root) and checks what
-// a person would see: the page's scripts run with no error, the tables sort
-// and filter, each session has its ladder drawn as SVG with its data
-// arrow, and the dropped SYN ends in a ✕. It keeps the screenshot and says
-// where; with -update it also refreshes docs/report-screenshot.png.
+// headless Chromium (scripts/browser-check.sh) and checks what a person
+// would see: the page's scripts run with no error, the tables sort and
+// filter, each session has its ladder drawn as SVG with its data arrow, and
+// the dropped SYN ends in a ✕. It keeps the screenshot and says where; with
+// -update it also refreshes docs/report-screenshot.png.
 //
-// Skipped with -short, with FTPSNIFF_NO_BROWSER=1, and when chromium is
-// missing and cannot be installed (not root, no apt-get, no network).
+// scripts/deps.sh browser installs Chromium. Skipped with -short and with
+// FTPSNIFF_NO_BROWSER=1; without Chromium it fails as root with apt-get
+// (it could have installed it) and skips elsewhere.
 func TestHTMLReportInABrowser(t *testing.T) {
 	if testing.Short() {
-		t.Skip("-short: no browser")
+		suite.Skip(t, suite.Browser, "-short")
 	}
 	if os.Getenv("FTPSNIFF_NO_BROWSER") != "" {
-		t.Skip("FTPSNIFF_NO_BROWSER is set")
+		suite.Skip(t, suite.Browser, "FTPSNIFF_NO_BROWSER is set")
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash to run scripts/browser-check.sh")
+		suite.Unavailable(t, suite.Browser, "no bash to run scripts/browser-check.sh")
 	}
+	suite.Require(t, suite.Browser, "browser")
+	detail := "did not finish"
+	suite.Track(t, suite.Browser, &detail)
 	limit := 2 * time.Minute // two Chromium runs, 40 s each at most
-	if _, err := exec.LookPath("chromium"); err != nil {
-		if os.Geteuid() != 0 {
-			t.Skip("chromium is not installed and installing it needs root: apt-get install chromium, then run this test again")
-		}
-		limit = 20 * time.Minute // apt-get update and install first (bounded in the script)
-	}
 
 	// The lab scenario: a firewall drops the passive data connections.
 	dir := filepath.Join(os.TempDir(), "ftpsniff-browser-check")
@@ -66,13 +66,14 @@ func TestHTMLReportInABrowser(t *testing.T) {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit) && exit.ExitCode() == 77:
-		t.Skipf("chromium is not available:\n%s", lastLines(out.String(), 10))
+		suite.Unavailable(t, suite.Browser, lastLines(out.String(), 3))
 	case ctx.Err() != nil:
 		t.Fatalf("scripts/browser-check.sh did not finish in %s:\n%s", limit, lastLines(out.String(), 30))
 	case err != nil:
 		t.Fatalf("scripts/browser-check.sh: %v\n%s", err, lastLines(out.String(), 40))
 	}
 	t.Logf("browser check took %s", took.Round(time.Millisecond))
+	detail = fmt.Sprintf("the HTML report of s6 in headless Chromium (%s)", took.Round(100*time.Millisecond))
 
 	dom, err := os.ReadFile(filepath.Join(dir, "dom.html"))
 	if err != nil {

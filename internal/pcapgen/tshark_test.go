@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/internal/suite"
 )
 
 // tsharkGood is tcp.checksum.status for a verified checksum: Wireshark's
@@ -92,10 +94,13 @@ func writeFTPSession(t *testing.T, w *Writer, client, server netip.AddrPort, ext
 // sequence analysis (a gap, a retransmission, an ACK of unseen data), none
 // of which a well-formed session has: such a frame would be an extra row.
 func TestTshark(t *testing.T) {
+	suite.Require(t, suite.Tshark, "tshark")
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		t.Skip("tshark is not on PATH: skipping the check of pcapgen's files with an independent dissector")
+		suite.Unavailable(t, suite.Tshark, "tshark is not on PATH after scripts/deps.sh tshark")
 	}
+	detail := "did not finish"
+	suite.Track(t, suite.Tshark, &detail)
 	type tcase struct {
 		name    string
 		o       Options
@@ -120,6 +125,7 @@ func TestTshark(t *testing.T) {
 		tcase{name: "bad checksum/Pcapng/RawIP", o: Options{Format: Pcapng, Link: RawIP}, badUser: true},
 	)
 	dir := t.TempDir()
+	detail = fmt.Sprintf("%d pcapgen captures (every link type and format) read by tshark", len(cases))
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
