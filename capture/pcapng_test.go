@@ -224,10 +224,10 @@ func TestPcapngMatchesPcapgo(t *testing.T) {
 
 // toPcapng converts pcap files to pcapng with editcap (none without it).
 func toPcapng(t *testing.T, pcaps []string) map[string][]byte {
-	suite.Require(t, suite.Tshark, "tshark") // editcap comes with tshark
+	suite.Require(t, []string{suite.Tshark}, "tshark") // editcap comes with tshark
 	editcap, err := exec.LookPath("editcap")
 	if err != nil {
-		suite.Unavailable(t, suite.Tshark, "editcap is not on PATH after scripts/deps.sh tshark")
+		suite.Unavailable(t, "editcap is not on PATH after scripts/deps.sh tshark", suite.Tshark)
 	}
 	out := map[string][]byte{}
 	tmp := t.TempDir()

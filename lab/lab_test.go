@@ -45,20 +45,19 @@ func scenarioTimeout() time.Duration {
 }
 
 func TestLab(t *testing.T) {
+	both := []string{suite.Lab, suite.Live} // live capture runs inside the lab's scenarios
 	if testing.Short() {
-		suite.Skip(t, suite.Live, "-short")
-		suite.Skip(t, suite.Lab, "-short (the lab builds network namespaces and runs real FTP traffic)")
+		suite.Skip(t, "-short (the lab builds network namespaces and runs real FTP traffic)", both...)
 	}
 	if os.Geteuid() != 0 {
-		suite.Skip(t, suite.Live, "not root")
-		suite.Skip(t, suite.Lab, "not root: network namespaces, nftables and tcpdump need root; run `sudo go test ./lab`")
+		suite.Skip(t, "not root: network namespaces, nftables, tcpdump and raw sockets need root; run `sudo go test ./lab`", both...)
 	}
 	if err := exec.Command("ip", "netns", "list").Run(); err != nil {
-		suite.Unavailable(t, suite.Lab, fmt.Sprintf("`ip netns` is not available (%v): needs iproute2 and network namespace support", err))
+		suite.Unavailable(t, fmt.Sprintf("`ip netns` is not available (%v): needs iproute2 and network namespace support", err), both...)
 	}
 	// What the lab needs is installed once, up front, by the one script
 	// that installs packages (a no-op after scripts/test.sh ran it).
-	suite.Require(t, suite.Lab, "lab")
+	suite.Require(t, both, "lab")
 
 	out := *keepDir
 	if out == "" {
@@ -184,7 +183,7 @@ func runScenario(t *testing.T, labSh, name, out string) *facts {
 	case errors.As(err, &ee) && ee.ExitCode() == 4:
 		// client outcomes differ from the scenario: checkSteps says which
 	case errors.As(err, &ee) && ee.ExitCode() == 77:
-		suite.Unavailable(t, suite.Lab, strings.TrimSpace(string(b)))
+		suite.Unavailable(t, strings.TrimSpace(string(b)), suite.Lab, suite.Live)
 	default:
 		// leftovers of a run that could not clean up (killed) go now
 		runBounded(time.Minute, labSh, "gc")

@@ -28,21 +28,21 @@ import (
 // (it could have installed it) and skips elsewhere.
 func TestHTMLReportInABrowser(t *testing.T) {
 	if testing.Short() {
-		suite.Skip(t, suite.Browser, "-short")
+		suite.Skip(t, "-short", suite.Browser)
 	}
 	if os.Getenv("FTPSNIFF_NO_BROWSER") != "" {
-		suite.Skip(t, suite.Browser, "FTPSNIFF_NO_BROWSER is set")
+		suite.Skip(t, "FTPSNIFF_NO_BROWSER is set", suite.Browser)
 	}
 	if _, err := exec.LookPath("bash"); err != nil {
-		suite.Unavailable(t, suite.Browser, "no bash to run scripts/browser-check.sh")
+		suite.Unavailable(t, "no bash to run scripts/browser-check.sh", suite.Browser)
 	}
-	suite.Require(t, suite.Browser, "browser")
+	suite.Require(t, []string{suite.Browser}, "browser")
 	detail := "did not finish"
 	suite.Track(t, suite.Browser, &detail)
 	limit := 2 * time.Minute // two Chromium runs, 40 s each at most
 
 	// The lab scenario: a firewall drops the passive data connections.
-	dir := filepath.Join(os.TempDir(), "ftpsniff-browser-check")
+	dir := filepath.Join(os.TempDir(), fmt.Sprintf("ftpsniff-browser-check-%d", os.Getuid()))
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestHTMLReportInABrowser(t *testing.T) {
 	var exit *exec.ExitError
 	switch {
 	case errors.As(err, &exit) && exit.ExitCode() == 77:
-		suite.Unavailable(t, suite.Browser, lastLines(out.String(), 3))
+		suite.Unavailable(t, lastLines(out.String(), 3), suite.Browser)
 	case ctx.Err() != nil:
 		t.Fatalf("scripts/browser-check.sh did not finish in %s:\n%s", limit, lastLines(out.String(), 30))
 	case err != nil:

@@ -94,10 +94,10 @@ func writeFTPSession(t *testing.T, w *Writer, client, server netip.AddrPort, ext
 // sequence analysis (a gap, a retransmission, an ACK of unseen data), none
 // of which a well-formed session has: such a frame would be an extra row.
 func TestTshark(t *testing.T) {
-	suite.Require(t, suite.Tshark, "tshark")
+	suite.Require(t, []string{suite.Tshark}, "tshark")
 	tshark, err := exec.LookPath("tshark")
 	if err != nil {
-		suite.Unavailable(t, suite.Tshark, "tshark is not on PATH after scripts/deps.sh tshark")
+		suite.Unavailable(t, "tshark is not on PATH after scripts/deps.sh tshark", suite.Tshark)
 	}
 	detail := "did not finish"
 	suite.Track(t, suite.Tshark, &detail)

@@ -46,24 +46,29 @@ func CouldRun() bool {
 	return err == nil
 }
 
-// Unavailable ends the suite's test because the suite cannot set itself up:
-// a failure where it could have run (CouldRun), a skip elsewhere.
-func Unavailable(t testing.TB, name, reason string) {
+// Unavailable ends a suite's test because the suite cannot set itself up:
+// a failure where it could have run (CouldRun), a skip elsewhere. The
+// reason is recorded for every suite named (a test may carry several).
+func Unavailable(t testing.TB, reason string, names ...string) {
 	t.Helper()
 	if CouldRun() {
-		record(name, "FAILED", reason)
-		t.Fatalf("%s: cannot set itself up as root with apt-get available: %s", name, reason)
+		for _, n := range names {
+			record(n, "FAILED", reason)
+		}
+		t.Fatalf("%s: cannot set itself up as root with apt-get available: %s", strings.Join(names, ", "), reason)
 	}
-	record(name, "skipped", reason)
-	t.Skipf("%s: skipped: %s", name, reason)
+	Skip(t, reason, names...)
 }
 
-// Skip ends the suite's test because the person running it asked for that
-// (-short, an environment variable): a skip everywhere, still recorded.
-func Skip(t testing.TB, name, reason string) {
+// Skip ends a suite's test because the person running it asked for that
+// (-short, an environment variable) or the machine cannot run it at all
+// (not root): a skip everywhere, recorded for every suite named.
+func Skip(t testing.TB, reason string, names ...string) {
 	t.Helper()
-	record(name, "skipped", reason)
-	t.Skipf("%s: skipped: %s", name, reason)
+	for _, n := range names {
+		record(n, "skipped", reason)
+	}
+	t.Skipf("%s: skipped: %s", strings.Join(names, ", "), reason)
 }
 
 // Track records, when t ends, that the suite ran (or ran and failed), with
@@ -81,14 +86,14 @@ func Track(t testing.TB, name string, detail *string) {
 	})
 }
 
-// Require makes sure the packages of the named deps.sh suites are
-// installed, running scripts/deps.sh (a no-op when nothing is missing; it
+// Require makes sure the packages of the given deps.sh suites are
+// installed for the suites named, running scripts/deps.sh (a no-op when nothing is missing; it
 // waits for the apt lock). When they cannot be, the suite is Unavailable.
-func Require(t testing.TB, name string, depsSuites ...string) {
+func Require(t testing.TB, names []string, depsSuites ...string) {
 	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
-		Unavailable(t, name, err.Error())
+		Unavailable(t, err.Error(), names...)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
@@ -102,9 +107,9 @@ func Require(t testing.TB, name string, depsSuites ...string) {
 	case err == nil:
 		t.Log(lastLine(msg))
 	case errors.As(err, &exit) && exit.ExitCode() == 77:
-		Unavailable(t, name, lastLine(msg))
+		Unavailable(t, lastLine(msg), names...)
 	default:
-		Unavailable(t, name, fmt.Sprintf("scripts/deps.sh %s: %v: %s", strings.Join(depsSuites, " "), err, msg))
+		Unavailable(t, fmt.Sprintf("scripts/deps.sh %s: %v: %s", strings.Join(depsSuites, " "), err, msg), names...)
 	}
 }
 
