@@ -3,6 +3,7 @@ package analyze
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -36,6 +37,11 @@ type ALGComparison struct {
 	LengthChange  int
 	SeqConsistent bool
 	SeqChecked    bool
+	// TextChanged: the rewrite changed text other than the numbers.
+	TextChanged bool
+	// NATAddr is the NAT's outside address for the session: the client's
+	// address as seen outside.
+	NATAddr netip.Addr
 }
 
 // ALGResult is the comparison of two capture points of one NAT.
@@ -44,7 +50,6 @@ type ALGResult struct {
 	// ClockOffset is the estimated outside-minus-inside clock difference.
 	ClockOffset time.Duration
 	Comparisons []*ALGComparison
-	Findings    []*Finding
 }
 
 // CompareALG matches the sessions seen at two capture points on either side
@@ -214,8 +219,6 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 	if no == nil {
 		if active && ni.SplitAt.Valid() {
 			c.Verdict, c.Why = ALGMissedSplit, fmt.Sprintf("%s came in two segments inside (frames %d-%d) and never came out of the NAT", ni.Command, ni.CommandAt.Frame, ni.SplitAt.Frame)
-			r.finding(c, "alg-missed-split", Error, fmt.Sprintf("the client's %s was split across TCP segments; the NAT's FTP helper did not pass it on rewritten (it never appears outside)", ni.Command),
-				"Use passive mode, or make the client write each command in one segment; the Linux helper drops a PORT that is not whole in one segment.")
 			return
 		}
 		c.Verdict, c.Why = ALGNotSeen, "seen inside only"
@@ -233,11 +236,10 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 	}
 	same := ni.Address == no.Address
 	natAddr := out.Client.Addr() // the NAT's outside address for this session
+	c.NATAddr = natAddr
 	switch {
 	case active && same && ni.Address.Addr() != natAddr && !ClassOf(ni.Address.Addr()).Routable():
 		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("%s %s left the NAT unchanged, while the client appears outside as %s", ni.Command, ni.Address, natAddr)
-		r.finding(c, "active-nat-no-alg", Error, fmt.Sprintf("nothing rewrote the client's %s: the private address %s left the NAT (outside, the client is %s)", ni.Command, ni.Address.Addr(), natAddr),
-			"Attach the kernel FTP helper on this NAT (nftables ct helper \"ftp\" and a rule setting it for tcp dport 21), or use passive mode.")
 	case !active && same && ni.Address.Addr() != out.Server.Addr() && !ClassOf(ni.Address.Addr()).Routable():
 		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("the %d reply's private address %s crossed the NAT unchanged, while outside the server is %s", no.Reply.Code, ni.Address.Addr(), out.Server.Addr())
 	case same:
@@ -248,25 +250,14 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		// kept the client's port, as it does when it can).
 		(no.Data != nil && ni.Data != nil || no.Data == nil && no.Address.Port() == ni.Address.Port()):
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%s rewritten from %s to %s, the NAT's outside address", ni.Command, ni.Address, no.Address)
-		r.finding(c, "alg-rewrite", Info, fmt.Sprintf("the NAT's FTP helper rewrote %s %s to %s correctly", ni.Command, ni.Address, no.Address),
-			"Nothing to do: the helper works for this session.")
 	case !active && withoutNumbers(ni.Reply.Text) != withoutNumbers(no.Reply.Text):
-		c.Verdict = ALGRewrittenWrong
+		c.Verdict, c.TextChanged = ALGRewrittenWrong, true
 		c.Why = fmt.Sprintf("text other than the address changed: \"%s\" inside, \"%s\" outside", ni.Reply.Text, no.Reply.Text)
-		r.finding(c, "alg-rewrite-wrong", Error, fmt.Sprintf("the NAT changed more than the address in the %d reply (\"%s\" became \"%s\")", ni.Reply.Code, no.Reply.Text, ni.Reply.Text),
-			"An ALG must rewrite only the numbers; clients parsing the reply may fail. Update or disable the helper and configure the server's passive address instead.")
 	case !active && ni.Address.Addr() == in.Server.Addr() && no.Address.Addr() == out.Server.Addr():
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply is %s inside and %s outside: on each side, the server's address as seen there", ni.Reply.Code, ni.Address, no.Address)
-		r.finding(c, "alg-rewrite", Info, fmt.Sprintf("the NAT's FTP helper rewrote the passive reply between %s (inside) and %s (outside) correctly", ni.Address, no.Address), "Nothing to do: the helper works for this session.")
 	default:
 		c.Verdict = ALGRewrittenWrong
 		c.Why = fmt.Sprintf("rewritten from %s to %s: not the NAT's outside address %s, or a port whose connection did not come through", ni.Address, no.Address, natAddr)
-		r.finding(c, "alg-rewrite-wrong", Error, fmt.Sprintf("the NAT rewrote %s from %s to %s, which matches neither its outside address %s nor the data connection that followed", ni.Command, ni.Address, no.Address, natAddr),
-			"The FTP helper on this NAT is broken or misconfigured: update it, or disable it and use passive mode with the server's address configured.")
-	}
-	if c.SeqChecked && !c.SeqConsistent {
-		r.finding(c, "alg-seq-broken", Error, fmt.Sprintf("after the rewrite of %s the line grew by %d bytes but the NAT shifted the client's sequence numbers by %d: TCP across the NAT is broken", ni.Command, c.LengthChange, c.SeqShift),
-			"The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode.")
 	}
 }
 
@@ -293,17 +284,6 @@ func (r *ALGResult) seqShift(c *ALGComparison, in, out *Session, ni, no *Negotia
 	c.SeqConsistent = c.SeqShift == int64(c.LengthChange)
 }
 
-func (r *ALGResult) finding(c *ALGComparison, code string, sev Severity, summary, advice string) {
-	f := &Finding{Code: code, Severity: sev, Session: c.OutsideSession, Summary: summary, Advice: advice}
-	if c.Inside != nil {
-		f.Evidence = append(f.Evidence, Evidence{At: c.Inside.At, What: "inside: " + negotiationLine(c.Inside), Point: r.Inside.Point})
-	}
-	if c.Outside != nil {
-		f.Evidence = append(f.Evidence, Evidence{At: c.Outside.At, What: "outside: " + negotiationLine(c.Outside), Point: r.Outside.Point})
-	}
-	r.Findings = append(r.Findings, f)
-}
-
 // withoutNumbers drops the digits and commas of a reply's text: what an ALG
 // must leave alone.
 func withoutNumbers(s string) string {
@@ -313,11 +293,4 @@ func withoutNumbers(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func negotiationLine(n *Negotiation) string {
-	if n.Mode.IsPassive() {
-		return replyWhat(n.Reply)
-	}
-	return strings.TrimSpace(n.Command + " " + n.Arg)
 }

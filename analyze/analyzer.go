@@ -56,11 +56,11 @@ type Options struct {
 	// final reply seen), for reports that stream (live capture).
 	OnTransfer func(*Session, *Transfer)
 	// OnSessionDone, when set, receives each session once it is finished
-	// (closed, or idle past the timeout, or at the end), diagnosed on its
-	// own; the Analyzer then forgets it, so memory does not grow with the
-	// number of sessions a capture holds. Result.Sessions then holds none
-	// of them, and Result.Released counts them.
-	OnSessionDone func(*Session, []*Finding)
+	// (closed, or idle past the timeout, or at the end); the Analyzer then
+	// forgets it, so memory does not grow with the number of sessions a
+	// capture holds. Result.Sessions then holds none of them, and
+	// Result.Released counts them.
+	OnSessionDone func(*Session)
 }
 
 // Dropped counts what limits made the analysis leave out.
@@ -77,11 +77,8 @@ type Result struct {
 	Point    string
 	Inputs   []string
 	Sessions []*Session
-	// Findings are the diagnosed causes, most severe first.
-	Findings []*Finding
 	Dropped  Dropped
-	// Released counts the sessions, transfers and findings (by severity)
-	// handed to OnSessionDone.
+	// Released counts the sessions and transfers handed to OnSessionDone.
 	Released Released
 	// Capture counts what the capture point read (set by the caller, who
 	// owns the reader).
@@ -162,10 +159,7 @@ type Analyzer struct {
 	controls []*control
 	released Released
 	nextID   int
-	// recentPassive remembers the last passive addresses advertised, for
-	// telling FXP from a bounce once sessions are released.
-	recentPassive []netip.AddrPort
-	dropped       Dropped
+	dropped  Dropped
 	start         time.Time
 	now           time.Time
 	lastGC        time.Time
@@ -373,43 +367,33 @@ func (a *Analyzer) Finish() *Result {
 		}
 		a.sessions = nil
 	}
+	for _, s := range a.sessions {
+		if s.Side == "" {
+			s.Side, s.SideWhy = InferSide(a.opts.Point, s)
+		}
+	}
 	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: a.sessions, Dropped: a.dropped, Start: a.start, End: a.now}
 	r.Released = a.released
-	r.Findings = diagnose(r, a.opts, nil)
 	return r
 }
 
 // Released counts what was handed to OnSessionDone.
 type Released struct {
 	Sessions, Transfers int
-	Findings            [3]int // by Severity
 }
-
-// maxRecentPassive bounds the passive addresses remembered for FXP.
-const maxRecentPassive = 4096
 
 // release hands a finished session to OnSessionDone.
 func (a *Analyzer) release(s *Session) {
-	for _, n := range s.Negotiations {
-		if n.Mode.IsPassive() && n.Address.IsValid() {
-			if len(a.recentPassive) >= maxRecentPassive {
-				a.recentPassive = a.recentPassive[1:]
-			}
-			a.recentPassive = append(a.recentPassive, n.Address)
-		}
+	if s.Side == "" {
+		s.Side, s.SideWhy = InferSide(a.opts.Point, s)
 	}
 	// The host pair must not keep the released session alive.
 	if pk := makePair(s.Client.Addr(), s.Server.Addr()); a.pairs[pk] != nil && a.pairs[pk].sess == s {
 		delete(a.pairs, pk)
 	}
-	r := &Result{Point: a.opts.Point, Inputs: a.opts.Inputs, Sessions: []*Session{s}}
 	a.released.Sessions++
 	a.released.Transfers += len(s.Transfers)
-	fs := diagnose(r, a.opts, a.recentPassive)
-	for _, f := range fs {
-		a.released.Findings[f.Severity]++
-	}
-	a.opts.OnSessionDone(s, fs)
+	a.opts.OnSessionDone(s)
 }
 
 // sessionClosed releases a session as soon as its control connection has

@@ -364,9 +364,9 @@ func (c *control) protocolError(err error, at Ref) {
 	}
 }
 
-// errCutByGap explains a negotiation whose line a capture gap cut: the
+// ErrCutByGap is the ParseError of a negotiation whose line a capture gap cut: the
 // numbers before the gap would parse, but to a wrong address.
-const errCutByGap = "the line was cut by a gap in the capture: its address is not known"
+const ErrCutByGap = "the line was cut by a gap in the capture: its address is not known"
 
 // redacted is what stands for a secret in reports.
 const redacted = "<redacted>"
@@ -440,7 +440,7 @@ func (c *control) command(line []byte, at Ref) {
 			n.SplitAt = end // the line came in several segments
 		}
 		if c.cut {
-			n.ParseError = errCutByGap
+			n.ParseError = ErrCutByGap
 		} else if err != nil {
 			n.ParseError = err.Error()
 		} else {
@@ -588,7 +588,7 @@ func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
 	}
 	n.At, n.ReplySeq = rep.At, c.replySeq
 	if c.replyCut {
-		n.ParseError = errCutByGap
+		n.ParseError = ErrCutByGap
 		return
 	}
 	var ap netip.AddrPort

@@ -152,6 +152,7 @@ func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by st
 		Dst:       netip.AddrPortFrom(p.Dst, p.DstPort),
 		MatchedBy: by,
 		SYN:       r, First: r, Last: r,
+		SYNTTL:    p.TTL,
 	}
 	switch {
 	case s.Client.Addr() == s.Server.Addr():
@@ -235,7 +236,7 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 	switch {
 	case p.Flags&capture.RST != 0:
 		if !dc.RST.Valid() {
-			dc.RST, dc.RSTFromAcc = r, !fromInit
+			dc.RST, dc.RSTFromAcc, dc.RSTTTL = r, !fromInit, p.TTL
 		}
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN && fromInit:
 		if len(dc.SYNRetries) < maxSYNRetries && p.Time.After(dc.SYN.Time) {
@@ -243,7 +244,7 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 		}
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN|capture.ACK && !fromInit:
 		if !dc.SYNACK.Valid() {
-			dc.SYNACK = r
+			dc.SYNACK, dc.SYNACKTTL = r, p.TTL
 		}
 	}
 	if p.Flags&capture.FIN != 0 {
@@ -272,7 +273,7 @@ func (a *Analyzer) icmp(p *capture.Packet) {
 		return
 	}
 	dc := f.data
-	dc.ICMP, dc.ICMPType, dc.ICMPCode, dc.ICMPFrom = ref(p), p.ICMPType, p.ICMPCode, p.Src
+	dc.ICMP, dc.ICMPType, dc.ICMPCode, dc.ICMPFrom, dc.ICMPTTL = ref(p), p.ICMPType, p.ICMPCode, p.Src, p.TTL
 	dc.Last = dc.ICMP
 }
 

@@ -11,7 +11,9 @@
 package analyze
 
 import (
+	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -50,6 +52,11 @@ const (
 	Refused      DataState = "refused"       // SYN answered by RST
 	Unreachable  DataState = "unreachable"   // ICMP unreachable quoting the SYN
 	NotAttempted DataState = "not-attempted" // no SYN seen at this capture point
+	// NotCaptured: no SYN seen at this capture point, while the server's
+	// replies (125/150, then 226/250) show the transfer happened: the
+	// capture does not hold its data connection (filtered, or taken
+	// elsewhere).
+	NotCaptured DataState = "not-captured"
 )
 
 // Reply is a server reply as the analysis keeps it.
@@ -58,6 +65,14 @@ type Reply struct {
 	Text  string // first line's text, after the code
 	Lines int    // number of lines (multi-line replies)
 	At    Ref    // frame holding the reply's first line
+}
+
+// String is the reply as "code text", or "" when there was none.
+func (r Reply) String() string {
+	if r.Code == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", r.Code, r.Text)
 }
 
 // Negotiation is one PORT, EPRT, LPRT, PASV, EPSV or LPSV exchange.
@@ -101,6 +116,15 @@ type Negotiation struct {
 	foreign  int // connections from hosts other than the expected one
 }
 
+// Line is the line that carries the negotiation's address: the command
+// for active modes, the reply for passive ones.
+func (n *Negotiation) Line() string {
+	if n.Mode.IsPassive() {
+		return n.Reply.String()
+	}
+	return strings.TrimSpace(n.Command + " " + n.Arg)
+}
+
 // Accepted reports whether the server accepted the negotiation.
 func (n *Negotiation) Accepted() bool {
 	return n.Reply.Code >= 200 && n.Reply.Code < 300 && n.ParseError == ""
@@ -117,6 +141,10 @@ type DataConn struct {
 	// by the hosts only).
 	MatchedBy string
 	SYN       Ref
+	// SYNTTL, SYNACKTTL, RSTTTL and ICMPTTL are the IP TTL (hop limit) of
+	// the first SYN, SYN-ACK, RST and ICMP error as they crossed this
+	// point: how many routers away their sender is (HopsFromTTL).
+	SYNTTL, SYNACKTTL, RSTTTL, ICMPTTL uint8
 	// SYNRetries are the retransmissions of the SYN (times from the first).
 	SYNRetries []time.Duration
 	SYNACK     Ref
@@ -179,6 +207,20 @@ func (t *Transfer) Data() *DataConn {
 		return nil
 	}
 	return t.Negotiation.Data
+}
+
+// DataState is what became of the transfer's data connection as this
+// capture point saw it: its connection's state, or, with none seen,
+// NotCaptured when the server's replies say the data moved, else
+// NotAttempted.
+func (t *Transfer) DataState() DataState {
+	if dc := t.Data(); dc != nil {
+		return dc.State()
+	}
+	if (t.Prelim.Code == 125 || t.Prelim.Code == 150) && (t.Final.Code == 226 || t.Final.Code == 250) {
+		return NotCaptured
+	}
+	return NotAttempted
 }
 
 // Mode returns the negotiation's mode ("" without negotiation).

@@ -325,7 +325,7 @@ func TestIdleSessionsAreFinished(t *testing.T) {
 // Analyzer, so memory follows the sessions open at once, not the capture.
 func TestSessionsAreReleased(t *testing.T) {
 	var got []*Session
-	an := New(Options{OnSessionDone: func(s *Session, _ []*Finding) { got = append(got, s) }})
+	an := New(Options{OnSessionDone: func(s *Session) { got = append(got, s) }})
 	const n = 3000
 	most := 0
 	var clock time.Time

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/bench/internal/synth"
 	"github.com/ftpsniff/ftpsniff/capture"
 )
@@ -41,13 +42,15 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		dg := diagnose.New("bench")
 		an := analyze.New(analyze.Options{Point: "bench", Inputs: []string{name}, Limits: analyze.DefaultLimits,
-			OnSessionDone: func(*analyze.Session, []*analyze.Finding) {}})
+			OnSessionDone: func(s *analyze.Session) { dg.Session(s) }})
 		var p capture.Packet
 		for pt.Next(&p) == nil {
 			an.Packet(&p)
 		}
 		res := an.Finish()
+		dg.Finish(res)
 		pt.Close()
 		if len(pt.Errors) > 0 {
 			b.Fatal(pt.Errors[0])

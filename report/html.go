@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // The HTML report is one self-contained file: the stylesheet and the small
@@ -188,24 +189,24 @@ func WriteHTML(w io.Writer, in *Input) error {
 	// Findings, most severe first (each point's list is already sorted).
 	type pf struct {
 		r      *analyze.Result
-		f      *analyze.Finding
+		f      *diagnose.Finding
 		others []*analyze.Result
 	}
 	var all []pf
 	for _, r := range in.Results {
 		for _, f := range r.Findings {
-			all = append(all, pf{r: r, f: f})
+			all = append(all, pf{r: r.Result, f: f})
 		}
 	}
 	for _, a := range in.ALG {
 		for _, f := range a.Findings {
-			all = append(all, pf{r: a.Outside, f: f, others: []*analyze.Result{a.Inside}})
+			all = append(all, pf{r: a.Outside.Result, f: f, others: []*analyze.Result{a.Inside.Result}})
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].f.Severity > all[j].f.Severity })
-	verdicts := map[*analyze.Transfer]*analyze.Finding{}
+	verdicts := map[*analyze.Transfer]*diagnose.Finding{}
 	sessionFindings := map[*analyze.Session][]string{}
-	sessionSev := map[*analyze.Session]analyze.Severity{}
+	sessionSev := map[*analyze.Session]diagnose.Severity{}
 	for _, x := range all {
 		f := x.f
 		for _, t := range f.Transfers {
@@ -217,8 +218,8 @@ func WriteHTML(w io.Writer, in *Input) error {
 			if len(sessionFindings[s]) == 0 || f.Severity > sessionSev[s] {
 				sessionSev[s] = f.Severity
 			}
-			if !contains(sessionFindings[s], f.Code) {
-				sessionFindings[s] = append(sessionFindings[s], f.Code)
+			if !contains(sessionFindings[s], string(f.Code)) {
+				sessionFindings[s] = append(sessionFindings[s], string(f.Code))
 			}
 		}
 	}
@@ -237,7 +238,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 		if i >= htmlMaxFindings {
 			break
 		}
-		hf := htmlFinding{Anchor: "finding-" + strconv.Itoa(i+1), Severity: f.Severity.String(), Code: wire(f.Code), Point: wire(x.r.Point),
+		hf := htmlFinding{Anchor: "finding-" + strconv.Itoa(i+1), Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(x.r.Point),
 			Summary: Clean(f.Summary), Advice: Clean(f.Advice)}
 		if f.Session != nil {
 			hf.Session = f.Session.ID
@@ -270,7 +271,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 		for _, s := range r.Sessions {
 			nSessions++
 			if len(p.Sessions) < htmlMaxTableRows {
-				row := sessionRow(r, s)
+				row := sessionRow(r.Result, s)
 				hs := htmlSession{Point: wire(r.Point), ID: s.ID, Client: row[1], Server: row[2], User: wire(s.User), TLS: row[4],
 					Start: utc(s.Start), StartValue: s.Start.UTC().Format(TimeFormat), Commands: s.Commands, Transfers: len(s.Transfers),
 					Gaps: row[7], GapsValue: s.Gaps, Closed: row[8], Notes: row[9],
@@ -281,7 +282,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 				if codes := sessionFindings[s]; len(codes) > 0 {
 					hs.Findings = strings.Join(codes, ", ")
 					hs.Class = sessionSev[s].String()
-					hs.Problem = sessionSev[s] >= analyze.Warning
+					hs.Problem = sessionSev[s] >= diagnose.Warning
 				}
 				p.Sessions = append(p.Sessions, hs)
 			}
@@ -290,7 +291,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 				if len(p.Transfers) >= htmlMaxTableRows {
 					continue
 				}
-				p.Transfers = append(p.Transfers, htmlTransferRow(r, t, verdicts[t], ladderHref[r.Point+"\x00"+s.ID]))
+				p.Transfers = append(p.Transfers, htmlTransferRow(r.Result, t, verdicts[t], ladderHref[r.Point+"\x00"+s.ID]))
 			}
 		}
 	}
@@ -354,7 +355,7 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *analyze.Finding, ladder string) htmlTransfer {
+func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding, ladder string) htmlTransfer {
 	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladder, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(analyze.NotAttempted),
 		Data: "-", BytesText: "-", Reply: "-"}
 	cmd := t.Command
@@ -407,9 +408,9 @@ func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *analyze.Finding,
 	}
 	code := ""
 	if f != nil {
-		code = f.Code
+		code = string(f.Code)
 		h.Class = f.Severity.String()
-		h.Problem = f.Severity >= analyze.Warning
+		h.Problem = f.Severity >= diagnose.Warning
 	}
 	h.Verdict = verdict(t, code)
 	if h.Verdict == "ok" {
@@ -442,7 +443,7 @@ func addHTMLLadders(p *htmlPage, in *Input, rank func(*analyze.Session) int) map
 			if _, ok := partner[o]; ok {
 				continue
 			}
-			partner[i], partner[o] = other{a.Outside, o}, other{a.Inside, i}
+			partner[i], partner[o] = other{a.Outside.Result, o}, other{a.Inside.Result, i}
 		}
 	}
 	type cand struct {

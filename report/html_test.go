@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
 )
 
@@ -220,7 +221,7 @@ func TestLadderSVGEdgeCases(t *testing.T) {
 }
 
 // labResult runs the real pipeline on lab captures, as the command does.
-func labResult(t *testing.T, point string, files ...string) *analyze.Result {
+func labResult(t *testing.T, point string, files ...string) *diagnose.Point {
 	t.Helper()
 	for i, f := range files {
 		files[i] = filepath.Join("..", "lab", "captures", f)
@@ -244,7 +245,7 @@ func labResult(t *testing.T, point string, files ...string) *analyze.Result {
 	}
 	res := an.Finish()
 	res.Capture = pt.Stats
-	return res
+	return diagnose.New(point).Finish(res)
 }
 
 var externalRef = regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)|@font-face`)
@@ -279,7 +280,7 @@ func writeHTML(t *testing.T, in *Input) string {
 
 func TestHTMLReportOfALabCapture(t *testing.T) {
 	r := labResult(t, "client-lan", "s6-fw-drop-passive.client-lan.pcap")
-	page := writeHTML(t, &Input{Results: []*analyze.Result{r}})
+	page := writeHTML(t, &Input{Results: []*diagnose.Point{r}})
 	checkSelfContained(t, page)
 	for _, want := range []string{
 		`<dd data-count="sessions">2</dd>`, `<dd data-count="error">2</dd>`,
@@ -290,7 +291,7 @@ func TestHTMLReportOfALabCapture(t *testing.T) {
 		// a finding with its evidence (file, frame) and advice
 		`<article class="finding error" id="finding-1" data-code="data-no-answer"`,
 		`<td class="mono" title="Wireshark: frame.number == 15">15</td>`,
-		`SYN 10.1.0.2:42176 → 203.0.113.10:30000`, `<p class="advice"><strong>Fix:</strong> Open the server&#39;s passive port range`,
+		`SYN 10.1.0.2:42176 → 203.0.113.10:30000`, `<p class="advice"><strong>Fix:</strong> Let the client&#39;s connections reach the server&#39;s passive ports`,
 		`<tr class="error" data-problem data-transfer="S1.T1">`, `<td class="verdict">data-no-answer</td>`,
 	} {
 		if !strings.Contains(page, want) {
@@ -374,7 +375,7 @@ func inlineSVGs(t *testing.T, page string) []*svgNode {
 func TestHTMLReportOfTwoPoints(t *testing.T) {
 	in := labResult(t, "inside", "s2-nat-alg-active.client-lan.pcap")
 	out := labResult(t, "outside", "s2-nat-alg-active.nat-outside.pcap")
-	page := writeHTML(t, &Input{Results: []*analyze.Result{in, out}, ALG: []*analyze.ALGResult{analyze.CompareALG(in, out)}})
+	page := writeHTML(t, &Input{Results: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}})
 	checkSelfContained(t, page)
 	for _, want := range []string{`<section id="alg">`, `<table class="data" id="alg-table" data-sortable>`,
 		`PORT 10.1.0.2:40001`, `PORT 198.51.100.1:40001`, `<td class="verdict">rewritten</td>`, `<code>alg-rewrite</code>`} {
@@ -416,9 +417,9 @@ func TestHTMLEscapesWireText(t *testing.T) {
 	s := res.Sessions[0]
 	s.Transfers[0].Arg = "<script>alert(\"x\")</script>\x1b[2Jinvoice\u202efdp.exe\xff"
 	s.Password = "hunter2"
-	res.Findings = []*analyze.Finding{{Code: "transfer-failed", Severity: analyze.Error, Session: s, Transfers: s.Transfers,
+	res.Findings = []*diagnose.Finding{{Code: "transfer-failed", Severity: diagnose.Error, Session: s, Transfers: s.Transfers,
 		Summary: "RETR <script>alert(1)</script> failed \x1b[31m", Advice: "rename \u202efdp.exe",
-		Evidence: []analyze.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
+		Evidence: []diagnose.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
 	res.Point = "<b>p</b>"
 	defer func(f func(*Input, string) []*Ladder) { htmlLadders = f }(htmlLadders)
 	htmlLadders = func(_ *Input, query string) []*Ladder {
@@ -430,7 +431,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 		l.Rows[0].Point = "<b>p</b>"
 		return []*Ladder{l}
 	}
-	page := writeHTML(t, &Input{Results: []*analyze.Result{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}})
+	page := writeHTML(t, &Input{Results: []*diagnose.Point{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}})
 	checkSelfContained(t, page)
 	for _, r := range page {
 		if r != '\n' && (unsafeRune(r) || r == 0xfffd) {
@@ -469,13 +470,13 @@ func TestHTMLBounded(t *testing.T) {
 		htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = f, n, rows, tr
 	}(htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows)
 	htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = 3, 12, 5
-	res := &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}}
+	res := &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}}}
 	for i := 1; i <= 8; i++ {
 		res.Sessions = append(res.Sessions, &analyze.Session{ID: "S" + strconv.Itoa(i)})
 	}
-	res.Findings = []*analyze.Finding{
-		{Code: "data-no-answer", Severity: analyze.Error, Session: res.Sessions[5]},
-		{Code: "cleartext-credentials", Severity: analyze.Info, Session: res.Sessions[6]},
+	res.Findings = []*diagnose.Finding{
+		{Code: "data-no-answer", Severity: diagnose.Error, Session: res.Sessions[5]},
+		{Code: "cleartext-credentials", Severity: diagnose.Info, Session: res.Sessions[6]},
 	}
 	var built []string
 	htmlLadders = func(_ *Input, query string) []*Ladder {
@@ -487,7 +488,7 @@ func TestHTMLBounded(t *testing.T) {
 		}
 		return []*Ladder{l}
 	}
-	page := writeHTML(t, &Input{Results: []*analyze.Result{res}})
+	page := writeHTML(t, &Input{Results: []*diagnose.Point{res}})
 	// S6 (error), S7 (info), then the first without finding; in report order.
 	if strings.Join(built, " ") != "p:S1 p:S6 p:S7" {
 		t.Errorf("ladders built: %v, want p:S1 p:S6 p:S7", built)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // TimeFormat is RFC 3339 in UTC with nanoseconds, as the contract says.
@@ -149,8 +150,8 @@ type findingRecord struct {
 	Advice    string           `json:"advice"`
 }
 
-func findingRec(r *analyze.Result, f *analyze.Finding, others ...*analyze.Result) findingRecord {
-	rec := findingRecord{Type: "finding", Code: f.Code, Severity: f.Severity.String(), Point: r.Point,
+func findingRec(r *analyze.Result, f *diagnose.Finding, others ...*analyze.Result) findingRecord {
+	rec := findingRecord{Type: "finding", Code: string(f.Code), Severity: f.Severity.String(), Point: r.Point,
 		Summary: f.Summary, Advice: f.Advice, Evidence: []evidenceRecord{}}
 	if f.Session != nil {
 		rec.Session = f.Session.ID
@@ -352,7 +353,7 @@ func NewSessionWriter(w io.Writer, point string, inputs []string) *SessionWriter
 }
 
 // Session writes one released session; the first error sticks.
-func (sw *SessionWriter) Session(s *analyze.Session, findings []*analyze.Finding) {
+func (sw *SessionWriter) Session(s *analyze.Session, findings []*diagnose.Finding) {
 	if sw.err != nil {
 		return
 	}
@@ -394,14 +395,14 @@ func WriteJSON(w io.Writer, in *Input) error {
 	enc.SetEscapeHTML(false)
 	for _, r := range in.Results {
 		for _, s := range r.Sessions {
-			if err := enc.Encode(sessionRec(r, s)); err != nil {
+			if err := enc.Encode(sessionRec(r.Result, s)); err != nil {
 				return err
 			}
 			for _, t := range s.Transfers {
 				if in.Streamed[t] {
 					continue
 				}
-				if err := enc.Encode(transferRec(r, s, t)); err != nil {
+				if err := enc.Encode(transferRec(r.Result, s, t)); err != nil {
 					return err
 				}
 			}
@@ -412,19 +413,19 @@ func WriteJSON(w io.Writer, in *Input) error {
 			if streamed(in, r.Point, f) {
 				continue
 			}
-			if err := enc.Encode(findingRec(r, f)); err != nil {
+			if err := enc.Encode(findingRec(r.Result, f)); err != nil {
 				return err
 			}
 		}
 	}
 	for _, a := range in.ALG {
 		for _, c := range a.Comparisons {
-			if err := enc.Encode(algRec(a, c)); err != nil {
+			if err := enc.Encode(algRec(a.ALGResult, c)); err != nil {
 				return err
 			}
 		}
 		for _, f := range a.Findings {
-			if err := enc.Encode(findingRec(a.Outside, f, a.Inside)); err != nil {
+			if err := enc.Encode(findingRec(a.Outside.Result, f, a.Inside.Result)); err != nil {
 				return err
 			}
 		}
@@ -437,12 +438,12 @@ func WriteJSON(w io.Writer, in *Input) error {
 
 // streamed reports whether every transfer a finding explains was already
 // written with it (live capture).
-func streamed(in *Input, point string, f *analyze.Finding) bool {
+func streamed(in *Input, point string, f *diagnose.Finding) bool {
 	if len(in.StreamedFindings) == 0 || len(f.Transfers) == 0 {
 		return false
 	}
 	for _, t := range f.Transfers {
-		if !in.StreamedFindings[point+" "+f.Code+" "+t.ID] {
+		if !in.StreamedFindings[point+" "+string(f.Code)+" "+t.ID] {
 			return false
 		}
 	}
@@ -456,13 +457,13 @@ func summaryRec(in *Input) summaryRecord {
 		sum.KernelReceived, sum.KernelDrops = &rcv, &drop
 	}
 	for _, r := range in.Results {
-		sum.Sessions += len(r.Sessions) + r.Released.Sessions
-		sum.Transfers += r.Released.Transfers
+		sum.Sessions += len(r.Sessions) + r.LeftOut.Sessions
+		sum.Transfers += r.LeftOut.Transfers
 		for _, f := range r.Findings {
 			sum.Findings[f.Severity.String()]++
 		}
-		for sev, n := range r.Released.Findings {
-			sum.Findings[analyze.Severity(sev).String()] += n
+		for sev, n := range r.LeftOut.Findings {
+			sum.Findings[diagnose.Severity(sev).String()] += n
 		}
 	}
 	for _, a := range in.ALG {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // Bounds on a ladder's rows. A session can hold thousands of control lines
@@ -245,8 +246,8 @@ func ldDataRef(d *analyze.DataConn) analyze.Ref {
 }
 
 // ldSessionFindings returns r's findings about s.
-func ldSessionFindings(r *analyze.Result, s *analyze.Session) []*analyze.Finding {
-	var out []*analyze.Finding
+func ldSessionFindings(r *diagnose.Point, s *analyze.Session) []*diagnose.Finding {
+	var out []*diagnose.Finding
 	if r == nil {
 		return nil
 	}
@@ -265,8 +266,8 @@ func ldSessionFindings(r *analyze.Result, s *analyze.Session) []*analyze.Finding
 // of the session's own frames, and of the ladder's own capture point, first
 // (a finding can cite other sessions; another point's times are only
 // corrected by an estimated clock offset).
-func ldLastEvidence(f *analyze.Finding, at func(analyze.Evidence) (time.Duration, int)) (analyze.Evidence, bool) {
-	var best analyze.Evidence
+func ldLastEvidence(f *diagnose.Finding, at func(diagnose.Evidence) (time.Duration, int)) (diagnose.Evidence, bool) {
+	var best diagnose.Evidence
 	var bestAt time.Duration
 	bestRank, ok := 0, false
 	for _, e := range f.Evidence {
@@ -316,7 +317,7 @@ func ldSessionFrames(s *analyze.Session) ldFrames {
 }
 
 // findingColumn is the column where a finding happened.
-func (b *ldBuilder) findingColumn(f *analyze.Finding) int {
+func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
 	var d *analyze.DataConn
 	if len(f.Transfers) > 0 {
 		d = f.Transfers[0].Data()
@@ -371,8 +372,8 @@ func (b *ldBuilder) findingColumn(f *analyze.Finding) int {
 // addFinding places a finding at its latest evidence; res says at which
 // point the evidence was seen, its time on the ladder, and its rank (see
 // ldLastEvidence).
-func (b *ldBuilder) addFinding(f *analyze.Finding, res func(analyze.Evidence) (*analyze.Result, time.Duration, int)) {
-	e, ok := ldLastEvidence(f, func(e analyze.Evidence) (time.Duration, int) {
+func (b *ldBuilder) addFinding(f *diagnose.Finding, res func(diagnose.Evidence) (*analyze.Result, time.Duration, int)) {
+	e, ok := ldLastEvidence(f, func(e diagnose.Evidence) (time.Duration, int) {
 		_, at, rank := res(e)
 		return at, rank
 	})
@@ -382,8 +383,8 @@ func (b *ldBuilder) addFinding(f *analyze.Finding, res func(analyze.Evidence) (*
 	r, at, _ := res(e)
 	col := b.findingColumn(f)
 	row := ldWithEvidence(Row{Kind: RowFinding, At: at, From: col, To: col, Stop: -1,
-		Label: f.Code + ": " + Clean(f.Summary), Detail: "fix: " + Clean(f.Advice),
-		Severity: f.Severity.String(), Code: f.Code}, r, e.At)
+		Label: string(f.Code) + ": " + Clean(f.Summary), Detail: "fix: " + Clean(f.Advice),
+		Severity: f.Severity.String(), Code: string(f.Code)}, r, e.At)
 	b.add(at, row)
 }
 
@@ -556,7 +557,7 @@ func (b *ldBuilder) unlinedNegotiations(d *ldDialogue, negs []*analyze.Negotiati
 // ldChooseNegotiations returns the negotiations to draw: all of them up to
 // LadderMaxNegotiations, else the failed ones and those a finding explains
 // first, then the others, in session order.
-func ldChooseNegotiations(s *analyze.Session, findings []*analyze.Finding) []*analyze.Negotiation {
+func ldChooseNegotiations(s *analyze.Session, findings []*diagnose.Finding) []*analyze.Negotiation {
 	if len(s.Negotiations) <= LadderMaxNegotiations {
 		return s.Negotiations
 	}
@@ -593,7 +594,7 @@ func ldChooseNegotiations(s *analyze.Session, findings []*analyze.Finding) []*an
 // else the first lines (greeting and login), the last ones, and those
 // around each drawn negotiation, transfer, data connection and finding.
 // nil means all.
-func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*analyze.Finding, extra []time.Time) []bool {
+func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*diagnose.Finding, extra []time.Time) []bool {
 	s := d.s
 	if len(s.Lines) <= LadderMaxLines && len(negs) == len(s.Negotiations) {
 		return nil
@@ -671,7 +672,7 @@ type ldMiddle struct {
 
 func ldSameFamily(a, b netip.Addr) bool { return a.Unmap().Is4() == b.Unmap().Is4() }
 
-func ldFindMiddle(s *analyze.Session, findings []*analyze.Finding) ldMiddle {
+func ldFindMiddle(s *analyze.Session, findings []*diagnose.Finding) ldMiddle {
 	var m ldMiddle
 	for _, n := range s.Negotiations {
 		a := n.Address.Addr()
@@ -717,7 +718,7 @@ func ldFindMiddle(s *analyze.Session, findings []*analyze.Finding) ldMiddle {
 
 // BuildLadder draws session s of capture point r as a ladder: its control
 // dialogue, negotiations, data connections and findings.
-func BuildLadder(r *analyze.Result, s *analyze.Session) *Ladder {
+func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 	findings := ldSessionFindings(r, s)
 	m := ldFindMiddle(s, findings)
 	l := &Ladder{Session: s.ID, Start: s.Start}
@@ -780,7 +781,7 @@ func BuildLadder(r *analyze.Result, s *analyze.Session) *Ladder {
 		l.Notes = append(l.Notes, fmt.Sprintf("%d holes (%s bytes) are missing from the control stream: lines there may be lost.", s.Gaps, ldGroup(s.MissingBytes)))
 	}
 
-	d := newLdDialogue(r, s, s.Start)
+	d := newLdDialogue(r.Result, s, s.Start)
 	negs := ldChooseNegotiations(s, findings)
 	var times []time.Time
 	for _, n := range negs {
@@ -811,7 +812,7 @@ func BuildLadder(r *analyze.Result, s *analyze.Session) *Ladder {
 		}
 	}
 	for _, n := range negs {
-		b.dataRows(n, transferOf[n], r, s.Start, 0)
+		b.dataRows(n, transferOf[n], r.Result, s.Start, 0)
 	}
 
 	if s.TLS && s.TLSAt.Valid() {
@@ -823,21 +824,21 @@ func BuildLadder(r *analyze.Result, s *analyze.Session) *Ladder {
 			label += " (clear text came back later: CCC)"
 		}
 		at := s.TLSAt.Time.Sub(s.Start)
-		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r, s.TLSAt))
+		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r.Result, s.TLSAt))
 	}
 	if s.ProtocolErrors > 0 && s.FirstErrorAt.Valid() {
 		at := s.FirstErrorAt.Time.Sub(s.Start)
 		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Severity: "warning",
-			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, Clean(s.FirstError))}, r, s.FirstErrorAt))
+			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, Clean(s.FirstError))}, r.Result, s.FirstErrorAt))
 	}
 	frames := ldSessionFrames(s)
 	for _, f := range findings {
-		b.addFinding(f, func(e analyze.Evidence) (*analyze.Result, time.Duration, int) {
+		b.addFinding(f, func(e diagnose.Evidence) (*analyze.Result, time.Duration, int) {
 			rank := 0
 			if frames.has(e.At) {
 				rank = 2
 			}
-			return r, e.At.Time.Sub(s.Start), rank
+			return r.Result, e.At.Time.Sub(s.Start), rank
 		})
 	}
 	return b.finish()
@@ -934,7 +935,7 @@ func ldVerdictSeverity(v analyze.ALGVerdict) string {
 // point saw it (ending at the NAT when it never came out), and the
 // findings. Times are the inside point's; the outside point's are moved by
 // the estimated clock offset.
-func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Ladder {
+func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) *Ladder {
 	rin, rout := a.Inside, a.Outside
 	offset := a.ClockOffset
 	start := inside.Start
@@ -972,7 +973,7 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 	l.Notes = append(l.Notes, fmt.Sprintf("Times are those of %q; those of %q are corrected by the estimated clock offset between the points (%s).",
 		Clean(rin.Point), Clean(rout.Point), ldSecs(offset)))
 	b := &ldBuilder{l: l, mid: 1, client: 0, server: 2, diedAtNAT: map[*analyze.DataConn]bool{}}
-	otherSide := func(r *analyze.Result) string {
+	otherSide := func(r *diagnose.Point) string {
 		if r == rin {
 			return Clean(rout.Point)
 		}
@@ -980,7 +981,7 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 	}
 	// onInitiatorSide reports whether point r sees a connection from
 	// initiator before it crosses the NAT.
-	onInitiatorSide := func(r *analyze.Result, initiator string) bool {
+	onInitiatorSide := func(r *diagnose.Point, initiator string) bool {
 		return (r == rin) == ((initiator == "client") == insideIsClientSide)
 	}
 
@@ -992,33 +993,33 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 			compared[c.Inside], compared[c.Outside] = true, true
 		}
 	}
-	var findings []*analyze.Finding
+	var findings []*diagnose.Finding
 	type source struct {
 		r      *analyze.Result
 		offset time.Duration
 	}
-	sourceOf := map[*analyze.Finding]source{}
+	sourceOf := map[*diagnose.Finding]source{}
 	seen := map[string]bool{}
-	addF := func(fs []*analyze.Finding, src source) {
+	addF := func(fs []*diagnose.Finding, src source) {
 		for _, f := range fs {
-			if !seen[f.Code] {
-				seen[f.Code] = true
+			if !seen[string(f.Code)] {
+				seen[string(f.Code)] = true
 				findings = append(findings, f)
 				sourceOf[f] = src
 			}
 		}
 	}
-	var algF []*analyze.Finding
+	var algF []*diagnose.Finding
 	for _, f := range a.Findings {
 		if f.Session == outside {
 			algF = append(algF, f)
 		}
 	}
-	addF(algF, source{rout, offset})
-	addF(ldSessionFindings(rin, inside), source{rin, 0})
-	addF(ldSessionFindings(rout, outside), source{rout, offset})
+	addF(algF, source{rout.Result, offset})
+	addF(ldSessionFindings(rin, inside), source{rin.Result, 0})
+	addF(ldSessionFindings(rout, outside), source{rout.Result, offset})
 
-	d := newLdDialogue(rin, inside, start)
+	d := newLdDialogue(rin.Result, inside, start)
 	negs := ldChooseNegotiations(inside, findings)
 	var times []time.Time
 	for _, c := range comps {
@@ -1053,13 +1054,13 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 		switch {
 		case c.Inside != nil:
 			at = c.Inside.At.Time.Sub(start)
-			row = ldWithEvidence(row, rin, c.Inside.At)
+			row = ldWithEvidence(row, rin.Result, c.Inside.At)
 		case c.Outside != nil:
 			at = c.Outside.At.Time.Add(-offset).Sub(start)
-			row = ldWithEvidence(row, rout, c.Outside.At)
+			row = ldWithEvidence(row, rout.Result, c.Outside.At)
 		default:
 			at = inside.TLSAt.Time.Sub(start)
-			row = ldWithEvidence(row, rin, inside.TLSAt)
+			row = ldWithEvidence(row, rin.Result, inside.TLSAt)
 		}
 		switch {
 		case c.Verdict == analyze.ALGEncrypted:
@@ -1093,7 +1094,7 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 		}
 		switch {
 		case din != nil && dout != nil:
-			row := b.dataRow(din, c.Inside, rin, start, 0, -1)
+			row := b.dataRow(din, c.Inside, rin.Result, start, 0, -1)
 			if ldDied(din) && ldDied(dout) {
 				row.Stop = row.To // it crossed the NAT and died beyond it
 			}
@@ -1106,7 +1107,7 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 			if dc == nil {
 				dc, n, r, off = dout, c.Outside, rout, offset
 			}
-			row := b.dataRow(dc, n, r, start, off, -1)
+			row := b.dataRow(dc, n, r.Result, start, off, -1)
 			if onInitiatorSide(r, dc.Initiator) {
 				row.Detail += fmt.Sprintf("; never seen at %q", otherSide(r))
 				if dc.State() != analyze.Established {
@@ -1125,7 +1126,7 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 			n   *analyze.Negotiation
 			r   *analyze.Result
 			off time.Duration
-		}{{c.Inside, rin, 0}, {c.Outside, rout, offset}} {
+		}{{c.Inside, rin.Result, 0}, {c.Outside, rout.Result, offset}} {
 			if x.n == nil {
 				continue
 			}
@@ -1140,34 +1141,34 @@ func BuildALGLadder(a *analyze.ALGResult, inside, outside *analyze.Session) *Lad
 					t = tr
 				}
 			}
-			b.dataRows(c.Inside, t, rin, start, 0)
+			b.dataRows(c.Inside, t, rin.Result, start, 0)
 		}
 	}
 	// Negotiations no comparison covers (inferred ones, one side only).
 	for _, n := range negs {
 		if !compared[n] {
-			b.dataRows(n, nil, rin, start, 0)
+			b.dataRows(n, nil, rin.Result, start, 0)
 		}
 	}
 	for _, n := range outside.Negotiations {
 		if !compared[n] && n.Data != nil {
-			b.dataRows(n, nil, rout, start, offset)
+			b.dataRows(n, nil, rout.Result, start, offset)
 		}
 	}
 	frames := map[*analyze.Session]ldFrames{inside: ldSessionFrames(inside), outside: ldSessionFrames(outside)}
 	for _, f := range findings {
 		src := sourceOf[f]
-		b.addFinding(f, func(e analyze.Evidence) (*analyze.Result, time.Duration, int) {
+		b.addFinding(f, func(e diagnose.Evidence) (*analyze.Result, time.Duration, int) {
 			r, off, s := src.r, src.offset, outside
 			switch e.Point {
 			case "":
 			case rin.Point:
-				r, off = rin, 0
+				r, off = rin.Result, 0
 			case rout.Point:
-				r, off = rout, offset
+				r, off = rout.Result, offset
 			}
 			rank := 0
-			if r == rin {
+			if r == rin.Result {
 				s = inside
 				rank = 1
 			}
@@ -1196,7 +1197,7 @@ func Ladders(in *Input, sessionID string) []*Ladder {
 		return id == "" || strings.EqualFold(id, "all") || strings.EqualFold(s.ID, id)
 	}
 	type pair struct {
-		a       *analyze.ALGResult
+		a       *diagnose.ALGDiagnosis
 		in, out *analyze.Session
 	}
 	pairOf := map[*analyze.Session]*pair{}
@@ -1214,13 +1215,13 @@ func Ladders(in *Input, sessionID string) []*Ladder {
 	for _, r := range in.Results {
 		for _, s := range r.Sessions {
 			if p := pairOf[s]; p != nil {
-				if !done[p] && (want(p.a.Inside, p.in) || want(p.a.Outside, p.out)) {
+				if !done[p] && (want(p.a.Inside.Result, p.in) || want(p.a.Outside.Result, p.out)) {
 					done[p] = true
 					out = append(out, BuildALGLadder(p.a, p.in, p.out))
 				}
 				continue
 			}
-			if want(r, s) {
+			if want(r.Result, s) {
 				out = append(out, BuildLadder(r, s))
 			}
 		}

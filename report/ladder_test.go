@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
 )
@@ -37,7 +38,7 @@ const labCaptures = "../lab/captures/"
 
 // readLadderPoint reads capture files as one capture point with the real
 // pipeline, as the command does.
-func readLadderPoint(t testing.TB, name string, files ...string) *analyze.Result {
+func readLadderPoint(t testing.TB, name string, files ...string) *diagnose.Point {
 	t.Helper()
 	pt, err := capture.OpenPoint(name, files)
 	if err != nil {
@@ -54,7 +55,7 @@ func readLadderPoint(t testing.TB, name string, files ...string) *analyze.Result
 	if len(pt.Errors) > 0 {
 		t.Fatalf("%s: %v", files, pt.Errors)
 	}
-	return res
+	return diagnose.New(name).Finish(res)
 }
 
 // ladderInput is the report input of one capture file (point "capture",
@@ -62,11 +63,11 @@ func readLadderPoint(t testing.TB, name string, files ...string) *analyze.Result
 func ladderInput(t testing.TB, files ...string) *Input {
 	t.Helper()
 	if len(files) == 1 {
-		return &Input{Results: []*analyze.Result{readLadderPoint(t, "capture", labCaptures+files[0])}}
+		return &Input{Results: []*diagnose.Point{readLadderPoint(t, "capture", labCaptures+files[0])}}
 	}
 	in := readLadderPoint(t, "inside", labCaptures+files[0])
 	out := readLadderPoint(t, "outside", labCaptures+files[1])
-	return &Input{Results: []*analyze.Result{in, out}, ALG: []*analyze.ALGResult{analyze.CompareALG(in, out)}}
+	return &Input{Results: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}}
 }
 
 func ladderText(t testing.TB, l *Ladder, width int, color bool) string {
@@ -412,7 +413,7 @@ func TestLadderHostileStrings(t *testing.T) {
 	}
 	r := readLadderPoint(t, "capture", path)
 	h := hostileResult() // report_test.go: a negotiation whose reply is hostile
-	ls := append(Ladders(&Input{Results: []*analyze.Result{r}}, ""), BuildLadder(h, h.Sessions[0]))
+	ls := append(Ladders(&Input{Results: []*diagnose.Point{r}}, ""), BuildLadder(h, h.Sessions[0]))
 	ls = append(ls, &Ladder{Session: "\x1b[31mS1", Title: "title \x1b]0;x\x07 \u202e", Notes: []string{"note \x9b2J"},
 		Columns: []Column{{Name: "cli\x1bent", Addr: []string{"\u2066addr"}}, {Name: "server"}},
 		Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + name, Detail: "\x1b[2J"},

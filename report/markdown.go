@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // writeMarkdownSummary writes what a reader of an issue wants first: the
@@ -17,7 +17,7 @@ func writeMarkdownSummary(w io.Writer, in *Input) {
 	sum := summaryRec(in)
 	ok, released := 0, false
 	for _, r := range in.Results {
-		released = released || r.Released.Transfers > 0
+		released = released || r.LeftOut.Transfers > 0
 		for _, s := range r.Sessions {
 			for _, t := range s.Transfers {
 				if verdict(t, "") == "ok" {
@@ -47,21 +47,21 @@ func writeMarkdownSummary(w io.Writer, in *Input) {
 	// One line per finding code, most severe first, naming where it was
 	// made ("S1.T2", with the point's name when there are two).
 	type kind struct {
-		sev   analyze.Severity
+		sev   diagnose.Severity
 		code  string
 		n     int
 		where []string
 	}
 	var kinds []*kind
-	add := func(point string, f *analyze.Finding) {
+	add := func(point string, f *diagnose.Finding) {
 		var k *kind
 		for _, c := range kinds {
-			if c.code == f.Code && c.sev == f.Severity {
+			if c.code == string(f.Code) && c.sev == f.Severity {
 				k = c
 			}
 		}
 		if k == nil {
-			k = &kind{sev: f.Severity, code: f.Code}
+			k = &kind{sev: f.Severity, code: string(f.Code)}
 			kinds = append(kinds, k)
 		}
 		k.n++

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // hostileName is a file name a server or client could send, made of
@@ -27,13 +28,13 @@ func markdownOf(t *testing.T) string {
 		Final: analyze.Reply{Code: 550, Text: hostileName + ": no such file"}}
 	s := &analyze.Session{ID: "S1", User: "u|<b>x</b>", Client: netip.MustParseAddrPort("10.0.0.1:1000"),
 		Server: netip.MustParseAddrPort("198.51.100.10:21"), Transfers: []*analyze.Transfer{tr}, Negotiations: []*analyze.Negotiation{n}}
-	f := &analyze.Finding{Code: "transfer-failed", Severity: analyze.Error, Session: s, Transfers: []*analyze.Transfer{tr},
+	f := &diagnose.Finding{Code: "transfer-failed", Severity: diagnose.Error, Session: s, Transfers: []*analyze.Transfer{tr},
 		Summary:  "the server refused RETR " + hostileName,
-		Evidence: []analyze.Evidence{{At: at, What: "RETR " + hostileName}},
+		Evidence: []diagnose.Evidence{{At: at, What: "RETR " + hostileName}},
 		Advice:   "check " + hostileName}
-	r := &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}, Findings: []*analyze.Finding{f}}
+	r := &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}, Findings: []*diagnose.Finding{f}}
 	var b bytes.Buffer
-	if err := WriteMarkdown(&b, &Input{Results: []*analyze.Result{r}}); err != nil {
+	if err := WriteMarkdown(&b, &Input{Results: []*diagnose.Point{r}}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -180,10 +181,10 @@ func TestMarkdownSummaryFirst(t *testing.T) {
 // must be indented as far, or Markdown ends the list there.
 func TestMarkdownTenFindingsKeepTheirEvidence(t *testing.T) {
 	at := analyze.Ref{Frame: 1, Time: time.Unix(1700000000, 0)}
-	var fs []*analyze.Finding
+	var fs []*diagnose.Finding
 	for i := range 10 {
-		fs = append(fs, &analyze.Finding{Code: "capture-gap", Severity: analyze.Warning,
-			Summary: fmt.Sprint("gap ", i), Evidence: []analyze.Evidence{{At: at, What: "gap"}}, Advice: "none"})
+		fs = append(fs, &diagnose.Finding{Code: "capture-gap", Severity: diagnose.Warning,
+			Summary: fmt.Sprint("gap ", i), Evidence: []diagnose.Evidence{{At: at, What: "gap"}}, Advice: "none"})
 	}
 	var b bytes.Buffer
 	writeFindings(&b, &analyze.Result{Inputs: []string{"x.pcap"}}, fs, true, false)

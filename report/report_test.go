@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 func TestClean(t *testing.T) {
@@ -67,7 +68,7 @@ func FuzzClean(f *testing.F) {
 }
 
 // hostileResult is a session whose every wire string is hostile.
-func hostileResult() *analyze.Result {
+func hostileResult() *diagnose.Point {
 	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
 	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
 		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
@@ -76,11 +77,11 @@ func hostileResult() *analyze.Result {
 		Final: analyze.Reply{Code: 226, Text: "done\r\n\x1b[31m"}}
 	s := &analyze.Session{ID: "S1", User: "root\x1b[8m", Client: netip.MustParseAddrPort("10.0.0.1:1000"),
 		Server: netip.MustParseAddrPort("198.51.100.10:21"), Transfers: []*analyze.Transfer{tr}, Negotiations: []*analyze.Negotiation{n}}
-	return &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}
+	return &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}}
 }
 
 func TestHostileStringsNeverReachTheTerminal(t *testing.T) {
-	in := &Input{Results: []*analyze.Result{hostileResult()}, Errors: []string{"x.pcap: \x1b[31m"}}
+	in := &Input{Results: []*diagnose.Point{hostileResult()}, Errors: []string{"x.pcap: \x1b[31m"}}
 	for name, write := range map[string]func(*bytes.Buffer) error{
 		"table":    func(b *bytes.Buffer) error { return WriteTable(b, in) },
 		"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, in) },

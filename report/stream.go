@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // Stream writes each transfer's verdict as soon as it is decided, for live
@@ -31,11 +32,11 @@ func NewStream(w io.Writer, format, point string, inputs []string) *Stream {
 }
 
 // Transfer writes one decided transfer and the findings it alone supports.
-func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*analyze.Finding) error {
+func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*diagnose.Finding) error {
 	codes := st.Written[t][:0:0]
 	for _, f := range findings {
-		st.Found[f.Code+" "+t.ID] = true
-		codes = append(codes, f.Code)
+		st.Found[string(f.Code)+" "+t.ID] = true
+		codes = append(codes, string(f.Code))
 	}
 	st.Written[t] = codes
 	r := &analyze.Result{Point: st.point, Inputs: st.inputs}
@@ -55,7 +56,7 @@ func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*
 	row := transferRow(t)
 	code := ""
 	if len(findings) > 0 {
-		code = findings[0].Code
+		code = string(findings[0].Code)
 	}
 	_, err := fmt.Fprintf(st.w, "%s %s %s | %s | %s | %s | %s | %s\n", t.Final.At.Time.UTC().Format("15:04:05.000"), row[0], row[1], row[2], row[3], row[5], row[7], verdict(t, code))
 	if err != nil {
@@ -71,12 +72,12 @@ func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*
 
 // wrote reports whether the finding was written with every transfer it
 // explains.
-func (st *Stream) wrote(f *analyze.Finding) bool {
+func (st *Stream) wrote(f *diagnose.Finding) bool {
 	if len(f.Transfers) == 0 {
 		return false
 	}
 	for _, t := range f.Transfers {
-		if !st.Found[f.Code+" "+t.ID] {
+		if !st.Found[string(f.Code)+" "+t.ID] {
 			return false
 		}
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // Input is everything a report shows.
 type Input struct {
-	Results []*analyze.Result // one per capture point
+	Results []*diagnose.Point // one per capture point, with its diagnosis
 	// ALG compares two capture points on either side of a NAT.
-	ALG    []*analyze.ALGResult
+	ALG    []*diagnose.ALGDiagnosis
 	Errors []string // input errors (the analysis covers what was read before them)
 	// Streamed transfers were written already (live capture): the JSON
 	// report does not repeat them.
@@ -29,7 +30,7 @@ type Input struct {
 	Live                        bool
 	KernelReceived, KernelDrops uint64
 	// MaxSessions is the limit on the sessions kept for this report (0:
-	// none); the sessions it left out are counted in Result.Released.
+	// none); the sessions it left out are counted in Point.LeftOut.
 	MaxSessions int
 	// Color: the table report may colour severities (standard output is a
 	// terminal, and neither --no-color nor NO_COLOR).
@@ -148,7 +149,7 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		h("Sessions")
 		st := newTable(bw, md, "ID", "Client", "Server", "User", "TLS", "Cmds", "Transfers", "Gaps", "Closed", "Notes")
 		for _, s := range r.Sessions {
-			if err := st.Append(sessionRow(r, s)); err != nil {
+			if err := st.Append(sessionRow(r.Result, s)); err != nil {
 				return err
 			}
 		}
@@ -159,7 +160,7 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		for _, f := range r.Findings {
 			for _, t := range f.Transfers {
 				if verdicts[t] == "" {
-					verdicts[t] = f.Code
+					verdicts[t] = string(f.Code)
 				}
 			}
 		}
@@ -183,7 +184,7 @@ func writeTables(w io.Writer, in *Input, md bool) error {
 		}
 		if len(r.Findings) > 0 {
 			h("Findings (most severe first)")
-			writeFindings(bw, r, r.Findings, md, in.Color)
+			writeFindings(bw, r.Result, r.Findings, md, in.Color)
 		}
 		fmt.Fprintln(bw)
 	}
@@ -287,7 +288,7 @@ func transferRow(t *analyze.Transfer) []string {
 	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
 }
 
-func writeALG(w io.Writer, a *analyze.ALGResult, md, color bool, h func(string)) error {
+func writeALG(w io.Writer, a *diagnose.ALGDiagnosis, md, color bool, h func(string)) error {
 	h(fmt.Sprintf("ALG comparison: %q (inside) and %q (outside), clock offset %s", a.Inside.Point, a.Outside.Point, a.ClockOffset))
 	if len(a.Comparisons) == 0 {
 		fmt.Fprintln(w, "No session was seen on both sides.")
@@ -318,7 +319,7 @@ func writeALG(w io.Writer, a *analyze.ALGResult, md, color bool, h func(string))
 	}
 	if len(a.Findings) > 0 {
 		h("ALG findings")
-		writeFindings(w, a.Outside, a.Findings, md, color, a.Inside)
+		writeFindings(w, a.Outside.Result, a.Findings, md, color, a.Inside.Result)
 	}
 	return nil
 }
@@ -335,7 +336,7 @@ func verdict(t *analyze.Transfer, code string) string {
 
 // writeFindings lists findings; evidence from another capture point is
 // looked up among others.
-func writeFindings(w io.Writer, r *analyze.Result, findings []*analyze.Finding, md, color bool, others ...*analyze.Result) {
+func writeFindings(w io.Writer, r *analyze.Result, findings []*diagnose.Finding, md, color bool, others ...*analyze.Result) {
 	for i, f := range findings {
 		sev := strings.ToUpper(f.Severity.String())
 		if color && !md {
@@ -449,12 +450,12 @@ func leftOutAt(p pointRecord) []string {
 
 // notShown says which sessions of r the report leaves out (beyond
 // --max-sessions), or "".
-func notShown(in *Input, r *analyze.Result) string {
-	n := r.Released.Sessions
+func notShown(in *Input, r *diagnose.Point) string {
+	n := r.LeftOut.Sessions
 	if in.MaxSessions == 0 || n == 0 {
 		return ""
 	}
-	f := r.Released.Findings
+	f := r.LeftOut.Findings
 	return fmt.Sprintf("%s with %s (findings: %d error, %d warning, %d info) beyond the %d kept (--max-sessions; the worst are kept); -F json reports every one",
-		plural(n, "session"), plural(r.Released.Transfers, "transfer"), f[analyze.Error], f[analyze.Warning], f[analyze.Info], in.MaxSessions)
+		plural(n, "session"), plural(r.LeftOut.Transfers, "transfer"), f[diagnose.Error], f[diagnose.Warning], f[diagnose.Info], in.MaxSessions)
 }

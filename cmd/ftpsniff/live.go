@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/report"
 )
@@ -20,9 +21,10 @@ type livePoint struct {
 	fan    *capture.FanIn
 	pt     *capture.Point
 	an     *analyze.Analyzer
+	dg     *diagnose.Diagnoser
 	stream *report.Stream
-	res    *analyze.Result
-	keep   *analyze.Keeper // one point, not JSON: the sessions the report shows
+	res    *diagnose.Point
+	keep   *diagnose.Keeper // one point, not JSON: the sessions the report shows
 	flush  func()          // one point, JSON: waits for the released sessions to be written
 }
 
@@ -69,7 +71,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			}
 			ifs = append(ifs, in)
 		}
-		lp := &livePoint{name: spec.name, ifs: spec.sources, fan: capture.NewFanIn(ifs)}
+		lp := &livePoint{name: spec.name, ifs: spec.sources, fan: capture.NewFanIn(ifs), dg: diagnose.New(spec.name)}
 		lp.pt = capture.NewPoint(spec.name, spec.sources, []capture.Input{lp.fan})
 		lp.pt.Filter = cfg.filter
 		streamTo := out
@@ -81,7 +83,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			OnTransfer: func(s *analyze.Session, t *analyze.Transfer) {
 				mu.Lock()
 				defer mu.Unlock()
-				lp.stream.Transfer(s, t, analyze.DiagnoseTransfer(lp.name, s, t))
+				lp.stream.Transfer(s, t, lp.dg.Transfer(s, t))
 			}}
 		// A capture may run for days: with one point, finished sessions
 		// are let go. JSON writes each (what the stream has not written
@@ -96,7 +98,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 				sw.Streamed = lp.stream
 				type released struct {
 					s  *analyze.Session
-					fs []*analyze.Finding
+					fs []*diagnose.Finding
 				}
 				queue, written := make(chan released, maxQueuedSessions), make(chan struct{})
 				go func() {
@@ -107,14 +109,15 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 						mu.Unlock()
 					}
 				}()
-				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) { queue <- released{s, fs} }
+				opts.OnSessionDone = func(s *analyze.Session) { queue <- released{s, lp.dg.Session(s)} }
 				lp.flush = func() {
 					close(queue)
 					<-written
 				}
 			} else {
-				lp.keep = &analyze.Keeper{Max: cfg.maxSessions}
-				opts.OnSessionDone = func(s *analyze.Session, fs []*analyze.Finding) {
+				lp.keep = &diagnose.Keeper{Max: cfg.maxSessions}
+				opts.OnSessionDone = func(s *analyze.Session) {
+					fs := lp.dg.Session(s)
 					mu.Lock()
 					defer mu.Unlock()
 					lp.keep.Session(s, fs)
@@ -174,13 +177,14 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			if lp.flush != nil {
 				lp.flush()
 			}
+			res.Capture = lp.pt.Stats
+			dp := lp.dg.Finish(res)
 			mu.Lock()
 			if lp.keep != nil {
-				lp.keep.Apply(res)
+				lp.keep.Apply(dp)
 			}
-			lp.res = res
+			lp.res = dp
 			mu.Unlock()
-			lp.res.Capture = lp.pt.Stats
 		}()
 	}
 	wg.Wait()
@@ -197,8 +201,12 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	if len(points) == 1 && points[0].keep != nil {
 		in.MaxSessions = cfg.maxSessions
 	}
+	var totals [3]int
 	for _, lp := range points {
 		in.Results = append(in.Results, lp.res)
+		for sev, n := range lp.dg.Totals() {
+			totals[sev] += n
+		}
 		for t := range lp.stream.Written {
 			in.Streamed[t] = true
 		}
@@ -218,5 +226,5 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsniff: warning: the kernel dropped %d of %d packets (ftpsniff could not keep up): conclusions may miss them\n",
 			in.KernelDrops, in.KernelReceived)
 	}
-	return writeReport(cfg, in, status, out, stderr)
+	return writeReport(cfg, in, totals, status, out, stderr)
 }

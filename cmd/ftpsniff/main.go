@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/report"
 )
@@ -222,6 +223,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// instead of killing the process; that ends the run quietly.
 	signal.Ignore(syscall.SIGPIPE)
 	in := &report.Input{}
+	var totals [3]int // every finding made, by severity: what --fail-on reads
 	status := exitOK
 	// No progress line with -q, nor when JSON streamed to the terminal
 	// while reading would be mixed with it.
@@ -252,17 +254,18 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			continue
 		}
 		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}
+		dg := diagnose.New(ps.name)
 		// The other reports of one point keep at most --max-sessions
 		// sessions (the worst first), so memory stays bounded; two points
 		// are compared at the end and keep theirs, and --ladder=ID must
 		// find the session it names.
-		var keep *analyze.Keeper
+		var keep *diagnose.Keeper
 		switch {
 		case sw != nil:
-			opts.OnSessionDone = sw.Session
+			opts.OnSessionDone = func(s *analyze.Session) { sw.Session(s, dg.Session(s)) }
 		case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
-			keep = &analyze.Keeper{Max: cfg.maxSessions}
-			opts.OnSessionDone = keep.Session
+			keep = &diagnose.Keeper{Max: cfg.maxSessions}
+			opts.OnSessionDone = func(s *analyze.Session) { keep.Session(s, dg.Session(s)) }
 			in.MaxSessions = cfg.maxSessions
 		}
 		an := analyze.New(opts)
@@ -282,17 +285,21 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 		prog.stop()
 		res := an.Finish()
-		if keep != nil {
-			keep.Apply(res)
-		}
 		res.Capture = pt.Stats
+		dp := dg.Finish(res)
+		if keep != nil {
+			keep.Apply(dp)
+		}
+		for sev, n := range dg.Totals() {
+			totals[sev] += n
+		}
 		pt.Close()
 		for _, err := range pt.Errors {
 			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 			in.Errors = append(in.Errors, err.Error())
 			status = exitRuntime
 		}
-		in.Results = append(in.Results, res)
+		in.Results = append(in.Results, dp)
 	}
 	if sw != nil && sw.Err() != nil {
 		if errors.Is(sw.Err(), syscall.EPIPE) {
@@ -301,7 +308,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", sw.Err())
 		return exitRuntime
 	}
-	status = writeReport(cfg, in, status, stdout, stderr)
+	status = writeReport(cfg, in, totals, status, stdout, stderr)
 	if bw != nil {
 		if err := bw.Flush(); err != nil && !errors.Is(err, syscall.EPIPE) {
 			fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
@@ -311,8 +318,10 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	return status
 }
 
-// writeReport writes the final report and returns the exit status.
-func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Writer) int {
+// writeReport writes the final report and returns the exit status; totals
+// counts every finding of the points by severity (those written as they
+// came too).
+func writeReport(cfg config, in *report.Input, totals [3]int, status int, stdout, stderr io.Writer) int {
 	// Two capture points are the two sides of a NAT: compare them. The one
 	// named "inside" (else the first) is the client's side.
 	if len(in.Results) == 2 {
@@ -320,7 +329,11 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		if outside.Point == "inside" || inside.Point == "outside" {
 			inside, outside = outside, inside
 		}
-		in.ALG = append(in.ALG, analyze.CompareALG(inside, outside))
+		a := diagnose.DiagnoseALG(analyze.CompareALG(inside.Result, outside.Result), inside, outside)
+		for _, f := range a.Findings {
+			totals[f.Severity]++
+		}
+		in.ALG = append(in.ALG, a)
 	}
 	if cfg.ladder != "" {
 		// The ladders go to standard output instead of the report, which
@@ -357,16 +370,9 @@ func writeReport(cfg config, in *report.Input, status int, stdout, stderr io.Wri
 		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
 		return exitRuntime
 	}
-	if level, ok := analyze.ParseSeverity(cfg.failOn); ok && status == exitOK {
-		all := []*analyze.Finding{}
-		for _, r := range in.Results {
-			all = append(all, r.Findings...)
-		}
-		for _, a := range in.ALG {
-			all = append(all, a.Findings...)
-		}
-		for _, f := range all {
-			if f.Severity >= level {
+	if level, ok := diagnose.ParseSeverity(cfg.failOn); ok && status == exitOK {
+		for sev := level; sev <= diagnose.Error; sev++ {
+			if totals[sev] > 0 {
 				return exitFindings
 			}
 		}

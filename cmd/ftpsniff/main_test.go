@@ -298,6 +298,9 @@ func TestPasswordsRedacted(t *testing.T) {
 	}
 }
 
+// TestFailOn: the exit status counts every finding made, in every format,
+// including JSON of one point, whose sessions are written (and their
+// findings with them) as they finish.
 func TestFailOn(t *testing.T) {
 	for _, tt := range []struct {
 		file, level string
@@ -306,15 +309,19 @@ func TestFailOn(t *testing.T) {
 		{"testdata/data-failures.pcap", "error", 3},
 		{"testdata/data-failures.pcap", "", 0},
 		{"testdata/passive-and-active.pcap", "info", 0},
-		{"testdata/auth-tls.pcap", "warning", 3},
-		{"testdata/auth-tls.pcap", "error", 0},
+		{"testdata/auth-tls.pcap", "info", 3},
+		{"testdata/auth-tls.pcap", "warning", 0},
+		{"testdata/snaplen-96.pcap", "warning", 3},
+		{"testdata/snaplen-96.pcap", "error", 0},
 	} {
-		_, _, code := ftpsniff(t, "--fail-on", tt.level, tt.file)
-		if tt.level == "" {
-			_, _, code = ftpsniff(t, tt.file)
-		}
-		if code != tt.code {
-			t.Errorf("%s --fail-on %q: exit %d, want %d", tt.file, tt.level, code, tt.code)
+		for _, format := range []string{"table", "json", "markdown", "html"} {
+			args := []string{"-F", format, "--fail-on", tt.level, tt.file}
+			if tt.level == "" {
+				args = []string{"-F", format, tt.file}
+			}
+			if _, _, code := ftpsniff(t, args...); code != tt.code {
+				t.Errorf("%s -F %s --fail-on %q: exit %d, want %d", tt.file, format, tt.level, code, tt.code)
+			}
 		}
 	}
 }

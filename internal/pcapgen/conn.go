@@ -23,9 +23,12 @@ type Conn struct {
 	// default).
 	Step time.Duration
 	// Window is the advertised window of every segment (65535 by default).
-	Window         uint16
-	TTL            uint8
-	Iface          int
+	Window uint16
+	// TTL is every segment's TTL (hop limit); ClientTTL and ServerTTL,
+	// when set, override it for one side's segments, as a capture point
+	// some routers away from one host sees them.
+	TTL, ClientTTL, ServerTTL uint8
+	Iface                     int
 	IPv6ExtHeaders bool
 
 	w              *Writer
@@ -85,9 +88,16 @@ func (c *Conn) segment(fromClient bool, flags uint8, payload []byte) TCP {
 	}
 	seq, ack := &c.sseq, c.cseq
 	p.Src, p.Dst = c.server, c.client
+	if c.ServerTTL != 0 {
+		p.TTL = c.ServerTTL
+	}
 	if fromClient {
 		seq, ack = &c.cseq, c.sseq
 		p.Src, p.Dst = c.client, c.server
+		p.TTL = c.TTL
+		if c.ClientTTL != 0 {
+			p.TTL = c.ClientTTL
+		}
 	}
 	p.Seq = *seq
 	if flags&ACK != 0 {

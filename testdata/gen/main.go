@@ -226,13 +226,16 @@ func twoInterfaces(w *pcapgen.Writer) error {
 var otherPort = simplePassive(ap("10.1.0.2:40800"), ap("198.51.100.10:2121"),
 	"227 Entering Passive Mode (198,51,100,10,117,52).\r\n", ap("198.51.100.10:30004"))
 
-// failures: a passive SYN dropped by a firewall (retransmitted at 1 and 3
-// s, never answered, 425), an active SYN answered by RST, a passive SYN
-// answered by ICMP port unreachable from a router.
+// failures, captured on the client's LAN (the server 8 router hops away):
+// a passive SYN dropped on the way (retransmitted at 1 and 3 s, never
+// answered, 425), an active SYN answered by a reset from the client
+// itself, a passive SYN answered by ICMP administratively prohibited from
+// the client's router.
 func failures(w *pcapgen.Writer) error {
 	var e errs
 	cli, srv := ap("10.1.0.2:40900"), ap("198.51.100.10:21")
 	c := w.NewConn(cli, srv, t0)
+	c.ServerTTL = 56
 	login(&e, c)
 	e.do(c.Client("PASV\r\n"))
 	e.do(c.Server("227 Entering Passive Mode (198,51,100,10,117,53).\r\n"))
@@ -250,7 +253,7 @@ func failures(w *pcapgen.Writer) error {
 	e.do(c.Client("PORT 10,1,0,2,159,254\r\n"))
 	e.do(c.Server("200 PORT command successful. Consider using PASV.\r\n"))
 	e.do(c.Client("RETR b\r\n"))
-	asyn := pcapgen.TCP{Time: c.Now(), Src: ap("198.51.100.10:20"), Dst: ap("10.1.0.2:40958"), Seq: 7, Flags: pcapgen.SYN, Window: 64240}
+	asyn := pcapgen.TCP{Time: c.Now(), Src: ap("198.51.100.10:20"), Dst: ap("10.1.0.2:40958"), Seq: 7, Flags: pcapgen.SYN, Window: 64240, TTL: 56}
 	e.do(w.WriteTCP(asyn))
 	e.do(w.WriteTCP(pcapgen.TCP{Time: c.Now().Add(time.Millisecond), Src: asyn.Dst, Dst: asyn.Src, Ack: 8, Flags: pcapgen.RST | pcapgen.ACK}))
 	c.Advance(5 * time.Millisecond)
@@ -269,11 +272,13 @@ func failures(w *pcapgen.Writer) error {
 }
 
 // authTLS: AUTH TLS answered 234, TLS records both ways, then a data
-// connection between the same hosts that only the host pair ties to it.
+// connection between the same hosts that only the host pair ties to it;
+// captured on the client's LAN behind a NAT.
 func authTLS(w *pcapgen.Writer) error {
 	var e errs
 	cli, srv := ap("10.1.0.2:41000"), ap("198.51.100.10:21")
 	c := w.NewConn(cli, srv, t0)
+	c.ServerTTL = 56
 	e.do(c.Handshake())
 	e.do(c.Server("220 (vsFTPd 3.0.3)\r\n"))
 	e.do(c.Client("AUTH TLS\r\n"))

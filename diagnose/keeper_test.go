@@ -1,15 +1,17 @@
-package analyze
+package diagnose
 
 import (
 	"fmt"
 	"testing"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
 )
 
-func keepSession(n int, sev ...Severity) (*Session, []*Finding) {
-	s := &Session{ID: fmt.Sprintf("S%d", n), Transfers: []*Transfer{{}, {}}}
+func keepSession(n int, sev ...Severity) (*analyze.Session, []*Finding) {
+	s := &analyze.Session{ID: fmt.Sprintf("S%d", n), Transfers: []*analyze.Transfer{{}, {}}}
 	var fs []*Finding
 	for _, v := range sev {
-		fs = append(fs, &Finding{Code: fmt.Sprintf("c%d", n), Severity: v, Session: s})
+		fs = append(fs, &Finding{Code: Code(fmt.Sprintf("c%d", n)), Severity: v, Session: s})
 	}
 	return s, fs
 }
@@ -23,7 +25,7 @@ func TestKeeperKeepsTheWorstSessions(t *testing.T) {
 	k.Session(keepSession(5, Error)) // replaces S1, the oldest without findings
 	k.Session(keepSession(6, Warning, Info))
 	k.Session(keepSession(7, Info)) // the kept are S2 (info), S5 (error), S6 (warning): let go
-	r := &Result{}
+	r := &Point{Result: &analyze.Result{}}
 	k.Apply(r)
 
 	var ids []string
@@ -40,9 +42,9 @@ func TestKeeperKeepsTheWorstSessions(t *testing.T) {
 	if got, want := fmt.Sprint(codes), "[error:S5 warning:S6 info:S2 info:S6]"; got != want {
 		t.Errorf("findings %s, want %s (most severe first, then session order)", got, want)
 	}
-	want := Released{Sessions: 4, Transfers: 8, Findings: [3]int{Info: 1}}
-	if r.Released != want {
-		t.Errorf("left out %+v, want %+v (S1, S3, S4 and S7)", r.Released, want)
+	want := LeftOut{Sessions: 4, Transfers: 8, Findings: [3]int{Info: 1}}
+	if r.LeftOut != want {
+		t.Errorf("left out %+v, want %+v (S1, S3, S4 and S7)", r.LeftOut, want)
 	}
 }
 
@@ -51,7 +53,7 @@ func TestKeeperSessionNumbersOrderPastNine(t *testing.T) {
 	for _, n := range []int{10, 2, 9, 11, 1} {
 		k.Session(keepSession(n))
 	}
-	r := &Result{}
+	r := &Point{Result: &analyze.Result{}}
 	k.Apply(r)
 	var ids []string
 	for _, s := range r.Sessions {

@@ -1,0 +1,118 @@
+package diagnose
+
+import (
+	"net/netip"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// Diagnoser diagnoses the sessions of one capture point. Sessions can be
+// handed to it one by one as they finish (Session), so that memory does
+// not grow with the capture, and the rest at the end (Finish). It keeps
+// what spans sessions (the passive addresses servers advertised, for
+// telling FXP from a bounce) within a bound, and the totals of every
+// finding it made, whatever happened to the sessions since.
+type Diagnoser struct {
+	point string
+	// recentPassive are the latest passive addresses advertised at this
+	// point, at most maxRecentPassive.
+	recentPassive []netip.AddrPort
+	released      LeftOut
+	totals        [3]int
+}
+
+// LeftOut counts sessions, transfers and findings (by severity) that a
+// Point does not hold: written as they finished, or left out of a report.
+type LeftOut struct {
+	Sessions, Transfers int
+	Findings            [3]int
+}
+
+// Point is one capture point's analysis with its diagnosis.
+type Point struct {
+	*analyze.Result
+	// Findings are the diagnosed causes of the sessions in Result, most
+	// severe first.
+	Findings []*Finding
+	// LeftOut counts what Result and Findings do not hold.
+	LeftOut LeftOut
+}
+
+// maxRecentPassive bounds the passive addresses remembered for FXP.
+const maxRecentPassive = 4096
+
+// New returns a Diagnoser for the capture point named point.
+func New(point string) *Diagnoser { return &Diagnoser{point: point} }
+
+// Totals counts every finding made so far, by severity: what --fail-on
+// reads, whether the findings were written as they came or kept.
+func (d *Diagnoser) Totals() [3]int { return d.totals }
+
+// Session diagnoses a finished session that leaves the analysis now (its
+// findings are written or kept by the caller); it counts as left out of
+// the Point that Finish returns.
+func (d *Diagnoser) Session(s *analyze.Session) []*Finding {
+	d.remember(s)
+	fs := d.diagnose([]*analyze.Session{s})
+	d.released.Sessions++
+	d.released.Transfers += len(s.Transfers)
+	for _, f := range fs {
+		d.released.Findings[f.Severity]++
+	}
+	return fs
+}
+
+// Transfer diagnoses one transfer as soon as its final reply is seen
+// (live capture): the findings its transfer alone supports. Session-wide
+// findings come when the session is diagnosed; these are not counted in
+// the totals, since the session's diagnosis makes them again.
+func (d *Diagnoser) Transfer(s *analyze.Session, t *analyze.Transfer) []*Finding {
+	sf := newSessionFacts(d.point, s)
+	r := d.newRun()
+	for _, tf := range sf.Transfers {
+		if tf.T == t {
+			r.transfer(sf, tf)
+		}
+	}
+	return r.out
+}
+
+// Finish diagnoses the sessions still in r (those not handed to Session)
+// and returns the point's diagnosis.
+func (d *Diagnoser) Finish(r *analyze.Result) *Point {
+	for _, s := range r.Sessions {
+		d.remember(s)
+	}
+	p := &Point{Result: r, LeftOut: d.released}
+	p.Findings = d.diagnose(r.Sessions)
+	return p
+}
+
+func (d *Diagnoser) newRun() *run {
+	return &run{findings: findings{point: d.point}, passiveAddrs: d.recentPassive, failed: map[*analyze.Transfer]bool{}}
+}
+
+// diagnose runs the rules over sessions and counts the findings.
+func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
+	r := d.newRun()
+	for _, s := range sessions {
+		r.session(newSessionFacts(d.point, s))
+	}
+	SortFindings(r.out)
+	for _, f := range r.out {
+		d.totals[f.Severity]++
+	}
+	return r.out
+}
+
+// remember keeps the passive addresses s advertised.
+func (d *Diagnoser) remember(s *analyze.Session) {
+	for _, n := range s.Negotiations {
+		if n.Mode.IsPassive() && n.Address.IsValid() {
+			if len(d.recentPassive) >= maxRecentPassive {
+				d.recentPassive = d.recentPassive[1:]
+			}
+			d.recentPassive = append(d.recentPassive, n.Address)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// SessionFacts are what the rules know about one session, computed once
+// from the analysis.
+type SessionFacts struct {
+	S     *analyze.Session
+	Point string
+	// Side is where the capture point sits for this session, and why.
+	Side    analyze.Side
+	SideWhy string
+	// ClientHops and ServerHops are the router hops between each host and
+	// this point, from the TTL (hop limit) of its control packets; -1 when
+	// not known.
+	ClientHops, ServerHops int
+	// ClientClass and ServerClass classify the control connection's
+	// addresses as seen here.
+	ClientClass, ServerClass analyze.AddrClass
+	// NATInSight: the two control addresses are of different kinds (one
+	// private, one public): a NAT translates one of them on the path.
+	NATInSight bool
+	Transfers  []*TransferFacts
+	// explained holds the transfers a session rule has explained.
+	explained map[*analyze.Transfer]bool
+}
+
+// TransferFacts are what the rules know about one transfer.
+type TransferFacts struct {
+	T  *analyze.Transfer
+	N  *analyze.Negotiation // nil: no negotiation preceded the command
+	DC *analyze.DataConn    // nil: no data connection seen here
+	// State is what became of the data connection at this point.
+	State analyze.DataState
+	// Opener is who opens the data connection: "client" (passive modes) or
+	// "server" (active modes); "" without a negotiation.
+	Opener string
+	// What names the transfer in a sentence: "RETR small.bin", or the
+	// negotiation when no command used it.
+	What string
+	// Later are the session's transfers after this one (fallbacks).
+	Later []*analyze.Transfer
+	// Evidence is the transfer's story in frames: negotiation, reply, SYN,
+	// the answer, the final reply.
+	Evidence []Evidence
+}
+
+// FinalFailed reports whether the server's final reply was a failure.
+func (t *TransferFacts) FinalFailed() bool { return t.T.Final.Code >= 400 }
+
+func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
+	f := &SessionFacts{S: s, Point: point, ClientHops: -1, ServerHops: -1, explained: map[*analyze.Transfer]bool{}}
+	f.Side, f.SideWhy = s.Side, s.SideWhy
+	if f.Side == "" {
+		f.Side, f.SideWhy = analyze.InferSide(point, s)
+	}
+	if s.ClientTTL != 0 {
+		f.ClientHops = analyze.HopsFromTTL(s.ClientTTL)
+	}
+	if s.ServerTTL != 0 {
+		f.ServerHops = analyze.HopsFromTTL(s.ServerTTL)
+	}
+	f.ClientClass, f.ServerClass = analyze.ClassOf(s.Client.Addr()), analyze.ClassOf(s.Server.Addr())
+	f.NATInSight = s.Client.Addr().Is4() == s.Server.Addr().Is4() && f.ClientClass.Routable() != f.ServerClass.Routable()
+	for i, t := range s.Transfers {
+		f.Transfers = append(f.Transfers, newTransferFacts(t, s.Transfers[i+1:]))
+	}
+	return f
+}
+
+func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) *TransferFacts {
+	tf := &TransferFacts{T: t, N: t.Negotiation, DC: t.Data(), State: t.DataState(), Later: later}
+	if n := t.Negotiation; n != nil {
+		tf.Opener = "server"
+		if n.Mode.IsPassive() {
+			tf.Opener = "client"
+		}
+	}
+	tf.What = t.Command
+	if t.Arg != "" {
+		tf.What += " " + t.Arg
+	}
+	if tf.What == "" && t.Negotiation != nil && t.Negotiation.Command != "" {
+		tf.What = t.Negotiation.Command + " (no transfer command followed)"
+	}
+	tf.Evidence = transferEvidence(t)
+	return tf
+}
+
+// transferEvidence is the frames of a transfer's story.
+func transferEvidence(t *analyze.Transfer) []Evidence {
+	var ev []Evidence
+	add := func(at analyze.Ref, what string) {
+		if at.Valid() {
+			ev = append(ev, Evidence{At: at, What: what})
+		}
+	}
+	n := t.Negotiation
+	if n != nil {
+		add(n.CommandAt, strings.TrimSpace(n.Command+" "+n.Arg))
+		add(n.Reply.At, replyWhat(n.Reply))
+	}
+	if t.CommandAt != (analyze.Ref{}) && (n == nil || t.CommandAt != n.CommandAt) {
+		add(t.CommandAt, strings.TrimSpace(t.Command+" "+t.Arg))
+	}
+	if dc := t.Data(); dc != nil {
+		add(dc.SYN, fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst))
+		switch {
+		case dc.SYNACK.Valid():
+			add(dc.SYNACK, "SYN-ACK")
+		case dc.RST.Valid():
+			add(dc.RST, fmt.Sprintf("RST from %s", rstSender(dc)))
+		case dc.ICMP.Valid():
+			add(dc.ICMP, fmt.Sprintf("ICMP unreachable (type %d code %d) from %s", dc.ICMPType, dc.ICMPCode, dc.ICMPFrom))
+		case len(dc.SYNRetries) > 0:
+			add(dc.Last, fmt.Sprintf("SYN retransmitted %d times, never answered (last after %s)", len(dc.SYNRetries), dc.SYNRetries[len(dc.SYNRetries)-1]))
+		}
+	}
+	add(t.Final.At, replyWhat(t.Final))
+	sortEvidence(ev)
+	return ev
+}
+
+// rstSender names the address a data connection's RST came from.
+func rstSender(dc *analyze.DataConn) netip.AddrPort {
+	if dc.RSTFromAcc {
+		return dc.Dst
+	}
+	return dc.Src
+}
+
+func replyWhat(r analyze.Reply) string {
+	if r.Code == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d %s", r.Code, r.Text)
+}
+
+// hops says how many routers a packet crossed, in words.
+func hops(n int) string {
+	if n == 1 {
+		return "1 router hop"
+	}
+	return fmt.Sprintf("%d router hops", n)
+}

@@ -1,0 +1,267 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// dataReply reports whether a final reply speaks of the data connection
+// (RFC 959: 425 can't open, 426 closed/aborted, 421 service closing) or is
+// missing, as opposed to the server refusing the request itself (550...).
+func dataReply(code int) bool { return code == 0 || code == 425 || code == 426 || code == 421 }
+
+// ruleServerRefusedRequest: the server refused the request itself (550 no
+// such file, 553 not allowed...), not the data connection.
+func ruleServerRefusedRequest(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	if !t.FinalFailed() || dataReply(t.T.Final.Code) && !(t.State == analyze.Established && t.T.Final.Code != 426) {
+		return nil
+	}
+	return serverRefusedRequest(s, t)
+}
+
+func serverRefusedRequest(s *SessionFacts, t *TransferFacts) *Finding {
+	f := &Finding{Code: TransferFailed, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence,
+		Summary: fmt.Sprintf("%s failed: the server answered \"%s\"", t.What, replyWhat(t.T.Final))}
+	switch {
+	case t.State == analyze.Established:
+		f.Advice = "The data connection itself was set up; the reply says why the server gave up (permissions, a missing file, a full disk)."
+	default:
+		f.Advice = "The reply says why the server refused the request (permissions, a missing file, a full disk): the data connection is not the cause."
+	}
+	return f
+}
+
+// ruleDataWorked: the data connection was set up here; what the server
+// answered after it was decided by ruleServerRefusedRequest.
+func ruleDataWorked(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	if t.DC == nil || t.State != analyze.Established {
+		return nil
+	}
+	return fine
+}
+
+// ruleDataNotNeeded: no data connection was seen here, and none was
+// needed or its absence is not a failure: no command used the negotiation
+// (and it was not the client's last word), the transfer worked (its data
+// connection simply did not cross this point), or the capture ended before
+// the outcome.
+func ruleDataNotNeeded(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	if t.DC != nil {
+		return nil
+	}
+	n, tr := t.N, t.T
+	switch {
+	case t.State == analyze.NotCaptured:
+		return fine
+	case tr.Command == "" && n.Mode.IsPassive() && n.Accepted() && isLast(s.S, n):
+		// Clients connect before they send the command: a passive reply
+		// followed by nothing means the client could not connect and gave up.
+		return nil
+	case tr.Command == "", tr.Final.Code >= 200 && tr.Final.Code < 400:
+		return fine
+	case tr.Final.Code == 0 && (tr.Prelim.Code == 125 || tr.Prelim.Code == 150):
+		return fine
+	}
+	return nil
+}
+
+// ruleDataFailed: the data connection failed, or did not cross this point
+// while the transfer failed. What the point saw decides the code and the
+// words: a SYN never answered, reset (by the host itself or a box in front
+// of it, from the reset's hop count), refused by ICMP (from which router),
+// or no SYN at all (on the opener's own link: it never sent one; anywhere
+// else: it died before this point, or was never sent). The advice follows
+// from the same reading.
+func ruleDataFailed(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	n, dc := t.N, t.DC
+	f := &Finding{Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence}
+	ends := dataEnds(s, t)
+	target := n.Address.String()
+	if dc != nil {
+		target = dc.Dst.String()
+	}
+	said := finalSaid(t)
+	a := answerOf(s, t, ends)
+	switch t.State {
+	case analyze.NoAnswer:
+		f.Code, f.Severity = DataNoAnswer, Error
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was never answered (SYN sent %d times): %s%s", ends.opener, target, t.What, 1+len(dc.SYNRetries), a.words, said)
+	case analyze.Refused:
+		f.Code, f.Severity = DataRefused, Error
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was reset: %s%s", ends.opener, target, t.What, a.words, said)
+	case analyze.Unreachable:
+		f.Code, f.Severity = DataUnreachable, Error
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was refused by ICMP: %s%s", ends.opener, target, t.What, a.words, said)
+	default: // no SYN here
+		if ends.openerHops == 0 {
+			f.Code, f.Severity = DataNotAttempted, Error
+			f.Summary = fmt.Sprintf("%s sent no connection to %s for %s: this point is on its own link, and no SYN left it%s", ends.opener, target, t.What, said)
+		} else {
+			f.Code, f.Severity = DataNotSeen, Error
+			away := ""
+			if ends.openerHops > 0 {
+				away = fmt.Sprintf(" (%s from %s)", hops(ends.openerHops), ends.opener)
+			}
+			f.Summary = fmt.Sprintf("no connection from %s to %s for %s crossed this point%s%s: it died before reaching it, or %s never sent it; a capture on %s's own link tells which",
+				ends.opener, target, t.What, away, said, ends.opener, ends.opener)
+		}
+	}
+	f.Advice = dataAdvice(s, t, ends, a)
+	return f
+}
+
+// dataEnds names a transfer's data connection's two ends and their hops
+// from this point.
+type dataEndsInfo struct {
+	opener, acceptor         string // "the client", "the server"
+	openerHops, acceptorHops int    // -1: not known
+	acceptorAddr             netip.Addr
+}
+
+func dataEnds(s *SessionFacts, t *TransferFacts) dataEndsInfo {
+	if t.Opener == "client" {
+		return dataEndsInfo{"the client", "the server", s.ClientHops, s.ServerHops, s.S.Server.Addr()}
+	}
+	return dataEndsInfo{"the server", "the client", s.ServerHops, s.ClientHops, s.S.Client.Addr()}
+}
+
+// answerKind is who answered (or failed to answer) a data SYN, as far as
+// this point can tell.
+type answerKind int
+
+const (
+	answerUnknown    answerKind = iota
+	answerAcceptor              // the accepting host itself
+	answerInFront               // a box between this point and the acceptor
+	answerBeyond                // something past this point, not located
+	answerRouter                // a router or host named by an ICMP error
+	answerNotSeenYet            // no SYN here
+)
+
+// answer is the reading of a data SYN's fate: who, and in words.
+type answer struct {
+	kind  answerKind
+	words string
+	// hops is how far from this point the answer came (RST or ICMP), -1
+	// when not known.
+	hops int
+}
+
+// answerOf reads who answered a failed data SYN: the reset's or ICMP
+// error's hop count against the acceptor's (from its control packets).
+func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) answer {
+	dc := t.DC
+	if dc == nil {
+		return answer{kind: answerNotSeenYet, hops: -1}
+	}
+	toControlAddr := dc.Dst.Addr() == e.acceptorAddr
+	ttl := ttlWord(dc.Dst.Addr().Is6())
+	switch dc.State() {
+	case analyze.NoAnswer:
+		switch {
+		case e.acceptorHops == 0 && toControlAddr:
+			return answer{answerAcceptor, fmt.Sprintf("this point is on %s's own link, so %s itself did not answer (its firewall drops it, or it is not there)", e.acceptor, e.acceptor), -1}
+		case e.acceptorHops > 0 && toControlAddr:
+			return answer{answerBeyond, fmt.Sprintf("it was dropped between this point and %s (%s away), by a firewall or %s itself", e.acceptor, hops(e.acceptorHops), e.acceptor), -1}
+		}
+		return answer{answerBeyond, "something on the path after this point dropped it", -1}
+	case analyze.Refused:
+		if dc.RSTTTL == 0 || e.acceptorHops < 0 || !toControlAddr {
+			return answer{answerUnknown, fmt.Sprintf("nothing listened at %s, or a firewall rejects it", dc.Dst), -1}
+		}
+		rstHops := analyze.HopsFromTTL(dc.RSTTTL)
+		switch {
+		case rstHops == e.acceptorHops:
+			return answer{answerAcceptor, fmt.Sprintf("the reset came from %s away, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
+				hops(rstHops), e.acceptor, ttl, dc.RSTTTL, e.acceptor, dc.Dst.Port()), rstHops}
+		case rstHops < e.acceptorHops:
+			return answer{answerInFront, fmt.Sprintf("the reset came from %s away (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
+				hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
+		}
+		return answer{answerUnknown, fmt.Sprintf("the reset came from %s away (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
+			hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops)), rstHops}
+	case analyze.Unreachable:
+		what := icmpMeaning(dc.Dst.Addr().Is6(), dc.ICMPType, dc.ICMPCode)
+		if dc.ICMPTTL == 0 {
+			return answer{answerRouter, fmt.Sprintf("%s answered %s", dc.ICMPFrom, what), -1}
+		}
+		h := analyze.HopsFromTTL(dc.ICMPTTL)
+		return answer{answerRouter, fmt.Sprintf("%s, %s from this point, answered %s", dc.ICMPFrom, hops(h), what), h}
+	}
+	return answer{kind: answerUnknown, hops: -1}
+}
+
+// icmpMeaning names an ICMP (or ICMPv6) destination-unreachable code.
+func icmpMeaning(v6 bool, typ, code uint8) string {
+	if v6 {
+		switch code {
+		case 0:
+			return "no route to destination (ICMPv6 type 1 code 0)"
+		case 1:
+			return "communication administratively prohibited (ICMPv6 type 1 code 1: a firewall rule)"
+		case 3:
+			return "address unreachable (ICMPv6 type 1 code 3)"
+		case 4:
+			return "port unreachable (ICMPv6 type 1 code 4)"
+		case 5, 6:
+			return fmt.Sprintf("rejected by policy (ICMPv6 type 1 code %d: a firewall rule)", code)
+		}
+		return fmt.Sprintf("destination unreachable (ICMPv6 type %d code %d)", typ, code)
+	}
+	switch code {
+	case 0:
+		return "network unreachable (ICMP type 3 code 0)"
+	case 1:
+		return "host unreachable (ICMP type 3 code 1)"
+	case 3:
+		return "port unreachable (ICMP type 3 code 3)"
+	case 9, 10, 13:
+		return fmt.Sprintf("administratively prohibited (ICMP type 3 code %d: a firewall rule)", code)
+	}
+	return fmt.Sprintf("destination unreachable (ICMP type %d code %d)", typ, code)
+}
+
+// ttlWord is what the IP header's hop counter is called.
+func ttlWord(v6 bool) string {
+	if v6 {
+		return "hop limit"
+	}
+	return "TTL"
+}
+
+// dataAdvice is the fix for a failed data connection, from the mode and
+// who answered: the host itself, a box in front of it, a router that sent
+// ICMP, or an unlocated drop. A client's active-mode port changes with
+// every transfer, so it is never the thing to open.
+func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a answer) string {
+	passive := t.Opener == "client"
+	var where string
+	switch a.kind {
+	case answerAcceptor:
+		where = fmt.Sprintf("on %s itself (its own firewall, or the program listening)", e.acceptor)
+	case answerInFront:
+		where = fmt.Sprintf("on the firewall %s from this point, in front of %s", hops(a.hops), e.acceptor)
+	case answerRouter:
+		where = fmt.Sprintf("on %s, which refused it", t.DC.ICMPFrom)
+	default:
+		where = fmt.Sprintf("on every firewall between %s and %s", e.opener, e.acceptor)
+	}
+	if passive {
+		return fmt.Sprintf("Let the client's connections reach the server's passive ports %s: pin the server's passive port range (vsftpd pasv_min_port/pasv_max_port, proftpd PassivePorts; "+
+			"this reply used port %d) and accept that range (nftables: tcp dport <min>-<max> accept), or accept related connections with the FTP helper "+
+			"(ct helper \"ftp\" on the control connection, then ct state related accept).", where, t.N.Address.Port())
+	}
+	from := "data port (20 by convention)"
+	if t.DC != nil {
+		from = fmt.Sprintf("port %d (as its SYN shows)", t.DC.Src.Port())
+	}
+	if a.kind == answerAcceptor {
+		return fmt.Sprintf("The client refused the server's connection itself: let its own firewall accept connections from the server's %s "+
+			"(the client's port changes with every transfer: accept by source, or as related connections of the FTP control connection), make sure the client still listens when the server connects, or use passive mode.", from)
+	}
+	return fmt.Sprintf("Use passive mode, or let the server's active-mode connections in to the client %s: accept connections from the server's %s, "+
+		"or as related connections with the FTP helper (ct helper \"ftp\" on the control connection, then ct state related accept); "+
+		"the client's port changes with every transfer, so opening one port does not help.", where, from)
+}

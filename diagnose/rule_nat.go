@@ -1,0 +1,175 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// natHelperAdvice is what fixes an active-mode PORT a client's NAT did not
+// rewrite.
+const natHelperAdvice = "Use passive mode (curl: leave out -P/--ftp-port; lftp: set ftp:passive-mode on), or attach the kernel FTP helper on the client's NAT router " +
+	"(nftables: ct helper ftp-standard { type \"ftp\" protocol tcp; } and a prerouting rule: tcp dport 21 ct helper set \"ftp-standard\"; " +
+	"modprobe nf_nat_ftp). No helper can do this for FTPS."
+
+// ruleMissedSplit: an active negotiation written in more than one TCP
+// segment was never answered while the control connection retransmitted:
+// a NAT's FTP helper, which reads only a whole command at a segment's
+// start, dropped it.
+func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	n := t.N
+	if n.Mode.IsPassive() || n.Reply.Code != 0 || !n.SplitAt.Valid() || s.S.Retransmissions == 0 {
+		return nil
+	}
+	return &Finding{Code: ALGMissedSplit, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T},
+		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence...),
+		Summary: fmt.Sprintf("the client wrote %s in more than one TCP segment (frames %d to %d) and the server never answered it; the control connection retransmitted: "+
+			"a NAT's FTP helper (which reads only whole lines at a segment's start) dropped or stalled it", n.Command, n.CommandAt.Frame, n.SplitAt.Frame),
+		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a PORT that does not start and end in one segment."}
+}
+
+// ruleActiveNATNoALG: a PORT/EPRT carries a private address that cannot
+// work, and nothing shows it was rewritten.
+//
+// Seen past the client's NAT (the client appears here with another
+// address), the private address left the NAT unrewritten. Seen inside
+// (the PORT names the client's own private address, the server is
+// public), the server refused it, or no connection came back: a server
+// that does not check the address accepts any PORT (vsftpd
+// port_promiscuous, many embedded servers), so its 200 does not show a
+// rewrite. Inside, the point cannot see the PORT after the NAT: the finding
+// says so.
+func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	n := t.N
+	if n.Mode.IsPassive() || n.ParseError != "" || !n.Address.IsValid() {
+		return nil
+	}
+	ss := s.S
+	client, server, adv := ss.Client.Addr(), ss.Server.Addr(), n.Address
+	advClass := analyze.ClassOf(adv.Addr())
+	refused := n.Reply.Code >= 400
+	noneBack := t.DC == nil || t.State != analyze.Established
+	seenPast := adv.Addr() != client && !advClass.Routable() && adv.Addr().Is4() == client.Is4() &&
+		s.Side != analyze.SideSameLAN && s.Side != analyze.SideClient
+	inside := adv.Addr() == client && !advClass.Routable() && analyze.ClassOf(server).Routable()
+	switch {
+	case seenPast && (refused || noneBack):
+	case inside && (refused || t.DC == nil && t.T.Command != ""):
+	default:
+		return nil
+	}
+	f := &Finding{Code: ActiveNATNoALG, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence, Advice: natHelperAdvice}
+	if seenPast {
+		f.Summary = fmt.Sprintf("the client at %s is behind NAT and advertised its private address %s in %s; nothing rewrote it, so ", client, adv.Addr(), n.Command)
+		switch {
+		case refused && n.Reply.Code >= 500:
+			f.Summary += fmt.Sprintf("the server refused it (%s)", replyWhat(n.Reply))
+		case refused:
+			f.Summary += fmt.Sprintf("the server could not connect to it (%s)", replyWhat(n.Reply))
+		case t.DC != nil:
+			f.Summary += fmt.Sprintf("the server's connection to it got %s", t.State)
+		default:
+			f.Summary += "the server's connection to it never crossed this point"
+		}
+		return f
+	}
+	f.Summary = fmt.Sprintf("the client %s (a private address) advertised itself as %s in %s to the public server %s, ", client, adv, n.Command, server)
+	if refused {
+		f.Summary += fmt.Sprintf("and the server refused it (%s): the PORT reached the server with the private address, which a NAT's FTP helper would have rewritten", replyWhat(n.Reply))
+		return f
+	}
+	f.Summary += fmt.Sprintf("which the server accepted (%d; a server that does not check the address accepts any PORT, so this does not show a rewrite), "+
+		"and no connection from the server reached this point. A private address reaches a public server only through a NAT; unless that NAT's FTP helper rewrote the %s, "+
+		"the server tried to connect to an address it cannot reach. This point is inside the NAT: it cannot tell that from a firewall dropping the server's connection "+
+		"on the way back; a capture outside the NAT shows which", n.Reply.Code, n.Command)
+	return f
+}
+
+// rulePassivePrivateAddress: a passive reply advertises a private address
+// the client cannot reach.
+//
+// Seen on the client's side or between the NATs, the 227 names a private
+// address other than the server's control address: an error when the
+// client followed it and failed (or gave up), a warning when the client
+// ignored it, connected to the control address and that worked. Seen on
+// the server's LAN behind port forwarding, the 227 names the server's own
+// private address while the client is public: this point cannot tell a
+// client that ignored the 227 from a helper that rewrote it or port
+// forwarding of a correct public address, so a working transfer gets no
+// finding, and a failed one says what the point cannot see.
+func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Finding {
+	n := t.N
+	if !n.Mode.IsPassive() || n.Reply.Code < 200 || n.Reply.Code >= 300 || !n.Address.IsValid() {
+		return nil
+	}
+	ss := s.S
+	client, server, adv := ss.Client.Addr(), ss.Server.Addr(), n.Address
+	advClass := analyze.ClassOf(adv.Addr())
+	if advClass.Routable() || adv.Addr() == client {
+		return nil
+	}
+	behindForwarding := adv.Addr() == server && analyze.ClassOf(client).Routable()
+	if adv.Addr() == server && !behindForwarding {
+		return nil // the server's own private address, to a private client: a LAN
+	}
+	f := &Finding{Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence}
+	if behindForwarding {
+		if t.State == analyze.Established || t.State == analyze.NotCaptured || t.DC == nil && !t.FinalFailed() && t.T.Command != "" {
+			return fine
+		}
+		if t.DC == nil && t.T.Command == "" && !isLast(ss, n) {
+			return fine
+		}
+		f.Code, f.Severity = PassivePrivateAddress, Error
+		f.Summary = fmt.Sprintf("the server %s advertised its own private address %s in its %d reply to the public client %s, and no connection for it reached this point%s. "+
+			"Unless a NAT's FTP helper on the way out rewrote the reply, a client that trusts the address cannot reach it. This point, on the server's side of the port forwarding, "+
+			"cannot see whether the reply left rewritten: a capture outside the server's NAT shows it",
+			ss.Server, adv.Addr(), n.Reply.Code, client, finalSaid(t))
+		f.Advice = fmt.Sprintf("Configure the public address clients use to reach this server for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) "+
+			"and forward the passive port range (this reply used port %d) to %s.", adv.Port(), server)
+		return f
+	}
+	if t.DC != nil && t.State == analyze.Established {
+		if t.DC.MatchedBy != "control-address" {
+			return nil // the client reached the private address: it is on that network
+		}
+		f.Code, f.Severity = PassivePrivateAddress, Warning
+		f.Summary = fmt.Sprintf("the server %s advertised the private address %s in its %d reply; the client ignored it and connected to the control address, which worked",
+			ss.Server, adv.Addr(), n.Reply.Code)
+		f.Advice = passiveAdvice(ss.Server.Addr(), adv) + " Until then, only clients that ignore the 227 address (curl's default, lftp ftp:ignore-pasv-address, FileZilla) work."
+		return f
+	}
+	if t.DC == nil && (t.State == analyze.NotCaptured || t.T.Command != "" && !t.FinalFailed() || t.T.Command == "" && !isLast(ss, n)) {
+		return nil
+	}
+	f.Code, f.Severity = PassivePrivateAddress, Error
+	tried := "no connection for it crossed this point"
+	if t.DC != nil {
+		tried = fmt.Sprintf("the client followed it and its connection got %s", t.State)
+	}
+	f.Summary = fmt.Sprintf("the server %s is behind NAT and advertised its private address %s in its %d reply; %s%s", ss.Server, adv.Addr(), n.Reply.Code, tried, finalSaid(t))
+	f.Advice = passiveAdvice(ss.Server.Addr(), adv) + " A client can also be told to ignore the 227 address (curl --ftp-skip-pasv-ip, lftp set ftp:ignore-pasv-address yes), or use EPSV, whose reply carries no address."
+	return f
+}
+
+// passiveAdvice is the fix for a server advertising a private address: its
+// public address (the one the client reached) in passive replies.
+func passiveAdvice(public netip.Addr, adv netip.AddrPort) string {
+	return fmt.Sprintf("Configure the server's public address %s for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) "+
+		"and forward its passive port range (vsftpd pasv_min_port/pasv_max_port; this reply used port %d) from the NAT to the server.", public, adv.Port())
+}
+
+// isLast reports whether n is the session's last negotiation.
+func isLast(s *analyze.Session, n *analyze.Negotiation) bool {
+	return len(s.Negotiations) > 0 && s.Negotiations[len(s.Negotiations)-1] == n
+}
+
+// finalSaid is "; the server answered "425 ..."" when there is a final
+// reply.
+func finalSaid(t *TransferFacts) string {
+	if t.T.Final.Code == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; the server answered \"%s\"", replyWhat(t.T.Final))
+}

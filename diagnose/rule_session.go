@@ -1,0 +1,118 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// ruleCaptureGap: bytes of the control stream are missing from the capture
+// although the receiver acknowledged them, so they crossed the network but
+// not the capture. Conclusions about what was said there may be incomplete.
+func ruleCaptureGap(d *run, s *SessionFacts) {
+	ss := s.S
+	if ss.Gaps == 0 {
+		return
+	}
+	d.add(&Finding{Code: CaptureGap, Severity: Warning, Session: ss,
+		Summary: fmt.Sprintf("%d bytes of the control connection %s → %s are missing from the capture (%s): conclusions about what was said there may be incomplete",
+			ss.MissingBytes, ss.Client, ss.Server, plural(ss.Gaps, "hole", "holes")),
+		Evidence: []Evidence{{At: ss.First, What: "first frame of the session"}},
+		Advice:   "The capture lost these segments, not the network (the receiver acknowledged them). Capture with a larger buffer (tcpdump -B 8192), write to a fast disk, or filter to the FTP hosts."})
+}
+
+// ruleCleartextCredentials: a non-guest login sent its password in clear
+// text. One finding per user and server.
+func ruleCleartextCredentials(d *run, s *SessionFacts) {
+	ss := s.S
+	if !ss.PasswordAt.Valid() || isGuest(ss.User) {
+		return
+	}
+	d.add(&Finding{Code: CleartextCredentials, Severity: Info, Session: ss, key: ss.User + "@" + ss.Server.String(),
+		Summary:  fmt.Sprintf("user \"%s\" sent its password in clear text to %s", ss.User, ss.Server),
+		Evidence: []Evidence{{At: ss.PasswordAt, What: "PASS (redacted)"}},
+		Advice:   "Use FTPS (AUTH TLS) or SFTP; anyone on the path can read this password."})
+}
+
+func isGuest(user string) bool {
+	switch strings.ToLower(user) {
+	case "anonymous", "ftp", "guest", "":
+		return true
+	}
+	return false
+}
+
+// ruleTLSBlindALG: the control channel is encrypted while a NAT is in
+// sight (the two control addresses are of different kinds), so no NAT's
+// FTP helper can read or rewrite a PORT or 227 in it, nor open the way for
+// the data connection. It is as severe as the outcome: an error when a
+// data connection between the two hosts failed, info when every one
+// worked, a warning when none was seen here. Without a NAT in sight the
+// encryption explains nothing, and there is no finding.
+func ruleTLSBlindALG(d *run, s *SessionFacts) {
+	ss := s.S
+	if !ss.TLS || ss.TLSEnded || !s.NATInSight {
+		return
+	}
+	var worked, failed int
+	passive, active := false, false
+	var ev []Evidence
+	ev = append(ev, Evidence{At: ss.TLSAt, What: "TLS starts on the control channel"})
+	for _, t := range s.Transfers {
+		if t.N == nil {
+			continue
+		}
+		if t.Opener == "client" {
+			passive = true
+		} else {
+			active = true
+		}
+		switch {
+		case t.DC != nil && t.State == analyze.Established:
+			worked++
+		case t.DC != nil, d.failed[t.T]:
+			failed++
+			ev = append(ev, t.Evidence...)
+		}
+	}
+	f := &Finding{Code: TLSBlindALG, Session: ss, key: ss.Server.String(), Evidence: ev}
+	for _, t := range s.Transfers {
+		if t.DC != nil && t.State != analyze.Established {
+			f.Transfers = append(f.Transfers, t.T)
+			s.explained[t.T] = true
+		}
+	}
+	where := fmt.Sprintf("the control channel between %s and %s is encrypted from frame %d on, and a NAT lies between them (%s is %s, %s is %s)",
+		ss.Client.Addr(), ss.Server.Addr(), ss.TLSAt.Frame, ss.Client.Addr(), s.ClientClass, ss.Server.Addr(), s.ServerClass)
+	switch {
+	case failed > 0:
+		f.Severity = Error
+		f.Summary = where + fmt.Sprintf(": no FTP helper can read or rewrite the encrypted PORT/227 lines, and %s between the two hosts failed", plural(failed, "data connection", "data connections"))
+	case worked > 0:
+		f.Severity = Info
+		f.Summary = where + fmt.Sprintf(": no FTP helper can read the encrypted lines, but every data connection seen here worked (%d)", worked)
+	default:
+		f.Severity = Warning
+		f.Summary = where + ": no FTP helper can read or rewrite the encrypted PORT/227 lines, and no data connection between the two hosts was seen here to tell whether transfers worked"
+	}
+	switch {
+	case active && !passive:
+		f.Advice = "Use passive mode: an active-mode data connection cannot cross a NAT whose helper cannot read the PORT. "
+	case passive:
+		f.Advice = "Passive mode is in use; it crosses the NAT only if the server's 227 carries its public address and its passive port range is forwarded and open. "
+	default:
+		f.Advice = "Use passive mode; "
+	}
+	f.Advice += "Configure the server's public address for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) " +
+		"and forward and open its passive port range (vsftpd pasv_min_port/pasv_max_port). Some servers allow CCC after login, which returns the control channel to clear text so a helper can follow it."
+	d.add(f)
+}
+
+// plural says "1 hole" or "3 holes".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

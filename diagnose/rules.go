@@ -1,0 +1,126 @@
+package diagnose
+
+import (
+	"net/netip"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// A sessionRule reads a whole session's facts. It adds the findings it
+// makes and marks the transfers it explains, which the cause rules then
+// leave alone.
+type sessionRule struct {
+	name string
+	run  func(d *run, s *SessionFacts)
+}
+
+// A causeRule recognises a transfer's outcome: it returns the transfer's
+// finding, fine when the transfer needs none, or nil when the rule does not
+// apply. The first rule in causeRules that does not return nil decides.
+type causeRule struct {
+	name string
+	run  func(d *run, s *SessionFacts, t *TransferFacts) *Finding
+}
+
+// An observationRule adds a finding beside the transfer's cause (a bounce
+// is worth saying whether or not the transfer worked).
+type observationRule struct {
+	name string
+	run  func(d *run, s *SessionFacts, t *TransferFacts) *Finding
+}
+
+// fine is what a cause rule returns for a transfer that needs no finding.
+var fine = &Finding{}
+
+// sessionRules run first, in this order.
+var sessionRules = []sessionRule{
+	{"capture-gap", ruleCaptureGap},
+	{"cleartext-credentials", ruleCleartextCredentials},
+}
+
+// causeRules decide each transfer a session rule did not explain; their
+// order is the precedence.
+var causeRules = []causeRule{
+	{"no-negotiation", ruleNoNegotiation},
+	{"inferred-negotiation", ruleInferredNegotiation},
+	{"passive-unanswered", rulePassiveUnanswered},
+	{"extended-refused", ruleExtendedRefused},
+	{"passive-refused", rulePassiveRefused},
+	{"passive-reply-unusable", rulePassiveReplyUnusable},
+	{"alg-missed-split", ruleMissedSplit},
+	{"port-unanswered", rulePortUnanswered},
+	{"port-malformed", rulePortMalformed},
+	{"active-nat-no-alg", ruleActiveNATNoALG},
+	{"port-rejected", rulePortRejected},
+	{"passive-private-address", rulePassivePrivateAddress},
+	{"server-refused-request", ruleServerRefusedRequest},
+	{"data-worked", ruleDataWorked},
+	{"data-not-needed", ruleDataNotNeeded},
+	{"data-failed", ruleDataFailed},
+}
+
+// observationRules run on every transfer after its cause.
+var observationRules = []observationRule{
+	{"bounce", ruleBounce},
+}
+
+// lateSessionRules run after the transfers were decided: they read what
+// the transfers concluded.
+var lateSessionRules = []sessionRule{
+	{"tls-blind-alg", ruleTLSBlindALG},
+}
+
+// run is one diagnosis of one or more sessions at one capture point.
+type run struct {
+	findings
+	// passiveAddrs are the addresses servers advertised in passive replies
+	// at this point: a PORT naming one is FXP, not a bounce.
+	passiveAddrs []netip.AddrPort
+	// failed holds the transfers whose cause was a finding of severity
+	// error (what late session rules read).
+	failed map[*analyze.Transfer]bool
+}
+
+func (d *run) isFXP(ap netip.AddrPort) bool {
+	for _, p := range d.passiveAddrs {
+		if p == ap {
+			return true
+		}
+	}
+	return false
+}
+
+// session diagnoses one session.
+func (d *run) session(s *SessionFacts) {
+	for _, r := range sessionRules {
+		r.run(d, s)
+	}
+	for _, t := range s.Transfers {
+		if !s.explained[t.T] {
+			d.transfer(s, t)
+		}
+	}
+	for _, r := range lateSessionRules {
+		r.run(d, s)
+	}
+}
+
+// transfer decides one transfer's cause, then its observations.
+func (d *run) transfer(s *SessionFacts, t *TransferFacts) {
+	for _, r := range causeRules {
+		f := r.run(d, s, t)
+		if f == nil {
+			continue
+		}
+		if f != fine {
+			d.add(f)
+			if f.Severity == Error {
+				d.failed[t.T] = true
+			}
+		}
+		break
+	}
+	for _, r := range observationRules {
+		d.add(r.run(d, s, t))
+	}
+}
