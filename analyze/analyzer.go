@@ -160,10 +160,10 @@ type Analyzer struct {
 	released Released
 	nextID   int
 	dropped  Dropped
-	start         time.Time
-	now           time.Time
-	lastGC        time.Time
-	nextGC        time.Time // lastGC plus gcInterval
+	start    time.Time
+	now      time.Time
+	lastGC   time.Time
+	nextGC   time.Time // lastGC plus gcInterval
 }
 
 // New returns an Analyzer.

@@ -152,7 +152,7 @@ func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by st
 		Dst:       netip.AddrPortFrom(p.Dst, p.DstPort),
 		MatchedBy: by,
 		SYN:       r, First: r, Last: r,
-		SYNTTL:    p.TTL,
+		SYNTTL: p.TTL,
 	}
 	switch {
 	case s.Client.Addr() == s.Server.Addr():

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
-	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // handLadder is a failed passive transfer through a firewall, drawn by

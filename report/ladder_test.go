@@ -15,8 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
-	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
 )
 

@@ -9,8 +9,8 @@ import (
 	"syscall"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
-	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/report"
 )
 
@@ -25,7 +25,7 @@ type livePoint struct {
 	stream *report.Stream
 	res    *diagnose.Point
 	keep   *diagnose.Keeper // one point, not JSON: the sessions the report shows
-	flush  func()          // one point, JSON: waits for the released sessions to be written
+	flush  func()           // one point, JSON: waits for the released sessions to be written
 }
 
 // maxQueuedSessions bounds the finished sessions of a live capture waiting

@@ -29,7 +29,7 @@ type Conn struct {
 	// some routers away from one host sees them.
 	TTL, ClientTTL, ServerTTL uint8
 	Iface                     int
-	IPv6ExtHeaders bool
+	IPv6ExtHeaders            bool
 
 	w              *Writer
 	client, server netip.AddrPort
