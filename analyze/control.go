@@ -26,6 +26,8 @@ type pending struct {
 	verb     string
 	arg      string
 	at       Ref
+	end      uint32 // sequence number just past the command's line
+	acked    Ref    // the server's first ACK covering the line
 	neg      *Negotiation
 	transfer *Transfer
 	auth     bool // AUTH TLS/SSL: a 234 makes the channel encrypted
@@ -67,6 +69,11 @@ type control struct {
 	open      []*Negotiation
 	lastAck   [2]uint32
 	ackSeen   [2]bool
+	flights   [2]flight // per direction: sent against acknowledged
+	// inEffect is the negotiation of a transfer the server refused before
+	// any data connection: it still serves the next transfer command
+	// (RFC 959), unless a new negotiation comes first.
+	inEffect  *Negotiation
 	scratch   []byte
 	done      bool
 	cut       bool   // the line being handled was cut by a capture gap
@@ -74,6 +81,8 @@ type control struct {
 	awaitNext *Negotiation
 	replyCut  bool // a line of the reply being assembled was cut
 	replySeq  uint32
+	lineEnd   uint32  // sequence number just past the line being handled
+	isnSeen   [2]bool // ClientISN, ServerISN set
 }
 
 func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
@@ -128,6 +137,7 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	} else if !fromClient && s.ServerTTL == 0 {
 		s.ServerTTL = p.TTL
 	}
+	c.opening(p, fromClient)
 	// Duplicate ACKs: a pure ACK repeating the previous acknowledgement.
 	if p.Flags&capture.ACK != 0 {
 		if len(p.Payload) == 0 && p.Flags&(capture.SYN|capture.FIN|capture.RST) == 0 && c.ackSeen[dir] && p.Ack == c.lastAck[dir] {
@@ -136,6 +146,12 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 		c.lastAck[dir], c.ackSeen[dir] = p.Ack, true
 		// The ACK speaks for the other direction: a hole it covers is lost.
 		c.halves[1-dir].Acked(p.Ack)
+		if c.flights[1-dir].ack(p.Ack, ref(p)) && !fromClient {
+			c.commandsAcked(ref(p))
+		}
+	}
+	if len(p.Payload) > 0 {
+		c.flights[dir].data(p.Seq, len(p.Payload), ref(p))
 	}
 	// The first client segment after an active negotiation's line: its raw
 	// sequence number shows whether a NAT shifted the stream after a
@@ -147,10 +163,59 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	before := h.Stats.Retransmitted
 	h.Push(p.Seq, p.Flags&capture.SYN != 0, p.Flags&capture.FIN != 0, p.Flags&capture.RST != 0, p.Payload, reassembly.Meta{Input: p.Input, Frame: p.Frame, Time: p.Time})
 	s.Retransmissions += h.Stats.Retransmitted - before
+	if p.Flags&(capture.RST|capture.FIN) != 0 && s.ClosedBy == "" && (p.Flags&capture.FIN != 0 || h.Reset()) {
+		s.ClosedBy, s.ClosedAt = "server", ref(p)
+		if fromClient {
+			s.ClosedBy = "client"
+		}
+	}
 	if p.Flags&capture.RST != 0 && h.Reset() && s.Closed == "" {
 		s.Closed = "rst"
 	} else if c.halves[0].Closed() && c.halves[1].Closed() && s.Closed == "" {
 		s.Closed = "fin"
+	}
+}
+
+// opening records the control connection's handshake: the client's SYN
+// and its retransmissions, and the server's answer (SYN-ACK or reset), and
+// each side's first sequence number.
+func (c *control) opening(p *capture.Packet, fromClient bool) {
+	s, o := c.sess, &c.sess.Opening
+	syn, ack := p.Flags&capture.SYN != 0, p.Flags&capture.ACK != 0
+	switch {
+	case fromClient && syn && !ack:
+		if !o.SYN.Valid() {
+			o.SYN, o.SYNTTL = ref(p), p.TTL
+		} else if len(o.SYNRetries) < maxSYNRetries && p.Time.After(o.SYN.Time) {
+			o.SYNRetries = append(o.SYNRetries, p.Time.Sub(o.SYN.Time))
+			o.LastSYN = ref(p)
+		}
+	case !fromClient && syn && ack && !o.SYNACK.Valid():
+		o.SYNACK, o.SYNACKTTL = ref(p), p.TTL
+	case p.Flags&capture.RST != 0 && !o.RST.Valid() && o.SYN.Valid() && !o.SYNACK.Valid():
+		o.RST, o.RSTFromAcc, o.RSTTTL = ref(p), !fromClient, p.TTL
+	}
+	if fromClient && !c.isnSeen[0] {
+		s.ClientISN, c.isnSeen[0] = p.Seq, true
+	} else if !fromClient && !c.isnSeen[1] {
+		s.ServerISN, c.isnSeen[1] = p.Seq, true
+	}
+}
+
+// commandsAcked marks the commands the server's acknowledgement now
+// covers.
+func (c *control) commandsAcked(at Ref) {
+	f := &c.flights[toServer]
+	for _, p := range c.queue {
+		if !p.acked.Valid() && f.covers(p.end) {
+			p.acked = at
+			if p.neg != nil && !p.neg.CommandAcked.Valid() {
+				p.neg.CommandAcked = at
+			}
+			if p.transfer != nil && !p.transfer.CommandAcked.Valid() {
+				p.transfer.CommandAcked = at
+			}
+		}
 	}
 }
 
@@ -271,6 +336,7 @@ func (c *control) completeLine(dir int) {
 	line := c.scratch
 	start := ls.start
 	c.lineSeq = ls.startSeq
+	c.lineEnd = ls.startSeq + uint32(len(ls.buf))
 	ls.buf, ls.overlong = ls.buf[:0], false
 	if dir == toServer {
 		c.command(line, start)
@@ -408,7 +474,7 @@ func (c *control) command(line []byte, at Ref) {
 	} else {
 		c.keepLine(true, cmd.Verb, at)
 	}
-	p := &pending{verb: cmd.Verb, arg: arg, at: at}
+	p := &pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
 	switch cmd.Verb {
 	case "USER":
 		s.User = cmd.Arg
@@ -435,6 +501,8 @@ func (c *control) command(line []byte, at Ref) {
 			ap, err = ftp.ParseLPRT(cmd.Arg)
 		}
 		n.At, n.CommandSeq = at, c.lineSeq
+		n.commandEnd = c.lineEnd
+		n.CommandResent, n.LastResend = c.flights[toServer].resentIn(c.lineSeq, c.lineEnd)
 		c.awaitNext = n
 		if end := c.lines[toServer].end; end.Frame != at.Frame {
 			n.SplitAt = end // the line came in several segments
@@ -466,6 +534,11 @@ func (c *control) command(line []byte, at Ref) {
 		c.queue = c.queue[1:]
 	}
 	c.queue = append(c.queue, p)
+	// The server's ACK may precede the line's reassembly (a capture that
+	// reorders): mark it at once then.
+	if f := &c.flights[toServer]; f.covers(p.end) {
+		c.commandsAcked(f.ackAt)
+	}
 }
 
 func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiation {
@@ -478,6 +551,7 @@ func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiati
 	}
 	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
 	c.lastNeg = n
+	c.inEffect = nil
 	return n
 }
 
@@ -500,6 +574,17 @@ func (c *control) dataCommand(verb, arg string, at Ref) *Transfer {
 		c.lastNeg = nil
 		t := n.transfer
 		t.Command, t.Arg, t.CommandAt = verb, arg, at
+		return t
+	}
+	if n := c.inEffect; n != nil && n.Data == nil {
+		// The previous command using n was refused before any data
+		// connection: n still serves this one (RFC 959).
+		c.inEffect = nil
+		if n.transfer != nil {
+			n.transfer.Superseded = true
+		}
+		t := c.addTransfer(&Transfer{Command: verb, Arg: arg, CommandAt: at, Negotiation: n})
+		n.transfer = t
 		return t
 	}
 	return c.addTransfer(&Transfer{Command: verb, Arg: arg, CommandAt: at})
@@ -528,8 +613,21 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 	if len(c.queue) == 0 {
 		if s.Commands == 0 && (s.Greeting.Code == 0 || s.Greeting.Code < 200) {
 			s.Greeting = rep
+			return
 		}
-		return // unsolicited (421 closing, or a reply to a command not captured)
+		if r.Code == 421 && s.Closing.Code == 0 {
+			s.Closing = rep // closing on its own: an idle timeout, a shutdown
+		}
+		return // unsolicited, or a reply to a command not captured
+	}
+	if p := c.queue[0]; r.Code == 421 && !p.acked.Valid() && c.flights[toServer].ackSeen {
+		// A 421 while the server has not acknowledged the waiting command:
+		// it never got the command, so this answers nothing (an idle
+		// timeout, a shutdown); the command stays unanswered.
+		if s.Closing.Code == 0 {
+			s.Closing = rep
+		}
+		return
 	}
 	// The reply answers the oldest waiting command it fits; commands before
 	// that one got replies the capture missed.
@@ -565,9 +663,13 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 	case p.neg != nil:
 		c.negotiationReply(p.neg, r, rep)
 	case p.transfer != nil:
-		p.transfer.Final = rep
+		t := p.transfer
+		t.Final = rep
+		if n := t.Negotiation; n != nil && n.Data == nil && r.Code >= 400 && !dataReply(r.Code) {
+			c.inEffect = n // refused before any data connection: still in effect
+		}
 		if c.a.opts.OnTransfer != nil {
-			c.a.opts.OnTransfer(s, p.transfer)
+			c.a.opts.OnTransfer(s, t)
 		}
 	case p.auth && r.Code == 234:
 		c.startTLS(at)
@@ -575,12 +677,18 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 		if r.Code == 230 {
 			s.LoggedIn = true
 		}
+		if (p.verb == "PASS" || r.Code == 230 || r.Code == 530) && len(s.Logins) < MaxLoginsPerSession {
+			s.Logins = append(s.Logins, Login{User: s.User, At: p.at, Reply: rep})
+		}
 	}
 }
 
 func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
 	n.Reply = rep
 	if n.Mode == Active || n.Mode == ExtendedActive {
+		// Resends of the command up to its answer (after the line was
+		// complete here, a helper may still have dropped it on the way).
+		n.CommandResent, n.LastResend = c.flights[toServer].resentIn(n.CommandSeq, n.commandEnd)
 		return
 	}
 	if r.Code < 200 || r.Code >= 300 {
@@ -630,6 +738,27 @@ func (c *control) flushOlderThan(t time.Time) {
 	c.halves[1].FlushOlderThan(t)
 }
 
+// linesIn is the text of one side's lines that start within [from, to),
+// joined by " | ", at most a few hundred bytes.
+func (c *control) linesIn(fromClient bool, from, to uint32) string {
+	var out []string
+	n := 0
+	for _, l := range c.sess.Lines {
+		if l.FromClient == fromClient && int32(l.Seq-from) >= 0 && int32(to-l.Seq) > 0 {
+			out = append(out, l.Text)
+			if n += len(l.Text); n > 200 {
+				break
+			}
+		}
+	}
+	return strings.Join(out, " | ")
+}
+
+// dataReply reports whether a reply code speaks of the data connection
+// (425 can't open, 426 closed, 421 closing) rather than refusing the
+// request itself.
+func dataReply(code int) bool { return code == 425 || code == 426 || code == 421 }
+
 // finish ends the session at the end of the capture.
 func (c *control) finish() {
 	if c.done {
@@ -646,6 +775,15 @@ func (c *control) finish() {
 	}
 	if r, ok := c.replies.Flush(); ok {
 		c.reply(r, c.replyAt)
+	}
+	for _, p := range c.queue {
+		c.sess.Unanswered = append(c.sess.Unanswered, Command{Verb: p.verb, Arg: p.arg, At: p.at, Acked: p.acked})
+	}
+	for dir, fromClient := range [2]bool{true, false} {
+		if st, ok := c.flights[dir].stall(fromClient); ok {
+			st.Text = c.linesIn(fromClient, st.Seq, st.Seq+uint32(st.Bytes))
+			c.sess.Stalls = append(c.sess.Stalls, st)
+		}
 	}
 	c.a.dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits
 	c.lines[0].buf, c.lines[1].buf, c.scratch, c.queue = nil, nil, nil, nil

@@ -151,8 +151,8 @@ func (a *Analyzer) newDataConn(key flowKey, p *capture.Packet, s *Session, by st
 		Src:       netip.AddrPortFrom(p.Src, p.SrcPort),
 		Dst:       netip.AddrPortFrom(p.Dst, p.DstPort),
 		MatchedBy: by,
-		SYN:       r, First: r, Last: r,
-		SYNTTL: p.TTL,
+		Opening:   Opening{SYN: r, SYNTTL: p.TTL},
+		First:     r, Last: r,
 	}
 	switch {
 	case s.Client.Addr() == s.Server.Addr():
@@ -241,6 +241,7 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN && fromInit:
 		if len(dc.SYNRetries) < maxSYNRetries && p.Time.After(dc.SYN.Time) {
 			dc.SYNRetries = append(dc.SYNRetries, p.Time.Sub(dc.SYN.Time))
+			dc.LastSYN = r
 		}
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN|capture.ACK && !fromInit:
 		if !dc.SYNACK.Valid() {
@@ -257,11 +258,35 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 			dc.finAcc = true
 		}
 	}
-	if fromInit {
-		dc.BytesFromInitiator += uint64(p.PayloadLen)
+	if n := dc.newBytes(fromInit, p); fromInit {
+		dc.BytesFromInitiator += n
 	} else {
-		dc.BytesFromAcceptor += uint64(p.PayloadLen)
+		dc.BytesFromAcceptor += n
 	}
+}
+
+// newBytes is how many of a segment's payload bytes lie beyond the highest
+// byte seen before in its direction: a retransmission counts nothing.
+func (dc *DataConn) newBytes(fromInit bool, p *capture.Packet) uint64 {
+	dir := 1
+	if fromInit {
+		dir = 0
+	}
+	seq := p.Seq
+	if p.Flags&capture.SYN != 0 {
+		seq++
+	}
+	end := seq + uint32(p.PayloadLen)
+	if !dc.sentSeen[dir] {
+		dc.sent[dir], dc.sentSeen[dir] = end, true
+		return uint64(p.PayloadLen)
+	}
+	d := int32(end - dc.sent[dir])
+	if d <= 0 {
+		return 0
+	}
+	dc.sent[dir] = end
+	return uint64(min(int(d), p.PayloadLen))
 }
 
 // icmp records an ICMP unreachable on the data connection it quotes.
@@ -269,12 +294,22 @@ func (a *Analyzer) icmp(p *capture.Packet) {
 	q := p
 	key, _ := makeKey(q.QuotedSrc.Addr(), q.QuotedDst.Addr(), q.QuotedSrc.Port(), q.QuotedDst.Port())
 	f := a.flows.get(key)
-	if f == nil || f.kind != flowData || f.data.ICMP.Valid() {
+	if f == nil {
 		return
 	}
-	dc := f.data
-	dc.ICMP, dc.ICMPType, dc.ICMPCode, dc.ICMPFrom, dc.ICMPTTL = ref(p), p.ICMPType, p.ICMPCode, p.Src, p.TTL
-	dc.Last = dc.ICMP
+	var o *Opening
+	switch f.kind {
+	case flowData:
+		o = &f.data.Opening
+		f.data.Last = ref(p)
+	case flowControl:
+		o = &f.ctl.sess.Opening
+	default:
+		return
+	}
+	if !o.ICMP.Valid() {
+		o.ICMP, o.ICMPType, o.ICMPCode, o.ICMPFrom, o.ICMPTTL = ref(p), p.ICMPType, p.ICMPCode, p.Src, p.TTL
+	}
 }
 
 // candidate is a connection whose server sent a greeting on a port that is

@@ -90,8 +90,16 @@ type Negotiation struct {
 	// SplitAt is the frame that completed the command's line when it came
 	// in more than one segment (ALGs miss such commands).
 	SplitAt Ref
-	Reply   Reply          // the server's answer (Code 0: none seen)
-	Address netip.AddrPort // advertised endpoint; for EPSV the server's control address with the 229 port
+	// CommandAcked is the frame of the server's first ACK covering the
+	// command (zero: never seen acknowledged).
+	CommandAcked Ref
+	// CommandResent counts the client's segments that resent part of the
+	// command line before it was complete (a NAT's helper dropping part of
+	// a split command makes the client resend it), the last at LastResend.
+	CommandResent int
+	LastResend    Ref
+	Reply         Reply          // the server's answer (Code 0: none seen)
+	Address       netip.AddrPort // advertised endpoint; for EPSV the server's control address with the 229 port
 	// ParseError is set when the line carrying the address could not be
 	// parsed (the address is then invalid): reported, never skipped.
 	ParseError string
@@ -111,9 +119,10 @@ type Negotiation struct {
 	// Others are the other connections that matched it.
 	Others []*DataConn
 
-	transfer *Transfer
-	session  *Session
-	foreign  int // connections from hosts other than the expected one
+	transfer   *Transfer
+	session    *Session
+	foreign    int    // connections from hosts other than the expected one
+	commandEnd uint32 // sequence number just past the command line
 }
 
 // Line is the line that carries the negotiation's address: the command
@@ -130,6 +139,27 @@ func (n *Negotiation) Accepted() bool {
 	return n.Reply.Code >= 200 && n.Reply.Code < 300 && n.ParseError == ""
 }
 
+// Opening is what happened to a TCP connection's SYN at this capture
+// point: the SYN, its retransmissions, and the answer, each with the TTL
+// (hop limit) it crossed this point with, which says how many routers away
+// its sender is (HopsFromTTL).
+type Opening struct {
+	SYN Ref
+	// SYNRetries are the retransmissions of the SYN (times from the first),
+	// the last at LastSYN.
+	SYNRetries []time.Duration
+	LastSYN    Ref
+	SYNACK     Ref
+	RST        Ref  // first RST seen on the connection
+	RSTFromAcc bool // the RST came from the acceptor('s address)
+	ICMP       Ref  // ICMP unreachable quoting it
+	ICMPType   uint8
+	ICMPCode   uint8
+	ICMPFrom   netip.Addr
+	// TTLs of the first SYN, SYN-ACK, RST and ICMP error.
+	SYNTTL, SYNACKTTL, RSTTTL, ICMPTTL uint8
+}
+
 // DataConn is a data connection seen on the wire.
 type DataConn struct {
 	Src, Dst  netip.AddrPort // initiator and acceptor
@@ -140,28 +170,38 @@ type DataConn struct {
 	// lftp and FileZilla do), "tls-host-pair" (an encrypted session: matched
 	// by the hosts only).
 	MatchedBy string
-	SYN       Ref
-	// SYNTTL, SYNACKTTL, RSTTTL and ICMPTTL are the IP TTL (hop limit) of
-	// the first SYN, SYN-ACK, RST and ICMP error as they crossed this
-	// point: how many routers away their sender is (HopsFromTTL).
-	SYNTTL, SYNACKTTL, RSTTTL, ICMPTTL uint8
-	// SYNRetries are the retransmissions of the SYN (times from the first).
-	SYNRetries []time.Duration
-	SYNACK     Ref
-	RST        Ref  // first RST seen on the connection
-	RSTFromAcc bool // the RST came from the acceptor
-	ICMP       Ref  // ICMP unreachable quoting it
-	ICMPType   uint8
-	ICMPCode   uint8
-	ICMPFrom   netip.Addr
+	Opening
 	// MidStream: the capture holds the connection without its handshake.
 	MidStream bool
 
 	finInit, finAcc bool // a FIN was seen from the initiator / the acceptor
 	FIN             Ref  // first FIN
-	// Bytes of TCP payload sent by the initiator and by the acceptor.
+	// Bytes of TCP payload sent by the initiator and by the acceptor, each
+	// byte counted once (retransmissions are not counted again).
 	BytesFromInitiator, BytesFromAcceptor uint64
 	First, Last                           Ref
+	// sent is each direction's next sequence number after the highest byte
+	// seen (0: from the initiator, 1: from the acceptor).
+	sent     [2]uint32
+	sentSeen [2]bool
+}
+
+// State classifies an opening: answered by SYN-ACK, by a reset from the
+// acceptor, by ICMP, or by nothing (NotAttempted when no SYN was seen).
+func (o *Opening) State() DataState {
+	switch {
+	case o.SYNACK.Valid():
+		return Established
+	case o.RST.Valid() && o.RSTFromAcc:
+		return Refused
+	case o.ICMP.Valid():
+		return Unreachable
+	case o.RST.Valid():
+		return Refused
+	case !o.SYN.Valid():
+		return NotAttempted
+	}
+	return NoAnswer
 }
 
 // State classifies the connection.
@@ -199,11 +239,18 @@ type Transfer struct {
 	Negotiation *Negotiation // nil: no negotiation preceded the command
 	Prelim      Reply        // 125/150
 	Final       Reply        // 226/250/425/426/451/5xx...
+	// CommandAcked is the frame of the server's first ACK covering the
+	// command (zero: never seen acknowledged).
+	CommandAcked Ref
+	// Superseded: the server refused the command before any data
+	// connection, and its negotiation, still in effect (RFC 959), served
+	// the next transfer command: the data connection is that one's.
+	Superseded bool
 }
 
 // Data returns the data connection, if one was seen.
 func (t *Transfer) Data() *DataConn {
-	if t.Negotiation == nil {
+	if t.Negotiation == nil || t.Superseded {
 		return nil
 	}
 	return t.Negotiation.Data
@@ -272,7 +319,29 @@ type Session struct {
 	Retransmissions uint64
 	DupAcks         uint64
 	Closed          string // "fin", "rst" or "" (open at the end of the capture)
-	Transfers       []*Transfer
+	// ClosedBy says who closed first ("client" or "server"), at ClosedAt.
+	ClosedBy string
+	ClosedAt Ref
+	// Opening is the control connection's own opening, when the capture
+	// holds its SYN (not MidStream).
+	Opening Opening
+	// ClientISN and ServerISN are each side's first sequence number seen
+	// (the SYN's, when captured): one connection captured at two places
+	// has the same numbers at both.
+	ClientISN, ServerISN uint32
+	// Stalls are bytes one side sent (and resent) that the other never
+	// acknowledged, as far as the capture shows: at most one per direction.
+	Stalls []Stall
+	// Closing is a 421 the server sent that answers no command: an idle
+	// timeout or a shutdown (Code 0: none).
+	Closing Reply
+	// Unanswered are the commands still waiting for a reply when the
+	// session ended.
+	Unanswered []Command
+	// Logins are the login attempts answered (PASS, or USER answered
+	// 230/530), at most MaxLoginsPerSession.
+	Logins    []Login
+	Transfers []*Transfer
 	// DroppedTransfers counts transfers not kept past MaxTransfersPerSession.
 	DroppedTransfers int
 	// UnmatchedData counts data connections tied to this session only by
@@ -281,6 +350,45 @@ type Session struct {
 	Lines        []Line // the control dialogue, up to MaxLinesPerSession
 	DroppedLines int
 }
+
+// Stall is data one side sent on the control connection that the other
+// never acknowledged, though it was retransmitted: lost between this point
+// and the receiver (or a receiver that stopped reading).
+type Stall struct {
+	FromClient bool
+	// Seq is the first unacknowledged byte, Bytes how many followed it.
+	Seq   uint32
+	Bytes int
+	// First is the frame that first sent the oldest unacknowledged byte,
+	// Last the last retransmission; Retransmissions counts the segments
+	// that resent unacknowledged bytes.
+	First, Last     Ref
+	Retransmissions int
+	// AckedTo is the receiver's highest acknowledgement, at AckAt.
+	AckedTo uint32
+	AckAt   Ref
+	// Text is what the unacknowledged bytes said, when they were lines the
+	// capture holds (up to the first few).
+	Text string
+}
+
+// Command is one command as sent: its verb, argument (secrets redacted),
+// frame, and the frame where the server first acknowledged its bytes.
+type Command struct {
+	Verb, Arg string
+	At        Ref
+	Acked     Ref // the server's ACK covering the command (zero: never seen)
+}
+
+// Login is one login attempt and the server's answer.
+type Login struct {
+	User  string
+	At    Ref // the PASS (or USER) command
+	Reply Reply
+}
+
+// MaxLoginsPerSession bounds the login attempts kept per session.
+const MaxLoginsPerSession = 32
 
 // Line is one line of the control dialogue, kept for reports.
 type Line struct {

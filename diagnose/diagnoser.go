@@ -19,7 +19,15 @@ type Diagnoser struct {
 	recentPassive []netip.AddrPort
 	released      LeftOut
 	totals        [3]int
+	// logins tallies the login attempts per server (the login audit).
+	logins map[netip.AddrPort]*loginTally
+	// once holds the keys of findings said once per point (clear-text
+	// credentials of a user at a server), at most maxOnce.
+	once map[string]bool
 }
+
+// maxOnce bounds the keys of findings said once per point.
+const maxOnce = 4096
 
 // LeftOut counts sessions, transfers and findings (by severity) that a
 // Point does not hold: written as they finished, or left out of a report.
@@ -42,7 +50,9 @@ type Point struct {
 const maxRecentPassive = 4096
 
 // New returns a Diagnoser for the capture point named point.
-func New(point string) *Diagnoser { return &Diagnoser{point: point} }
+func New(point string) *Diagnoser {
+	return &Diagnoser{point: point, logins: map[netip.AddrPort]*loginTally{}, once: map[string]bool{}}
+}
 
 // Totals counts every finding made so far, by severity: what --fail-on
 // reads, whether the findings were written as they came or kept.
@@ -85,18 +95,30 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 	}
 	p := &Point{Result: r, LeftOut: d.released}
 	p.Findings = d.diagnose(r.Sessions)
+	extra := d.loginFailureFindings()
+	for _, f := range extra {
+		d.totals[f.Severity]++
+	}
+	p.Findings = append(p.Findings, extra...)
+	SortFindings(p.Findings)
 	return p
 }
 
 func (d *Diagnoser) newRun() *run {
-	return &run{findings: findings{point: d.point}, passiveAddrs: d.recentPassive, failed: map[*analyze.Transfer]bool{}}
+	return &run{findings: findings{point: d.point}, passiveAddrs: d.recentPassive, failed: map[*analyze.Transfer]bool{}, once: d.once}
 }
 
 // diagnose runs the rules over sessions and counts the findings.
 func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 	r := d.newRun()
 	for _, s := range sessions {
+		d.tallyLogins(s)
 		r.session(newSessionFacts(d.point, s))
+	}
+	for k := range r.said {
+		if len(d.once) < maxOnce {
+			d.once[k] = true
+		}
 	}
 	SortFindings(r.out)
 	for _, f := range r.out {

@@ -3,6 +3,8 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"strings"
+	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -13,20 +15,58 @@ const natHelperAdvice = "Use passive mode (curl: leave out -P/--ftp-port; lftp: 
 	"(nftables: ct helper ftp-standard { type \"ftp\" protocol tcp; } and a prerouting rule: tcp dport 21 ct helper set \"ftp-standard\"; " +
 	"modprobe nf_nat_ftp). No helper can do this for FTPS."
 
-// ruleMissedSplit: an active negotiation written in more than one TCP
-// segment was never answered while the control connection retransmitted:
-// a NAT's FTP helper, which reads only a whole command at a segment's
-// start, dropped it.
+// ruleMissedSplit: a PORT/EPRT written in more than one TCP segment,
+// which a NAT's FTP helper drops (the Linux helper reads a command only at
+// a segment's start and drops a segment holding part of one). An error
+// when the server never answered and the command's bytes were resent and
+// never acknowledged (the session stalled); a warning when a later,
+// merged retransmission got through and was answered (the helper dropped
+// the first part, costing a retransmission timeout).
 func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	n := t.N
-	if n.Mode.IsPassive() || n.Reply.Code != 0 || !n.SplitAt.Valid() || s.S.Retransmissions == 0 {
+	if n.Mode.IsPassive() || !n.SplitAt.Valid() {
 		return nil
 	}
-	return &Finding{Code: ALGMissedSplit, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T},
+	ss := s.S
+	f := &Finding{Code: ALGMissedSplit, Session: ss, Transfers: []*analyze.Transfer{t.T},
 		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence...),
-		Summary: fmt.Sprintf("the client wrote %s in more than one TCP segment (frames %d to %d) and the server never answered it; the control connection retransmitted: "+
-			"a NAT's FTP helper (which reads only whole lines at a segment's start) dropped or stalled it", n.Command, n.CommandAt.Frame, n.SplitAt.Frame),
-		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a PORT that does not start and end in one segment."}
+		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds " +
+			"only part of a PORT, and the helper on this path did."}
+	line := strings.TrimSpace(n.Command + " " + n.Arg)
+	switch {
+	case n.Reply.Code == 0:
+		st, stalled := stallAt(ss, n.CommandSeq)
+		if !stalled && n.CommandResent == 0 {
+			return nil
+		}
+		f.Severity = Error
+		f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d) and the server never answered it", line, n.CommandAt.Frame, n.SplitAt.Frame)
+		if stalled {
+			f.Summary += fmt.Sprintf(": the server never acknowledged the line's first bytes, which the client retransmitted %s (last at frame %d)", times(st.Retransmissions), st.Last.Frame)
+			f.Evidence = append(f.Evidence, Evidence{At: st.Last, What: "the last retransmission, never acknowledged"})
+		}
+		f.Summary += ". A NAT's FTP helper between this point and the server dropped the partial command, and the session stalled"
+	case n.CommandResent > 0:
+		f.Severity = Warning
+		f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d); part of it was resent %s (last at frame %d) before the server answered \"%s\", "+
+			"%s after the first segment. That is how a NAT's FTP helper dropping the partial command shows here, until a retransmission carrying the whole line gets through "+
+			"(plain loss of a segment would look the same from this point; a capture outside the NAT tells)",
+			line, n.CommandAt.Frame, n.SplitAt.Frame, times(n.CommandResent), n.LastResend.Frame, n.Reply, n.Reply.At.Time.Sub(n.CommandAt.Time).Round(time.Millisecond))
+		f.Evidence = append(f.Evidence, Evidence{At: n.LastResend, What: "the command resent"})
+	default:
+		return nil
+	}
+	return f
+}
+
+// stallAt returns the client's stall that covers seq, if any.
+func stallAt(ss *analyze.Session, seq uint32) (analyze.Stall, bool) {
+	for _, st := range ss.Stalls {
+		if st.FromClient && int32(seq-st.Seq) >= 0 && int32(st.Seq+uint32(st.Bytes)-seq) > 0 || st.FromClient && st.Seq == seq {
+			return st, true
+		}
+	}
+	return analyze.Stall{}, false
 }
 
 // ruleActiveNATNoALG: a PORT/EPRT carries a private address that cannot

@@ -23,13 +23,17 @@ func ruleCaptureGap(d *run, s *SessionFacts) {
 }
 
 // ruleCleartextCredentials: a non-guest login sent its password in clear
-// text. One finding per user and server.
+// text. One finding per user and server at a capture point.
 func ruleCleartextCredentials(d *run, s *SessionFacts) {
 	ss := s.S
 	if !ss.PasswordAt.Valid() || isGuest(ss.User) {
 		return
 	}
-	d.add(&Finding{Code: CleartextCredentials, Severity: Info, Session: ss, key: ss.User + "@" + ss.Server.String(),
+	key := ss.User + "@" + ss.Server.String()
+	if !d.firstTime(string(CleartextCredentials) + " " + key) {
+		return // said at this point already, with an earlier session
+	}
+	d.add(&Finding{Code: CleartextCredentials, Severity: Info, Session: ss, key: key,
 		Summary:  fmt.Sprintf("user \"%s\" sent its password in clear text to %s", ss.User, ss.Server),
 		Evidence: []Evidence{{At: ss.PasswordAt, What: "PASS (redacted)"}},
 		Advice:   "Use FTPS (AUTH TLS) or SFTP; anyone on the path can read this password."})
@@ -107,6 +111,17 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 	f.Advice += "Configure the server's public address for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) " +
 		"and forward and open its passive port range (vsftpd pasv_min_port/pasv_max_port). Some servers allow CCC after login, which returns the control channel to clear text so a helper can follow it."
 	d.add(f)
+}
+
+// times says "once", "twice" or "3 times".
+func times(n int) string {
+	switch n {
+	case 1:
+		return "once"
+	case 2:
+		return "twice"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 // plural says "1 hole" or "3 holes".

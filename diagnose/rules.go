@@ -34,6 +34,10 @@ var fine = &Finding{}
 
 // sessionRules run first, in this order.
 var sessionRules = []sessionRule{
+	{"control-never-started", ruleControlNeverStarted},
+	{"control-stalled", ruleControlStalled},
+	{"server-closed", ruleServerClosed},
+	{"bounce-scan", ruleBounceScan},
 	{"capture-gap", ruleCaptureGap},
 	{"cleartext-credentials", ruleCleartextCredentials},
 }
@@ -79,6 +83,22 @@ type run struct {
 	// failed holds the transfers whose cause was a finding of severity
 	// error (what late session rules read).
 	failed map[*analyze.Transfer]bool
+	// once holds the keys of once-per-point findings said in earlier runs;
+	// said collects this run's.
+	once, said map[string]bool
+}
+
+// firstTime reports whether a once-per-point finding keyed k is new at
+// this point, and remembers it.
+func (d *run) firstTime(k string) bool {
+	if d.once[k] {
+		return false
+	}
+	if d.said == nil {
+		d.said = map[string]bool{}
+	}
+	d.said[k] = true
+	return true
 }
 
 func (d *run) isFXP(ap netip.AddrPort) bool {

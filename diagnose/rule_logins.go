@@ -1,0 +1,122 @@
+package diagnose
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// loginFailuresMin is how many failed logins to one server make a finding.
+const loginFailuresMin = 5
+
+// maxLoginServers and maxLoginNames bound what the login audit keeps.
+const (
+	maxLoginServers = 4096
+	maxLoginNames   = 16
+)
+
+// loginTally counts the login attempts to one server across sessions.
+type loginTally struct {
+	server           netip.AddrPort
+	failed, ok       int
+	clients, users   []string // distinct, at most maxLoginNames each
+	moreC, moreU     bool
+	first, last      analyze.Ref
+	firstOK          analyze.Login
+	lastFailure      analyze.Login
+	lastFailSession  *analyze.Session
+	firstFailSession *analyze.Session
+}
+
+// tallyLogins adds a session's login attempts to the audit.
+func (d *Diagnoser) tallyLogins(s *analyze.Session) {
+	for _, l := range s.Logins {
+		failed := l.Reply.Code >= 500 || l.Reply.Code == 421
+		if !failed && l.Reply.Code != 230 {
+			continue
+		}
+		lt := d.logins[s.Server]
+		if lt == nil {
+			if len(d.logins) >= maxLoginServers {
+				continue
+			}
+			lt = &loginTally{server: s.Server, first: l.At}
+			d.logins[s.Server] = lt
+		}
+		lt.last = l.At
+		lt.clients, lt.moreC = addName(lt.clients, lt.moreC, s.Client.Addr().String())
+		lt.users, lt.moreU = addName(lt.users, lt.moreU, l.User)
+		if failed {
+			lt.failed++
+			lt.lastFailure, lt.lastFailSession = l, s
+			if lt.firstFailSession == nil {
+				lt.firstFailSession = s
+			}
+		} else {
+			if lt.ok == 0 {
+				lt.firstOK = l
+			}
+			lt.ok++
+		}
+	}
+}
+
+func addName(list []string, more bool, name string) ([]string, bool) {
+	if slices.Contains(list, name) {
+		return list, more
+	}
+	if len(list) >= maxLoginNames {
+		return list, true
+	}
+	return append(list, name), more
+}
+
+// loginFailureFindings: failed logins in bulk to one server are one
+// finding: how many, from which clients, for which users, over how long,
+// and whether any succeeded (the credentials a guesser found).
+func (d *Diagnoser) loginFailureFindings() []*Finding {
+	var out []*Finding
+	servers := make([]netip.AddrPort, 0, len(d.logins))
+	for k := range d.logins {
+		servers = append(servers, k)
+	}
+	slices.SortFunc(servers, netip.AddrPort.Compare)
+	for _, k := range servers {
+		lt := d.logins[k]
+		if lt.failed < loginFailuresMin {
+			continue
+		}
+		f := &Finding{Code: LoginFailures, Severity: Warning, Point: d.point, Session: lt.lastFailSession,
+			Evidence: []Evidence{{At: lt.first, What: "the first login attempt"}, {At: lt.lastFailure.At, What: "the last failed one: " + lt.lastFailure.Reply.String()}}}
+		span := lt.last.Time.Sub(lt.first.Time).Round(time.Millisecond)
+		f.Summary = fmt.Sprintf("%d failed logins to %s in %s, from %s (%s), for %s (%s)",
+			lt.failed, lt.server, span, plural(len(lt.clients), "client", "clients"), names(lt.clients, lt.moreC),
+			plural(len(lt.users), "user", "users"), names(lt.users, lt.moreU))
+		if lt.ok > 0 {
+			f.Summary += fmt.Sprintf("; %s succeeded, the first as \"%s\" (frame %d)", plural(lt.ok, "login", "logins"), lt.firstOK.User, lt.firstOK.At.Frame)
+			f.Evidence = append(f.Evidence, Evidence{At: lt.firstOK.At, What: "a login that succeeded: " + lt.firstOK.Reply.String()})
+		} else {
+			f.Summary += "; none succeeded"
+		}
+		f.Advice = "If these are not a person mistyping, someone is guessing passwords: limit login attempts on the server (vsftpd max_login_fails, proftpd MaxLoginAttempts, fail2ban), " +
+			"and use FTPS or SFTP so that passwords do not cross the network in clear text."
+		if lt.ok > 0 {
+			f.Advice += " Change the password of the account that was let in."
+		}
+		sortEvidence(f.Evidence)
+		out = append(out, f)
+	}
+	return out
+}
+
+func names(list []string, more bool) string {
+	s := strings.Join(list, ", ")
+	if more {
+		s += ", …"
+	}
+	return s
+}
