@@ -83,6 +83,51 @@ type control struct {
 	replySeq  uint32
 	lineEnd   uint32  // sequence number just past the line being handled
 	isnSeen   [2]bool // ClientISN, ServerISN set
+	lostSeen  [2]bool // a Hole recorded for the direction
+}
+
+// minSilence is how long a receiver that got bytes stays silent at most
+// (a delayed acknowledgement waits up to 500 ms): longer, and it did not
+// get them.
+const minSilence = time.Second
+
+// maxInFlight is the most bytes a control connection has in flight: more
+// missing at once is a mangled capture, not a loss on the path.
+const maxInFlight = 64 << 10
+
+// maxRewrites bounds the rewrites kept per session.
+const maxRewrites = 8
+
+// rewrite records two differing copies of the same bytes.
+func (c *control) rewrite(dir int, m reassembly.Mismatch) {
+	s := c.sess
+	if len(s.Rewrites) >= maxRewrites {
+		return
+	}
+	rw := Rewrite{FromClient: dir == toServer, Seq: m.Seq, Kept: cleanText(m.Delivered), Other: cleanText(m.Dropped),
+		OtherAt: Ref{Input: m.DroppedMeta.Input, Frame: m.DroppedMeta.Frame, Time: m.DroppedMeta.Time}}
+	if m.DeliveredMetaKnown {
+		rw.KeptAt = Ref{Input: m.DeliveredMeta.Input, Frame: m.DeliveredMeta.Frame, Time: m.DeliveredMeta.Time}
+	}
+	s.Rewrites = append(s.Rewrites, rw)
+}
+
+// cleanText is bytes from the wire as one line of text: line ends dropped,
+// control characters escaped.
+func cleanText(b []byte) string {
+	return string(ftp.CleanLine(nil, bytes.TrimRight(b, "\r\n")))
+}
+
+// lineStart is the start of b up to its first line end, as text, at most
+// 80 bytes.
+func lineStart(b []byte) string {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	if len(b) > 80 {
+		b = b[:80]
+	}
+	return cleanText(b)
 }
 
 func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
@@ -107,6 +152,7 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 		c.halves[d].MaxBuffered = a.opts.Limits.MaxBufferedPerStream
 		c.halves[d].Budget = &a.budget
 		c.halves[d].Deliver = func(ch reassembly.Chunk) { c.chunk(d, ch) }
+		c.halves[d].Mismatch = func(m reassembly.Mismatch) { c.rewrite(d, m) }
 	}
 	if !a.addFlow(key, &flow{kind: flowControl, ctl: c, lastSeen: p.Time}) {
 		return nil
@@ -150,8 +196,14 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 			c.commandsAcked(ref(p))
 		}
 	}
-	if len(p.Payload) > 0 {
-		c.flights[dir].data(p.Seq, len(p.Payload), ref(p))
+	switch f := &c.flights[dir]; {
+	case len(p.Payload) > 0:
+		f.data(p.Seq, len(p.Payload), ref(p))
+	case p.Flags&(capture.SYN|capture.RST) == 0:
+		f.empty(p.Seq, ref(p))
+	}
+	if p.Flags&capture.FIN != 0 {
+		c.flights[dir].fin(p.Seq + uint32(len(p.Payload)))
 	}
 	// The first client segment after an active negotiation's line: its raw
 	// sequence number shows whether a NAT shifted the stream after a
@@ -226,6 +278,14 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 	if ch.Gap > 0 {
 		s.Gaps++
 		s.MissingBytes += uint64(ch.Gap)
+		if ch.GapAcked && !s.GapAt.Valid() {
+			s.GapAt = Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}
+		}
+		if !ch.GapAcked && !c.lostSeen[dir] {
+			c.lostSeen[dir] = true
+			s.Lost = append(s.Lost, Hole{FromClient: dir == toServer, Seq: ch.Seq - uint32(ch.Gap), Bytes: ch.Gap,
+				After: Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}, Text: lineStart(ch.Data)})
+		}
 		// The hole fell inside a line: what came before it is kept as a
 		// line marked cut (an address in it is never trusted), and the
 		// bytes after the hole up to the next line end are its tail.
@@ -779,6 +839,41 @@ func (c *control) finish() {
 	for _, p := range c.queue {
 		c.sess.Unanswered = append(c.sess.Unanswered, Command{Verb: p.verb, Arg: p.arg, At: p.at, Acked: p.acked})
 	}
+	for d := range c.halves {
+		c.sess.UnackedGaps += int(c.halves[d].Stats.UnackedGaps)
+		c.sess.UnackedBytes += c.halves[d].Stats.UnackedBytes
+	}
+	// Bytes an empty segment's sequence number skipped, never seen.
+	for dir, fromClient := range [2]bool{true, false} {
+		if f := &c.flights[dir]; f.unseenSeen && !c.lostSeen[dir] {
+			u := f.unseen
+			c.sess.Lost = append(c.sess.Lost, Hole{FromClient: fromClient, Seq: u.seq, Bytes: int(int32(u.end - u.seq)), After: u.at})
+			c.sess.Gaps++
+			c.sess.MissingBytes += uint64(int32(u.end - u.seq))
+			c.sess.UnackedGaps++
+			c.sess.UnackedBytes += uint64(int32(u.end - u.seq))
+		}
+	}
+	// A hole an acknowledgement passed after all (a late ACK) was not lost;
+	// one whose receiver acknowledged nothing after it, or only much later,
+	// or a hole too large for bytes in flight on a control connection, is
+	// not known to be lost.
+	lost := c.sess.Lost[:0]
+	for _, h := range c.sess.Lost {
+		dir := toClient
+		if h.FromClient {
+			dir = toServer
+		}
+		if f := &c.flights[dir]; !f.covers(h.Seq + uint32(h.Bytes)) {
+			acked := f.ackSeen && f.lastAck.Time.After(h.After.Time) && f.lastAck.Time.Sub(h.After.Time) < maxStallSpan
+			if !acked {
+				h.Silence = c.a.now.Sub(h.After.Time)
+			}
+			h.ReceiverAlive = (acked || h.Silence >= minSilence && h.Silence < maxStallSpan) && h.Bytes <= maxInFlight
+			lost = append(lost, h)
+		}
+	}
+	c.sess.Lost = lost
 	for dir, fromClient := range [2]bool{true, false} {
 		if st, ok := c.flights[dir].stall(fromClient); ok {
 			st.Text = c.linesIn(fromClient, st.Seq, st.Seq+uint32(st.Bytes))

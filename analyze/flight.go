@@ -12,7 +12,8 @@ type flight struct {
 	sentEnd uint32 // just past the highest payload byte sent
 	acked   uint32 // the receiver's highest acknowledgement
 	ackSeen bool
-	ackAt   Ref
+	ackAt   Ref // where acked was first reached
+	lastAck Ref // the receiver's latest acknowledgement, moving or not
 	// retx counts segments resending unacknowledged bytes since the
 	// receiver's acknowledgement last moved; lastRetx is the latest.
 	retx     int
@@ -24,6 +25,26 @@ type flight struct {
 	nsend   int
 	resends [16]sent
 	nresend int
+	// unseen is bytes the sender's sequence numbers show it sent (an empty
+	// segment's sequence number past the last byte seen) that never crossed
+	// this point, until a segment carrying them does.
+	unseen     sent
+	unseenSeen bool
+}
+
+// empty records a segment without payload: a sequence number past the last
+// byte seen means bytes that did not cross this point.
+func (f *flight) empty(seq uint32, at Ref) {
+	if f.started && !f.unseenSeen && int32(seq-f.sentEnd) > 0 {
+		f.unseen, f.unseenSeen = sent{f.sentEnd, seq, at}, true
+	}
+}
+
+// fin records the sender's FIN at seq: it takes one sequence number.
+func (f *flight) fin(seq uint32) {
+	if f.started && int32(seq+1-f.sentEnd) > 0 {
+		f.sentEnd = seq + 1
+	}
 }
 
 // sent is one original send of payload bytes.
@@ -46,6 +67,9 @@ func (f *flight) data(seq uint32, n int, at Ref) {
 		f.resends[f.nresend%len(f.resends)] = sent{seq, end, at}
 		f.nresend++
 	}
+	if f.unseenSeen && int32(f.unseen.seq-seq) >= 0 && int32(end-f.unseen.seq) > 0 {
+		f.unseenSeen = false // they came after all
+	}
 	if int32(end-f.sentEnd) > 0 {
 		start := seq
 		if int32(f.sentEnd-seq) > 0 {
@@ -60,6 +84,7 @@ func (f *flight) data(seq uint32, n int, at Ref) {
 // ack records the receiver's acknowledgement; it reports whether it moved
 // forward.
 func (f *flight) ack(ack uint32, at Ref) bool {
+	f.lastAck = at
 	if f.ackSeen && int32(ack-f.acked) <= 0 {
 		return false
 	}

@@ -305,9 +305,12 @@ type Session struct {
 	TLSEnded bool // clear text came back (CCC)
 	Commands int
 	Replies  int
-	// Gaps and MissingBytes: holes in the control stream (lost segments).
+	// Gaps and MissingBytes: holes in the control stream (lost segments);
+	// GapAt is the segment after the first hole the receiver acknowledged
+	// (bytes the capture missed).
 	Gaps         int
 	MissingBytes uint64
+	GapAt        Ref
 	// ProtocolErrors counts lines that were not valid FTP; FirstError is
 	// the first of them.
 	ProtocolErrors int
@@ -332,6 +335,16 @@ type Session struct {
 	// Stalls are bytes one side sent (and resent) that the other never
 	// acknowledged, as far as the capture shows: at most one per direction.
 	Stalls []Stall
+	// UnackedGaps and UnackedBytes count the holes (of Gaps, MissingBytes)
+	// that no acknowledgement in the capture passed: bytes the receiver
+	// never got as far as the capture shows. The rest the capture missed.
+	UnackedGaps  int
+	UnackedBytes uint64
+	// Lost are the first unacknowledged hole of each direction.
+	Lost []Hole
+	// Rewrites are bytes seen twice with different content: a box between
+	// the sender and this point changed them between the two copies.
+	Rewrites []Rewrite
 	// Closing is a 421 the server sent that answers no command: an idle
 	// timeout or a shutdown (Code 0: none).
 	Closing Reply
@@ -370,6 +383,39 @@ type Stall struct {
 	// Text is what the unacknowledged bytes said, when they were lines the
 	// capture holds (up to the first few).
 	Text string
+}
+
+// Hole is bytes missing from one direction of the control stream that the
+// receiver never acknowledged in the capture.
+type Hole struct {
+	FromClient bool
+	Seq        uint32 // the first missing byte
+	Bytes      int
+	// After is the segment that followed the hole; Text what it said, up
+	// to its line end (cleaned, at most a line's start): the tail of the
+	// line the hole cut, when it cut one.
+	After Ref
+	Text  string
+	// ReceiverAlive: the receiver acknowledged something after the hole
+	// crossed this point (and still not the hole), or stayed silent for
+	// Silence, long past any acknowledgement timer, while the capture went
+	// on: either way it did not get the bytes. False: the capture ends too
+	// soon to tell.
+	ReceiverAlive bool
+	Silence       time.Duration
+}
+
+// Rewrite is a range of one direction's bytes seen twice with different
+// content (a retransmission or overlap that is not a copy): proof that a
+// box between the sender and this point rewrote the bytes.
+type Rewrite struct {
+	FromClient bool
+	Seq        uint32
+	// Kept is the copy the reassembly delivered (the earlier one), Other
+	// the differing copy, both cleaned text from a little before the first
+	// difference; KeptAt (when known) and OtherAt are their frames.
+	Kept, Other     string
+	KeptAt, OtherAt Ref
 }
 
 // Command is one command as sent: its verb, argument (secrets redacted),

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/analyze/ftp"
 )
 
 // ruleControlNeverStarted: the control connection's SYN was never
@@ -102,6 +103,140 @@ func ruleControlStalled(d *run, s *SessionFacts) {
 		}
 		d.add(f)
 	}
+}
+
+// ruleLostBytes: bytes of one direction never crossed this point, and the
+// receiver, which went on acknowledging, never acknowledged them: they
+// were lost before this point (the capture is not to blame), and the
+// session stalled there. When the bytes after the hole are the tail of a
+// PORT/EPRT (its first part dropped, the rest carrying the client's private
+// address unrewritten) it is the split command a NAT's helper drops.
+func ruleLostBytes(d *run, s *SessionFacts) {
+	ss := s.S
+	for _, h := range ss.Lost {
+		if !h.ReceiverAlive {
+			continue // ruleCaptureGap says the point cannot tell
+		}
+		sender, receiver := side(h.FromClient), side(!h.FromClient)
+		f := &Finding{Code: ControlStalled, Severity: Error, Session: ss,
+			Evidence: []Evidence{{At: h.After, What: fmt.Sprintf("the %s's next segment starts %d bytes past the last one this point saw", sender, h.Bytes)}}}
+		never := fmt.Sprintf("the %s, which went on acknowledging, never acknowledged them", receiver)
+		if h.Silence > 0 {
+			never = fmt.Sprintf("the %s acknowledged nothing in the %s the capture goes on after it", receiver, h.Silence.Round(time.Millisecond))
+		}
+		f.Summary = fmt.Sprintf("%d bytes of the %s's control stream never crossed this point: its segment at frame %d starts %d bytes past the last one seen, and %s; "+
+			"they were lost before this point, and the session stalled there%s",
+			h.Bytes, sender, h.After.Frame, h.Bytes, never, endedBy(ss, true))
+		f.Advice = fmt.Sprintf("Something between the %s and this point drops these bytes: look for a firewall or an FTP helper (ALG) that inspects the control connection "+
+			"(a capture nearer the %s shows them leave).", sender, sender)
+		if addr, ok := privateTail(h.Text); ok && h.FromClient {
+			f.Code = ALGMissedSplit
+			f.Summary = fmt.Sprintf("the client's segment at frame %d carries %q, the tail of an active-mode command with the private address %s, not rewritten, "+
+				"while its first %d bytes never crossed this point and the server never acknowledged them: the command was split across segments, its first part was dropped "+
+				"before this point (a NAT's FTP helper drops a segment holding part of a PORT) and the rest leaked the client's private address; the session stalled there%s",
+				h.After.Frame, h.Text, addr, h.Bytes, endedBy(ss, true))
+			f.Advice = "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds only part of a PORT."
+		}
+		for _, t := range s.Transfers {
+			if commandAtOrAfter(t.T, h.After) {
+				f.Transfers = append(f.Transfers, t.T)
+				s.explained[t.T] = true
+			}
+		}
+		d.add(f)
+	}
+}
+
+// privateTail reports whether text (what followed a hole) is the tail of
+// a PORT/EPRT naming a private address, and which.
+func privateTail(text string) (string, bool) {
+	for _, cand := range []string{"PORT " + text, "PORT " + strings.TrimLeft(text, "RTrt "), text} {
+		_, arg, _ := strings.Cut(cand, " ")
+		if ap, err := ftp.ParsePORT(strings.TrimSpace(arg)); err == nil && !analyze.ClassOf(ap.Addr()).Routable() {
+			return ap.Addr().String(), true
+		}
+		if ap, err := ftp.ParseEPRT(strings.TrimSpace(arg)); err == nil && !analyze.ClassOf(ap.Addr()).Routable() {
+			return ap.Addr().String(), true
+		}
+	}
+	return "", false
+}
+
+// ruleRewrittenCopies: the same bytes crossed this point twice with
+// different content: a box between the sender and this point rewrote them
+// between the two copies. When the first copy is the unrewritten tail of a
+// split PORT (its first part dropped) and the second the whole line
+// rewritten, it is a NAT's helper that dropped a split command and
+// recovered on the merged retransmission; otherwise it is a rewrite, said
+// for what it is.
+func ruleRewrittenCopies(d *run, s *SessionFacts) {
+	ss := s.S
+	for _, rw := range ss.Rewrites {
+		if !numbersOnly(rw.Kept, rw.Other) || !addressLike(rw.Kept) && !addressLike(rw.Other) {
+			continue // not what an ALG changes: a mangled capture, not a rewrite
+		}
+		ev := []Evidence{{At: rw.OtherAt, What: fmt.Sprintf("one copy: %q", rw.Other)}}
+		if rw.KeptAt.Valid() {
+			ev = append(ev, Evidence{At: rw.KeptAt, What: fmt.Sprintf("the other copy: %q", rw.Kept)})
+		}
+		sender := side(rw.FromClient)
+		if t := splitCommandOf(s, rw); t != nil {
+			leak := ""
+			if addr, ok := privateTail(rw.Other); ok {
+				leak = fmt.Sprintf(", carrying the private address %s unrewritten,", addr)
+			}
+			d.add(&Finding{Code: ALGMissedSplit, Severity: Warning, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: append(ev, t.Evidence...),
+				Summary: fmt.Sprintf("the client's %s reached this point twice: first a tail of it alone (%q, frame %d)%s after a hole where its first bytes should be, "+
+					"then the whole line rewritten (\"%s\", frame %d): a box between the client and this point (a NAT's FTP helper) dropped the first part of the command split across segments "+
+					"and rewrote the client's retransmission of the whole line, which the server answered (\"%s\")",
+					t.N.Command, rw.Other, rw.OtherAt.Frame, leak, t.N.Line(), t.N.At.Frame, t.N.Reply),
+				Advice: "It recovered after a retransmission timeout: use passive mode, or a client that writes each command in one segment, so that the helper sees whole commands."})
+			continue
+		}
+		d.add(&Finding{Code: ALGRewrite, Severity: Info, Session: ss, Evidence: ev,
+			Summary: fmt.Sprintf("the same bytes of the %s's stream crossed this point twice with different content (%q, then %q): a box between the %s and this point rewrote them",
+				sender, rw.Other, rw.Kept, sender),
+			Advice: "If that box is a NAT's FTP helper rewriting PORT/227 lines, this is its work; compare captures on both sides of it (--point) to check the rewrite."})
+	}
+}
+
+// splitCommandOf returns the active negotiation whose line a client-side
+// rewrite overlaps when the differing copy came first (a tail alone,
+// before the whole line): a split command recovered by a rewritten
+// retransmission.
+func splitCommandOf(s *SessionFacts, rw analyze.Rewrite) *TransferFacts {
+	if !rw.FromClient {
+		return nil
+	}
+	for _, t := range s.Transfers {
+		n := t.N
+		if n == nil || n.Mode.IsPassive() || n.Inferred != "" {
+			continue
+		}
+		lineLen := uint32(len(n.Line()) + 2)
+		if int32(rw.Seq-n.CommandSeq) >= 0 && int32(n.CommandSeq+lineLen-rw.Seq) > 0 && rw.OtherAt.Time.Before(n.At.Time) {
+			return t
+		}
+	}
+	return nil
+}
+
+// addressLike reports whether text looks like part of an address an FTP
+// ALG rewrites: comma-separated numbers, or an EPRT/EPSV field.
+func addressLike(s string) bool { return strings.Count(s, ",") >= 2 || strings.Contains(s, "|") }
+
+// numbersOnly reports whether two copies differ only where an FTP ALG
+// writes: digits and the separators of an address.
+func numbersOnly(a, b string) bool {
+	strip := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' || r == ',' || r == '.' || r == '|' || r == ':' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strip(a) == strip(b)
 }
 
 // splitNegotiationIn reports whether the stalled client bytes hold a PORT

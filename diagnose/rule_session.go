@@ -7,19 +7,53 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
 
-// ruleCaptureGap: bytes of the control stream are missing from the capture
-// although the receiver acknowledged them, so they crossed the network but
-// not the capture. Conclusions about what was said there may be incomplete.
+// ruleCaptureGap: bytes of the control stream are missing from the
+// capture although the receiver acknowledged them: they crossed the
+// network but not the capture, so conclusions about what was said there
+// may be incomplete. Holes the receiver never acknowledged are not the
+// capture's doing: ruleLostBytes reads those; only when the capture ends
+// before the receiver said anything after them can this point not tell,
+// and that is said here.
 func ruleCaptureGap(d *run, s *SessionFacts) {
 	ss := s.S
-	if ss.Gaps == 0 {
+	acked, ackedBytes := ss.Gaps-ss.UnackedGaps, ss.MissingBytes-ss.UnackedBytes
+	var unknown []analyze.Hole
+	for _, h := range ss.Lost {
+		if !h.ReceiverAlive {
+			unknown = append(unknown, h)
+		}
+	}
+	if acked <= 0 && len(unknown) == 0 {
 		return
 	}
-	d.add(&Finding{Code: CaptureGap, Severity: Warning, Session: ss,
-		Summary: fmt.Sprintf("%d bytes of the control connection %s → %s are missing from the capture (%s): conclusions about what was said there may be incomplete",
-			ss.MissingBytes, ss.Client, ss.Server, plural(ss.Gaps, "hole", "holes")),
-		Evidence: []Evidence{{At: ss.First, What: "first frame of the session"}},
-		Advice:   "The capture lost these segments, not the network (the receiver acknowledged them). Capture with a larger buffer (tcpdump -B 8192), write to a fast disk, or filter to the FTP hosts."})
+	f := &Finding{Code: CaptureGap, Severity: Warning, Session: ss}
+	var parts []string
+	if acked > 0 {
+		parts = append(parts, fmt.Sprintf("%d bytes of the control connection %s → %s are missing from the capture (%s) although the receiver acknowledged them: the capture missed them, not the network",
+			ackedBytes, ss.Client, ss.Server, plural(acked, "hole", "holes")))
+		if ss.GapAt.Valid() {
+			f.Evidence = append(f.Evidence, Evidence{At: ss.GapAt, What: "the segment after the first missing bytes"})
+		}
+		f.Advice = "Capture with a larger buffer (tcpdump -B 8192), write to a fast disk, or filter to the FTP hosts."
+	}
+	for _, h := range unknown {
+		parts = append(parts, fmt.Sprintf("%d bytes from the %s are missing before frame %d, and the capture ends before the %s acknowledged anything after them: this point cannot tell whether the capture or the network lost them",
+			h.Bytes, side(h.FromClient), h.After.Frame, side(!h.FromClient)))
+		f.Evidence = append(f.Evidence, Evidence{At: h.After, What: "the segment after the missing bytes"})
+		if f.Advice == "" {
+			f.Advice = "Capture for longer after the problem, so the receiver's acknowledgements show whether it got these bytes."
+		}
+	}
+	f.Summary = strings.Join(parts, "; ") + ": conclusions about what was said there may be incomplete"
+	d.add(f)
+}
+
+// side names the client or the server.
+func side(client bool) string {
+	if client {
+		return "client"
+	}
+	return "server"
 }
 
 // ruleCleartextCredentials: a non-guest login sent its password in clear

@@ -36,6 +36,8 @@ var fine = &Finding{}
 var sessionRules = []sessionRule{
 	{"control-never-started", ruleControlNeverStarted},
 	{"control-stalled", ruleControlStalled},
+	{"lost-bytes", ruleLostBytes},
+	{"rewritten-copies", ruleRewrittenCopies},
 	{"server-closed", ruleServerClosed},
 	{"bounce-scan", ruleBounceScan},
 	{"capture-gap", ruleCaptureGap},

@@ -8,18 +8,23 @@ import (
 )
 
 type collector struct {
-	out    bytes.Buffer
-	gaps   []int
-	frames []uint64
+	out        bytes.Buffer
+	gaps       []int
+	gapsAcked  []bool // GapAcked of each gap in gaps
+	frames     []uint64
+	mismatches []Mismatch
 }
 
 func (c *collector) half(max int, b *Budget) *Half {
 	return &Half{MaxBuffered: max, Budget: b, Deliver: func(ch Chunk) {
 		if ch.Gap != 0 {
 			c.gaps = append(c.gaps, ch.Gap)
+			c.gapsAcked = append(c.gapsAcked, ch.GapAcked)
 		}
 		c.out.Write(ch.Data)
 		c.frames = append(c.frames, ch.Frame)
+	}, Mismatch: func(m Mismatch) {
+		c.mismatches = append(c.mismatches, m)
 	}}
 }
 
@@ -156,8 +161,8 @@ func TestAckedPastHole(t *testing.T) {
 		t.Fatalf("skipped too early: %q", c.out.String())
 	}
 	h.Acked(24) // the receiver has everything up to the end of CWD
-	if c.out.String() != "PASV\r\nCWD ..\r\n" || len(c.gaps) != 1 || c.gaps[0] != 8 {
-		t.Errorf("got %q gaps %v", c.out.String(), c.gaps)
+	if c.out.String() != "PASV\r\nCWD ..\r\n" || len(c.gaps) != 1 || c.gaps[0] != 8 || !c.gapsAcked[0] {
+		t.Errorf("got %q gaps %v acked %v", c.out.String(), c.gaps, c.gapsAcked)
 	}
 }
 
@@ -177,57 +182,99 @@ func TestFlushOlderThan(t *testing.T) {
 	}
 }
 
-// FuzzHalf checks the property that matters: whatever the order,
+// FuzzHalf checks the properties that matter. Whatever the order,
 // duplication and overlap of the segments, when every byte was sent at
-// least once the reassembled stream is exactly the original.
+// least once the reassembled stream is exactly the original, with no gap,
+// and identical copies never report a mismatch. And when one copy of a
+// range has one byte changed, and the stream fits in the window (or the
+// changed copy comes last, with its byte among the last WindowSize), the
+// change is reported, at that byte, with both values, while every other
+// byte comes back exactly.
 func FuzzHalf(f *testing.F) {
 	f.Add([]byte("220 ready\r\nUSER a\r\n331 pw\r\nPASS b\r\n230 ok\r\nPASV\r\n227 Entering Passive Mode (10,0,0,1,4,1)\r\n"), int64(1), uint32(0))
 	f.Add([]byte("x"), int64(2), uint32(0xFFFFFFFF))
 	f.Add(bytes.Repeat([]byte("PORT 10,1,0,2,195,80\r\n"), 50), int64(3), uint32(0xFFFFFF00))
+	f.Add(bytes.Repeat([]byte("PORT 10,1,0,2,195,80\r\n"), 300), int64(4), uint32(0xFFFFF000))
 	f.Fuzz(func(t *testing.T, data []byte, seed int64, isn uint32) {
 		if len(data) == 0 || len(data) > 1<<16 {
 			return
 		}
 		r := rand.New(rand.NewSource(seed))
-		type piece struct{ off, n int }
+		type piece struct {
+			off  int
+			data []byte
+		}
 		var pieces []piece
 		for off := 0; off < len(data); {
 			n := 1 + r.Intn(64)
 			if off+n > len(data) {
 				n = len(data) - off
 			}
-			pieces = append(pieces, piece{off, n})
+			pieces = append(pieces, piece{off, data[off : off+n]})
 			off += n
 		}
 		// Duplicates and overlapping re-segmentations.
 		for i := 0; i < len(pieces)/3; i++ {
 			p := pieces[r.Intn(len(pieces))]
-			start := p.off - r.Intn(8)
-			if start < 0 {
-				start = 0
-			}
-			end := p.off + p.n + r.Intn(8)
-			if end > len(data) {
-				end = len(data)
-			}
-			pieces = append(pieces, piece{start, end - start})
+			start := max(0, p.off-r.Intn(8))
+			end := min(len(data), p.off+len(p.data)+r.Intn(8))
+			pieces = append(pieces, piece{start, data[start:end]})
 		}
 		r.Shuffle(len(pieces), func(i, j int) { pieces[i], pieces[j] = pieces[j], pieces[i] })
-		var c collector
-		h := c.half(1<<20, nil)
-		h.Push(isn, true, false, false, nil, Meta{})
-		for i, p := range pieces {
-			h.Push(isn+1+uint32(p.off), false, false, false, data[p.off:p.off+p.n], Meta{Frame: uint64(i)})
+		run := func(pieces []piece) (*collector, *Half) {
+			var c collector
+			h := c.half(1<<20, nil)
+			h.Push(isn, true, false, false, nil, Meta{})
+			for i, p := range pieces {
+				h.Push(isn+1+uint32(p.off), false, false, false, p.data, Meta{Frame: uint64(i)})
+			}
+			h.Flush()
+			if len(c.gaps) != 0 {
+				t.Fatalf("gaps %v with nothing missing", c.gaps)
+			}
+			if h.Buffered() != 0 {
+				t.Fatalf("%d bytes still buffered after flush", h.Buffered())
+			}
+			return &c, h
 		}
-		h.Flush()
+
+		c, h := run(pieces)
 		if !bytes.Equal(c.out.Bytes(), data) {
 			t.Fatalf("reassembled %d bytes differ from the %d sent", c.out.Len(), len(data))
 		}
-		if len(c.gaps) != 0 {
-			t.Fatalf("gaps %v with nothing missing", c.gaps)
+		if len(c.mismatches) != 0 || h.Stats.Mismatches != 0 {
+			t.Fatalf("identical copies reported as differing: %d, first %+v", h.Stats.Mismatches, c.mismatches[0])
 		}
-		if h.Buffered() != 0 {
-			t.Fatalf("%d bytes still buffered after flush", h.Buffered())
+
+		// One more copy of a range, with one byte changed.
+		pos := r.Intn(len(data))
+		if len(data) > WindowSize {
+			pos = len(data) - 1 - r.Intn(WindowSize)
+		}
+		start := max(0, pos-r.Intn(8))
+		changed := piece{start, append([]byte(nil), data[start:min(len(data), pos+1+r.Intn(8))]...)}
+		was := data[pos]
+		changed.data[pos-start] ^= byte(1 + r.Intn(255))
+		now := changed.data[pos-start]
+		at := len(pieces)
+		if len(data) <= WindowSize {
+			at = r.Intn(len(pieces) + 1)
+		}
+		pieces = append(pieces[:at], append([]piece{changed}, pieces[at:]...)...)
+		c, h = run(pieces)
+		out := c.out.Bytes()
+		if len(out) != len(data) || !bytes.Equal(out[:pos], data[:pos]) || !bytes.Equal(out[pos+1:], data[pos+1:]) || (out[pos] != was && out[pos] != now) {
+			t.Fatalf("with a changed copy of byte %d, the other bytes changed", pos)
+		}
+		if len(c.mismatches) == 0 || h.Stats.Mismatches != uint64(len(c.mismatches)) {
+			t.Fatalf("byte %d changed from %#x to %#x in one copy: %d mismatches reported, %d counted", pos, was, now, len(c.mismatches), h.Stats.Mismatches)
+		}
+		for _, m := range c.mismatches {
+			i := m.FirstDiff
+			if m.Seq+uint32(i) != isn+1+uint32(pos) || len(m.Delivered) != len(m.Dropped) || i >= len(m.Delivered) ||
+				!(m.Delivered[i] == was && m.Dropped[i] == now || m.Delivered[i] == now && m.Dropped[i] == was) {
+				t.Fatalf("byte %d (seq %d) changed from %#x to %#x: reported %+v", pos, isn+1+uint32(pos), was, now, m)
+			}
 		}
 	})
 }
