@@ -154,6 +154,10 @@ type Analyzer struct {
 	flows    flowTable
 	expect   map[endpointKey][]expectation
 	pairs    map[hostPair]*control // the latest session between two hosts
+	// synISN finds sessions by their client's SYN: a second SYN with the
+	// same sequence number to the same server port, on another address
+	// pair, is the same connection seen on the other side of a NAT.
+	synISN   map[isnKey]*Session
 	budget   reassembly.Budget
 	sessions []*Session
 	controls []*control
@@ -177,6 +181,7 @@ func New(opts Options) *Analyzer {
 		flows:    newFlowTable(),
 		expect:   make(map[endpointKey][]expectation),
 		pairs:    make(map[hostPair]*control),
+		synISN:   make(map[isnKey]*Session),
 	}
 	a.budget.Max = opts.Limits.MaxBufferedTotal
 	for _, p := range opts.Ports {
@@ -185,6 +190,15 @@ func New(opts Options) *Analyzer {
 	a.ctlPorts[21] = true
 	return a
 }
+
+// isnKey identifies a control connection's client SYN.
+type isnKey struct {
+	isn        uint32
+	serverPort uint16
+}
+
+// twinWindow is how far apart the two copies of one SYN can be seen.
+const twinWindow = 2 * time.Second
 
 // closedLinger is how long a closed control connection's negotiations still
 // wait for data connections (a data connection can trail the control one).
@@ -340,6 +354,11 @@ func (a *Analyzer) gc() {
 		}
 	}
 	a.gcExpectations(a.now.Add(-closedLinger))
+	for k, s := range a.synISN {
+		if s.Start.Before(a.now.Add(-twinWindow)) {
+			delete(a.synISN, k)
+		}
+	}
 	old := a.now.Add(-a.opts.Limits.ReassemblyTimeout)
 	live := a.controls[:0]
 	for _, c := range a.controls {

@@ -84,6 +84,9 @@ type control struct {
 	lineEnd   uint32  // sequence number just past the line being handled
 	isnSeen   [2]bool // ClientISN, ServerISN set
 	lostSeen  [2]bool // a Hole recorded for the direction
+	// replyResync: a hole fell inside the open multi-line reply, so a line
+	// opening a reply with another code closes it instead of joining it.
+	replyResync bool
 }
 
 // minSilence is how long a receiver that got bytes stays silent at most
@@ -147,6 +150,14 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	}
 	s.MidStream = p.Flags&(capture.SYN|capture.ACK) != capture.SYN
 	c.sess = s
+	if !s.MidStream && dstIsServer {
+		k := isnKey{p.Seq, s.Server.Port()}
+		if t := a.synISN[k]; t != nil && t.Twin == nil && p.Time.Sub(t.Start) < twinWindow && oneSideTranslated(t, s) {
+			s.Twin, t.Twin = t, s
+		} else {
+			a.synISN[k] = s
+		}
+	}
 	for dir := range c.halves {
 		d := dir
 		c.halves[d].MaxBuffered = a.opts.Limits.MaxBufferedPerStream
@@ -228,6 +239,13 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	}
 }
 
+// oneSideTranslated reports whether two views of a connection differ as a
+// NAT makes them: in the client's address (masquerade) or the server's
+// (port forwarding), not both, and not in a port alone.
+func oneSideTranslated(a, b *Session) bool {
+	return (a.Client.Addr() != b.Client.Addr()) != (a.Server.Addr() != b.Server.Addr())
+}
+
 // opening records the control connection's handshake: the client's SYN
 // and its retransmissions, and the server's answer (SYN-ACK or reset), and
 // each side's first sequence number.
@@ -298,6 +316,11 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 			ls.skipping = !startsLine(dir, ch.Data)
 		}
 		ls.buf, ls.overlong = ls.buf[:0], false
+		// A hole inside a multi-line reply may have taken its last line:
+		// the next line that starts another reply ends it.
+		if dir == toClient && c.replies.Pending() {
+			c.replyResync = true
+		}
 		// TLS record framing is lost too: assume records go on.
 		if c.tls[dir].on {
 			c.tls[dir].nhdr, c.tls[dir].remain = 0, 0
@@ -651,6 +674,19 @@ func (c *control) dataCommand(verb, arg string, at Ref) *Transfer {
 }
 
 func (c *control) replyLine(line []byte, at Ref) {
+	if c.replyResync && c.replies.Pending() {
+		if rl, err := ftp.ParseReplyLine(line); err == nil && rl.Code != c.replies.PendingCode() && rl.Sep != 0 {
+			// The open reply lost its end in the hole: close it as cut,
+			// and let this line start the next one.
+			if r, ok := c.replies.Flush(); ok {
+				c.replyCut = true
+				c.reply(r, c.replyAt)
+			}
+		}
+	}
+	if !c.replies.Pending() {
+		c.replyResync = false
+	}
 	if !c.replies.Pending() {
 		c.replyAt, c.replyCut, c.replySeq = at, false, c.lineSeq
 	}

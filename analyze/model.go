@@ -332,6 +332,10 @@ type Session struct {
 	// (the SYN's, when captured): one connection captured at two places
 	// has the same numbers at both.
 	ClientISN, ServerISN uint32
+	// Twin is this same TCP connection seen in the capture with another
+	// address pair (the same client SYN, before and after a NAT: a capture
+	// on a router, or of both its links in one file).
+	Twin *Session
 	// Stalls are bytes one side sent (and resent) that the other never
 	// acknowledged, as far as the capture shows: at most one per direction.
 	Stalls []Stall

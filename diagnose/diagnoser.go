@@ -24,6 +24,9 @@ type Diagnoser struct {
 	// once holds the keys of findings said once per point (clear-text
 	// credentials of a user at a server), at most maxOnce.
 	once map[string]bool
+	// waiting holds sessions handed over before their Twin, diagnosed with
+	// it when it comes (at most maxWaitingTwins).
+	waiting map[*analyze.Session]bool
 }
 
 // maxOnce bounds the keys of findings said once per point.
@@ -51,7 +54,7 @@ const maxRecentPassive = 4096
 
 // New returns a Diagnoser for the capture point named point.
 func New(point string) *Diagnoser {
-	return &Diagnoser{point: point, logins: map[netip.AddrPort]*loginTally{}, once: map[string]bool{}}
+	return &Diagnoser{point: point, logins: map[netip.AddrPort]*loginTally{}, once: map[string]bool{}, waiting: map[*analyze.Session]bool{}}
 }
 
 // Totals counts every finding made so far, by severity: what --fail-on
@@ -63,9 +66,20 @@ func (d *Diagnoser) Totals() [3]int { return d.totals }
 // the Point that Finish returns.
 func (d *Diagnoser) Session(s *analyze.Session) []*Finding {
 	d.remember(s)
-	fs := d.diagnose([]*analyze.Session{s})
 	d.released.Sessions++
 	d.released.Transfers += len(s.Transfers)
+	batch := []*analyze.Session{s}
+	if tw := s.Twin; tw != nil {
+		switch {
+		case d.waiting[tw]:
+			delete(d.waiting, tw)
+			batch = append(batch, tw)
+		case len(d.waiting) < maxWaitingTwins:
+			d.waiting[s] = true // diagnosed with its twin
+			return nil
+		}
+	}
+	fs := d.diagnose(batch)
 	for _, f := range fs {
 		d.released.Findings[f.Severity]++
 	}
@@ -94,7 +108,12 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 		d.remember(s)
 	}
 	p := &Point{Result: r, LeftOut: d.released}
-	p.Findings = d.diagnose(r.Sessions)
+	sessions := r.Sessions
+	for s := range d.waiting {
+		sessions = append(sessions, s) // their twin never came: alone
+	}
+	clear(d.waiting)
+	p.Findings = d.diagnose(sessions)
 	extra := d.loginFailureFindings()
 	for _, f := range extra {
 		d.totals[f.Severity]++
@@ -111,9 +130,22 @@ func (d *Diagnoser) newRun() *run {
 // diagnose runs the rules over sessions and counts the findings.
 func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 	r := d.newRun()
+	in := make(map[*analyze.Session]bool, len(sessions))
 	for _, s := range sessions {
-		d.tallyLogins(s)
-		r.session(newSessionFacts(d.point, s))
+		in[s] = true
+	}
+	done := map[*analyze.Session]bool{}
+	for _, s := range sessions {
+		switch {
+		case done[s]:
+		case s.Twin != nil && in[s.Twin]:
+			done[s], done[s.Twin] = true, true
+			d.tallyLogins(s) // one connection: its logins count once
+			r.twin(d.point, s, s.Twin)
+		default:
+			d.tallyLogins(s)
+			r.session(newSessionFacts(d.point, s))
+		}
 	}
 	for k := range r.said {
 		if len(d.once) < maxOnce {

@@ -127,6 +127,23 @@ func transferEvidence(t *analyze.Transfer) []Evidence {
 	return ev
 }
 
+// stateWords says what became of a connection, after "the connection".
+func stateWords(st analyze.DataState) string {
+	switch st {
+	case analyze.Established:
+		return "was set up"
+	case analyze.NoAnswer:
+		return "was never answered"
+	case analyze.Refused:
+		return "was reset"
+	case analyze.Unreachable:
+		return "was refused by ICMP"
+	case analyze.NotCaptured:
+		return "is not in the capture"
+	}
+	return "was not seen"
+}
+
 // rstSender names the address a data connection's RST came from.
 func rstSender(dc *analyze.DataConn) netip.AddrPort {
 	if dc.RSTFromAcc {

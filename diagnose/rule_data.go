@@ -45,8 +45,8 @@ func ruleDataWorked(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 // ruleDataNotNeeded: no data connection was seen here, and none was
 // needed or its absence is not a failure: no command used the negotiation
 // (and it was not the client's last word), the transfer worked (its data
-// connection simply did not cross this point), or the capture ended before
-// the outcome.
+// connection simply did not cross this point: the replies say it ran), or
+// the capture ends, with the session open, before the outcome.
 func ruleDataNotNeeded(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	if t.DC != nil {
 		return nil
@@ -54,6 +54,10 @@ func ruleDataNotNeeded(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	n, tr := t.N, t.T
 	switch {
 	case t.State == analyze.NotCaptured:
+		return fine
+	case tr.Final.Code == 0 && s.S.Closed == "" && s.S.Closing.Code == 0:
+		// The capture ends, the session still open, before the outcome:
+		// nothing has failed yet.
 		return fine
 	case tr.Command == "" && n.Mode.IsPassive() && n.Accepted() && isLast(s.S, n):
 		// Clients connect before they send the command: a passive reply

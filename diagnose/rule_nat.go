@@ -108,7 +108,7 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		case refused:
 			f.Summary += fmt.Sprintf("the server could not connect to it (%s)", replyWhat(n.Reply))
 		case t.DC != nil:
-			f.Summary += fmt.Sprintf("the server's connection to it got %s", t.State)
+			f.Summary += fmt.Sprintf("the server's connection to it %s", stateWords(t.State))
 		default:
 			f.Summary += "the server's connection to it never crossed this point"
 		}
@@ -186,7 +186,7 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 	f.Code, f.Severity = PassivePrivateAddress, Error
 	tried := "no connection for it crossed this point"
 	if t.DC != nil {
-		tried = fmt.Sprintf("the client followed it and its connection got %s", t.State)
+		tried = fmt.Sprintf("the client followed it, and its connection %s", stateWords(t.State))
 	}
 	f.Summary = fmt.Sprintf("the server %s is behind NAT and advertised its private address %s in its %d reply; %s%s", ss.Server, adv.Addr(), n.Reply.Code, tried, finalSaid(t))
 	f.Advice = passiveAdvice(ss.Server.Addr(), adv) + " A client can also be told to ignore the 227 address (curl --ftp-skip-pasv-ip, lftp set ftp:ignore-pasv-address yes), or use EPSV, whose reply carries no address."

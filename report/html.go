@@ -356,7 +356,7 @@ func contains(list []string, s string) bool {
 }
 
 func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding, ladder string) htmlTransfer {
-	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladder, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(analyze.NotAttempted),
+	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladder, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(t.DataState()),
 		Data: "-", BytesText: "-", Reply: "-"}
 	cmd := t.Command
 	if cmd == "" {

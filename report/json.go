@@ -312,7 +312,7 @@ func transferRec(r *analyze.Result, s *analyze.Session, t *analyze.Transfer) tra
 func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 	d := t.Data()
 	if d == nil {
-		return dataRecord{State: string(analyze.NotAttempted)}
+		return dataRecord{State: string(t.DataState())}
 	}
 	rec := dataRecord{State: string(d.State()), Initiator: d.Initiator, Src: addr(d.Src), Dst: addr(d.Dst),
 		MatchedBy: d.MatchedBy, File: fileOf(r, d.First), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time),

@@ -361,7 +361,7 @@ func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
 			return acceptor()
 		}
 		return mid(acceptor())
-	case "data-not-attempted":
+	case "data-not-attempted", "data-not-seen":
 		return initiator()
 	case "cleartext-credentials", "capture-gap":
 		return b.client

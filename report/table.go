@@ -268,7 +268,10 @@ func transferRow(t *analyze.Transfer) []string {
 			negReply = "none"
 		}
 	}
-	data, bytes := "not attempted", "-"
+	data, bytes := "no SYN seen here", "-"
+	if t.DataState() == analyze.NotCaptured {
+		data = "not captured here (the replies say it ran)"
+	}
 	if d := t.Data(); d != nil {
 		data = fmt.Sprintf("%s, %s %s→%s (SYN %d)", d.State(), d.Initiator, d.Src, d.Dst, d.SYN.Frame)
 		if d.MatchedBy == "control-address" {

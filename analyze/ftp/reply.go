@@ -175,6 +175,14 @@ func (rr *ReplyReader) Feed(line []byte) (Reply, bool, error) {
 // Pending reports whether a multi-line reply is open.
 func (rr *ReplyReader) Pending() bool { return rr.lines != nil }
 
+// PendingCode is the code of the open multi-line reply (0 when none is).
+func (rr *ReplyReader) PendingCode() int {
+	if rr.lines == nil {
+		return 0
+	}
+	return rr.code
+}
+
 // Flush returns the open multi-line reply, marked Forced, and resets the
 // reader. It returns false when no reply is open.
 func (rr *ReplyReader) Flush() (Reply, bool) {
