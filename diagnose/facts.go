@@ -24,8 +24,12 @@ type SessionFacts struct {
 	// addresses as seen here.
 	ClientClass, ServerClass analyze.AddrClass
 	// NATInSight: the two control addresses are of different kinds (one
-	// private, one public): a NAT translates one of them on the path.
+	// private, one public): a NAT usually translates one of them.
 	NATInSight bool
+	// ClientInner and ServerInner are private addresses the client
+	// advertised in PORT/EPRT (the server in a 227) other than its address
+	// as seen here: its address on the other side of a NAT (invalid: none).
+	ClientInner, ServerInner netip.Addr
 	Transfers  []*TransferFacts
 	// explained holds the transfers a session rule has explained.
 	explained map[*analyze.Transfer]bool
@@ -71,8 +75,24 @@ func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
 	for i, t := range s.Transfers {
 		f.Transfers = append(f.Transfers, newTransferFacts(t, s.Transfers[i+1:]))
 	}
+	for _, n := range s.Negotiations {
+		a := n.Address.Addr()
+		if n.Inferred != "" || n.ParseError != "" || !a.IsValid() || analyze.ClassOf(a).Routable() {
+			continue
+		}
+		switch {
+		case !n.Mode.IsPassive() && a != s.Client.Addr() && a.Is4() == s.Client.Addr().Is4() && !f.ClientInner.IsValid():
+			f.ClientInner = a
+		case n.Mode.IsPassive() && n.Command != "EPSV" && a != s.Server.Addr() && a.Is4() == s.Server.Addr().Is4() && !f.ServerInner.IsValid():
+			f.ServerInner = a
+		}
+	}
 	return f
 }
+
+// Facts computes the facts the rules read about session s at point:
+// reports that draw a session (the ladder) read the same.
+func Facts(point string, s *analyze.Session) *SessionFacts { return newSessionFacts(point, s) }
 
 func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) *TransferFacts {
 	tf := &TransferFacts{T: t, N: t.Negotiation, DC: t.Data(), State: t.DataState(), Later: later}

@@ -91,13 +91,13 @@ func ruleDataFailed(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	switch t.State {
 	case analyze.NoAnswer:
 		f.Code, f.Severity = DataNoAnswer, Error
-		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was never answered (SYN sent %d times): %s%s", ends.opener, target, t.What, 1+len(dc.SYNRetries), a.words, said)
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was never answered (SYN sent %d times): %s%s", ends.opener, target, t.What, 1+len(dc.SYNRetries), a.Words, said)
 	case analyze.Refused:
 		f.Code, f.Severity = DataRefused, Error
-		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was reset: %s%s", ends.opener, target, t.What, a.words, said)
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was reset: %s%s", ends.opener, target, t.What, a.Words, said)
 	case analyze.Unreachable:
 		f.Code, f.Severity = DataUnreachable, Error
-		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was refused by ICMP: %s%s", ends.opener, target, t.What, a.words, said)
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was refused by ICMP: %s%s", ends.opener, target, t.What, a.Words, said)
 	default: // no SYN here
 		if ends.openerHops == 0 {
 			f.Code, f.Severity = DataNotAttempted, Error
@@ -131,70 +131,90 @@ func dataEnds(s *SessionFacts, t *TransferFacts) dataEndsInfo {
 	return dataEndsInfo{"the server", "the client", s.ServerHops, s.ClientHops, s.S.Client.Addr()}
 }
 
-// answerKind is who answered (or failed to answer) a data SYN, as far as
-// this point can tell.
-type answerKind int
+// AnswerKind is who answered (or failed to answer) a data connection's
+// SYN, as far as the capture point can tell.
+type AnswerKind int
 
+// The answers a data SYN can get, as a point reads them.
 const (
-	answerUnknown    answerKind = iota
-	answerAcceptor              // the accepting host itself
-	answerInFront               // a box between this point and the acceptor
-	answerBeyond                // something past this point, not located
-	answerRouter                // a router or host named by an ICMP error
-	answerNotSeenYet            // no SYN here
+	AnswerUnknown  AnswerKind = iota // answered, but the point cannot tell by whom
+	AnswerAcceptor                   // the accepting host itself (set up, reset or dropped there)
+	AnswerInFront                    // a box between this point and the acceptor, in its name
+	AnswerBeyond                     // dropped somewhere past this point, not located
+	AnswerRouter                     // a router or host that sent an ICMP error
+	AnswerNone                       // no SYN at this point
 )
 
-// answer is the reading of a data SYN's fate: who, and in words.
-type answer struct {
-	kind  answerKind
-	words string
-	// hops is how far from this point the answer came (RST or ICMP), -1
-	// when not known.
-	hops int
+// Answer is the reading of a data SYN's fate: who, in words, and from how
+// many router hops the answer came (-1: not known).
+type Answer struct {
+	Kind  AnswerKind
+	Words string
+	Hops  int
 }
 
-// answerOf reads who answered a failed data SYN: the reset's or ICMP
-// error's hop count against the acceptor's (from its control packets).
-func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) answer {
+// DiedOnPath reports whether the SYN died before the acceptor: dropped,
+// rejected in its name, or refused by a router.
+func (a Answer) DiedOnPath() bool {
+	return a.Kind == AnswerInFront || a.Kind == AnswerBeyond || a.Kind == AnswerRouter
+}
+
+// AnswerFor reads who answered data connection dc, opened by opener
+// ("client" or "server"): the reset's or ICMP error's hop count against
+// the acceptor's (from its control packets). Reports draw with the same
+// reading the rules use.
+func (s *SessionFacts) AnswerFor(dc *analyze.DataConn, opener string) Answer {
+	t := &TransferFacts{DC: dc, Opener: opener}
+	return answerOf(s, t, dataEnds(s, t))
+}
+
+// answerOf reads who answered a failed data SYN.
+func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) Answer {
 	dc := t.DC
 	if dc == nil {
-		return answer{kind: answerNotSeenYet, hops: -1}
+		return Answer{Kind: AnswerNone, Hops: -1}
 	}
 	toControlAddr := dc.Dst.Addr() == e.acceptorAddr
 	ttl := ttlWord(dc.Dst.Addr().Is6())
 	switch dc.State() {
+	case analyze.Established:
+		return Answer{AnswerAcceptor, "set up", -1}
 	case analyze.NoAnswer:
 		switch {
 		case e.acceptorHops == 0 && toControlAddr:
-			return answer{answerAcceptor, fmt.Sprintf("this point is on %s's own link, so %s itself did not answer (its firewall drops it, or it is not there)", e.acceptor, e.acceptor), -1}
+			return Answer{AnswerAcceptor, fmt.Sprintf("this point is on %s's own link, so %s itself did not answer (its firewall drops it, or it is not there)", e.acceptor, e.acceptor), -1}
 		case e.acceptorHops > 0 && toControlAddr:
-			return answer{answerBeyond, fmt.Sprintf("it was dropped between this point and %s (%s away), by a firewall or %s itself", e.acceptor, hops(e.acceptorHops), e.acceptor), -1}
+			return Answer{AnswerBeyond, fmt.Sprintf("it was dropped between this point and %s (%s away), by a firewall or %s itself", e.acceptor, hops(e.acceptorHops), e.acceptor), -1}
 		}
-		return answer{answerBeyond, "something on the path after this point dropped it", -1}
+		return Answer{AnswerBeyond, "something on the path after this point dropped it", -1}
 	case analyze.Refused:
 		if dc.RSTTTL == 0 || e.acceptorHops < 0 || !toControlAddr {
-			return answer{answerUnknown, fmt.Sprintf("nothing listened at %s, or a firewall rejects it", dc.Dst), -1}
+			kind := AnswerUnknown
+			if !dc.RSTFromAcc {
+				kind = AnswerInFront
+			}
+			return Answer{kind, fmt.Sprintf("nothing listened at %s, or a firewall rejects it", dc.Dst), -1}
 		}
 		rstHops := analyze.HopsFromTTL(dc.RSTTTL)
 		switch {
 		case rstHops == e.acceptorHops:
-			return answer{answerAcceptor, fmt.Sprintf("the reset came from %s away, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
+			return Answer{AnswerAcceptor, fmt.Sprintf("the reset came from %s away, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
 				hops(rstHops), e.acceptor, ttl, dc.RSTTTL, e.acceptor, dc.Dst.Port()), rstHops}
 		case rstHops < e.acceptorHops:
-			return answer{answerInFront, fmt.Sprintf("the reset came from %s away (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
+			return Answer{AnswerInFront, fmt.Sprintf("the reset came from %s away (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
 				hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
 		}
-		return answer{answerUnknown, fmt.Sprintf("the reset came from %s away (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
+		return Answer{AnswerUnknown, fmt.Sprintf("the reset came from %s away (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
 			hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops)), rstHops}
 	case analyze.Unreachable:
 		what := icmpMeaning(dc.Dst.Addr().Is6(), dc.ICMPType, dc.ICMPCode)
 		if dc.ICMPTTL == 0 {
-			return answer{answerRouter, fmt.Sprintf("%s answered %s", dc.ICMPFrom, what), -1}
+			return Answer{AnswerRouter, fmt.Sprintf("%s answered %s", dc.ICMPFrom, what), -1}
 		}
 		h := analyze.HopsFromTTL(dc.ICMPTTL)
-		return answer{answerRouter, fmt.Sprintf("%s, %s from this point, answered %s", dc.ICMPFrom, hops(h), what), h}
+		return Answer{AnswerRouter, fmt.Sprintf("%s, %s from this point, answered %s", dc.ICMPFrom, hops(h), what), h}
 	}
-	return answer{kind: answerUnknown, hops: -1}
+	return Answer{Kind: AnswerUnknown, Hops: -1}
 }
 
 // icmpMeaning names an ICMP (or ICMPv6) destination-unreachable code.
@@ -239,15 +259,15 @@ func ttlWord(v6 bool) string {
 // who answered: the host itself, a box in front of it, a router that sent
 // ICMP, or an unlocated drop. A client's active-mode port changes with
 // every transfer, so it is never the thing to open.
-func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a answer) string {
+func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) string {
 	passive := t.Opener == "client"
 	var where string
-	switch a.kind {
-	case answerAcceptor:
+	switch a.Kind {
+	case AnswerAcceptor:
 		where = fmt.Sprintf("on %s itself (its own firewall, or the program listening)", e.acceptor)
-	case answerInFront:
-		where = fmt.Sprintf("on the firewall %s from this point, in front of %s", hops(a.hops), e.acceptor)
-	case answerRouter:
+	case AnswerInFront:
+		where = fmt.Sprintf("on the firewall %s from this point, in front of %s", hops(a.Hops), e.acceptor)
+	case AnswerRouter:
 		where = fmt.Sprintf("on %s, which refused it", t.DC.ICMPFrom)
 	default:
 		where = fmt.Sprintf("on every firewall between %s and %s", e.opener, e.acceptor)
@@ -261,7 +281,7 @@ func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a answer) str
 	if t.DC != nil {
 		from = fmt.Sprintf("port %d (as its SYN shows)", t.DC.Src.Port())
 	}
-	if a.kind == answerAcceptor {
+	if a.Kind == AnswerAcceptor {
 		return fmt.Sprintf("The client refused the server's connection itself: let its own firewall accept connections from the server's %s "+
 			"(the client's port changes with every transfer: accept by source, or as related connections of the FTP control connection), make sure the client still listens when the server connects, or use passive mode.", from)
 	}

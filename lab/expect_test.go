@@ -1,8 +1,12 @@
 package lab_test
 
+import "strconv"
+
 // What each scenario's configuration makes known in advance, per capture
-// point: the transfers ftpsniff must report, step by step (one FTP session
-// per client step, in order), and the findings it must raise.
+// point: the transfers ftpsniff must report, session by session (one FTP
+// session per client step, in order, unless SessionsPerStep says more; a
+// session that never reaches a point is absent() there), and the findings
+// it must raise.
 //
 // Addresses are exact after expanding ${...} from the scenario's facts.json:
 //   ${client} ${nat_outside} ${dnat_public} ${server_public} ${server_private}
@@ -11,8 +15,9 @@ package lab_test
 //   ${act:N}     step N's active (PORT/EPRT) port
 // An empty Addr is not checked.
 //
-// Findings: the finding codes each point must show; the test requires each
-// one, and, in a scenario whose every step succeeds, no error finding.
+// Findings: the exact set of "severity:code" each point reports (each
+// distinct pair once, in any order); in a scenario whose every step
+// succeeds, no error finding.
 
 // xfer is one expected transfer record.
 type xfer struct {
@@ -27,8 +32,8 @@ type xfer struct {
 
 // point is what one capture point must show.
 type point struct {
-	Steps    [][]xfer // per client step (= per session, in order), its transfers
-	Findings []string // finding codes this point must report (diagnosis issue)
+	Steps    [][]xfer // per session, in order, its transfers (nil: absent at this point)
+	Findings []string // the exact set of "severity:code" findings this point reports
 }
 
 type scenario struct {
@@ -41,7 +46,22 @@ type scenario struct {
 	// ALGPoints are the inside and outside points compared (default: the
 	// client LAN and r1's outside).
 	ALGPoints [2]string
-	Points    map[string]point // capture point name -> expectations
+	// SessionsPerStep: how many FTP sessions each client step makes (nil:
+	// one each).
+	SessionsPerStep []int
+	Points          map[string]point // capture point name -> expectations
+}
+
+// sessions is how many sessions the scenario's steps make.
+func (sc scenario) sessions() int {
+	if sc.SessionsPerStep == nil {
+		return len(sc.Steps)
+	}
+	n := 0
+	for _, k := range sc.SessionsPerStep {
+		n += k
+	}
+	return n
 }
 
 // Points of the lab (lab.sh POINTS): both sides of r1 (client NAT) and of r2
@@ -64,6 +84,14 @@ func eprtOK(cmd, addr string) xfer { return ok(cmd, "extended-active", addr, 200
 func steps(s ...[]xfer) [][]xfer   { return s }
 func one(x ...xfer) []xfer         { return x }
 func none() []xfer                 { return []xfer{} }
+func absent() []xfer               { return nil }
+func nones(n int) [][]xfer {
+	out := make([][]xfer, n)
+	for i := range out {
+		out[i] = none()
+	}
+	return out
+}
 func same(p point, names ...string) map[string]point {
 	m := map[string]point{}
 	for _, n := range names {
@@ -88,6 +116,22 @@ const (
 	privPasv = "${server_private}:${pasv}"
 	dnatPasv = "${dnat_public}:${pasv}"
 	srv6Pasv = "[${server6}]:${pasv}"
+)
+
+// s5Outside: the s5 steps seen past the client's router.
+var s5Outside = steps(
+	one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
+	one(pasvOK("RETR", privPasv)),
+	one(pasvOK("RETR", privPasv)),
+	one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
+)
+
+// s8Steps: the FTPS steps, the same at every point.
+var s8Steps = steps(
+	none(), // curl active (AUTH SSL)
+	one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // curl passive
+	none(), // lftp active (AUTH TLS)
+	one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // lftp passive
 )
 
 var scenarios = []scenario{
@@ -133,12 +177,12 @@ var scenarios = []scenario{
 				one(xfer{Mode: "active", Addr: "${client}:${act:1}", NegReply: 500, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", NegReply: 421, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:3}", NegReply: 501, State: "not-attempted"}),
-			), Findings: []string{"active-nat-no-alg"}}, clientLAN, natOutside, serverOutside),
+			), Findings: []string{"error:active-nat-no-alg"}}, clientLAN, natOutside, serverOutside),
 			same(point{Steps: steps(
 				one(xfer{Mode: "active", Addr: "${client}:${act:1}", NegReply: 500, State: "not-attempted"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", NegReply: 421, State: "no-answer", Initiator: "server"}),
 				one(xfer{Mode: "active", Addr: "${client}:${act:3}", NegReply: 501, State: "not-attempted"}),
-			), Findings: []string{"active-nat-no-alg"}}, serverLAN),
+			), Findings: []string{"error:active-nat-no-alg"}}, serverLAN),
 		),
 	},
 	{
@@ -167,13 +211,12 @@ var scenarios = []scenario{
 				one(pasvOK("RETR", privPasv)), // curl --ftp-skip-pasv-ip
 				one(pasvOK("RETR", privPasv)), // lftp ftp:ignore-pasv-address yes
 				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "no-answer", Initiator: "client"}), // lftp trusting
-			), Findings: []string{"passive-private-address"}}, clientLAN),
-			same(point{Steps: steps(
-				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
-				one(pasvOK("RETR", privPasv)),
-				one(pasvOK("RETR", privPasv)),
-				one(xfer{Mode: "passive", Addr: privPasv, NegReply: 227, State: "not-attempted"}),
-			), Findings: []string{"passive-private-address"}}, natOutside, serverOutside, serverLAN),
+			), Findings: []string{"error:passive-private-address", "warning:passive-private-address"}}, clientLAN),
+			same(point{Steps: s5Outside, Findings: []string{"error:passive-private-address", "warning:passive-private-address"}}, natOutside, serverOutside),
+			// On the server's LAN behind the port forwarding the 227 names the
+			// server's own address: the point cannot tell a client ignoring it
+			// from a rewrite, so the working steps say nothing.
+			same(point{Steps: s5Outside, Findings: []string{"error:passive-private-address"}}, serverLAN),
 		),
 	},
 	{
@@ -214,11 +257,11 @@ var scenarios = []scenario{
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "no-answer", Initiator: "client"}),
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "no-answer", Initiator: "client"}),
-			), Findings: []string{"data-no-answer"}}, clientLAN, natOutside, serverOutside),
+			), Findings: []string{"error:data-no-answer"}}, clientLAN, natOutside, serverOutside),
 			same(point{Steps: steps(
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "not-attempted"}),
 				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "not-attempted"}),
-			), Findings: []string{"data-not-attempted"}}, serverLAN),
+			), Findings: []string{"error:data-not-seen"}}, serverLAN),
 		),
 	},
 	{
@@ -231,11 +274,11 @@ var scenarios = []scenario{
 			same(point{Steps: steps(
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "not-attempted", Reply: 425}),
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "not-attempted", Reply: 425}),
-			), Findings: []string{"data-not-attempted"}}, clientLAN),
+			), Findings: []string{"error:active-nat-no-alg"}}, clientLAN),
 			same(point{Steps: steps(
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
-			), Findings: []string{"data-refused"}}, natOutside, serverOutside, serverLAN),
+			), Findings: []string{"error:data-refused"}}, natOutside, serverOutside, serverLAN),
 		),
 	},
 	{
@@ -260,12 +303,14 @@ var scenarios = []scenario{
 		ALG:   []string{"encrypted", "encrypted", "encrypted", "encrypted"},
 		Steps: []string{"fail", "ok", "fail", "ok"},
 		TLS:   true,
-		Points: same(point{Steps: steps(
-			none(), // curl active (AUTH SSL)
-			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // curl passive
-			none(), // lftp active (AUTH TLS)
-			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}), // lftp passive
-		), Findings: []string{"tls-blind-alg"}}, allPoints...),
+		Points: merge(
+			// Only the client's LAN sees a NAT (private client, public
+			// server): info for the sessions whose data connection worked,
+			// a warning for those where none was seen; past the NAT both
+			// ends are public and the encryption explains nothing.
+			same(point{Steps: s8Steps, Findings: []string{"info:tls-blind-alg", "warning:tls-blind-alg"}}, clientLAN),
+			same(point{Steps: s8Steps, Findings: []string{}}, natOutside, serverOutside, serverLAN),
+		),
 	},
 	{
 		// 9. one session: LIST, STOR and RETRs mixing EPSV and PASV
@@ -298,13 +343,136 @@ var scenarios = []scenario{
 				one(xfer{Mode: "active", Addr: "${client}:${act:2}", State: "not-attempted"}),
 				one(portOK("RETR", "${client}:${act:3}")),
 				one(portOK("RETR", "${client}:${act:4}")),
-			), Findings: []string{"alg-missed-split"}}, clientLAN),
+			), Findings: []string{"error:alg-missed-split", "warning:alg-missed-split"}}, clientLAN),
 			same(point{Steps: steps(
 				none(),
 				none(),
 				one(portOK("RETR", "${nat_outside}:${act:3}")),
 				one(portOK("RETR", "${nat_outside}:${act:4}")),
-			), Findings: []string{}}, natOutside, serverOutside, serverLAN),
+			), Findings: []string{"error:alg-missed-split", "warning:alg-missed-split", "error:control-stalled"}}, natOutside, serverOutside, serverLAN),
 		),
 	},
+	{
+		// 11. control connections that never start: nothing listens (the
+		// server host resets), r2 drops port 21, r2 rejects it with ICMP.
+		// Only the first reaches the server's LAN.
+		Name:  "s11-control-refused",
+		Steps: []string{"fail", "fail", "fail"},
+		Points: merge(
+			same(point{Steps: steps(none(), none(), none()),
+				Findings: []string{"error:control-refused", "error:control-no-answer", "error:control-unreachable"}}, clientLAN, natOutside, serverOutside),
+			same(point{Steps: steps(none(), absent(), absent()), Findings: []string{"error:control-refused"}}, serverLAN),
+		),
+	},
+	{
+		// 12. vsftpd's idle timeout: "421 Timeout." answers no command; the
+		// client's late PASV (1) and RETR (2) are never answered.
+		Name:  "s12-idle-timeout",
+		Steps: []string{"fail", "fail"},
+		Points: same(point{Steps: steps(
+			one(xfer{Mode: "passive", State: "not-attempted"}),
+			one(xfer{Command: "RETR", Mode: "passive", Addr: srvPasv, NegReply: 227, State: "established", Initiator: "client"}),
+		), Findings: []string{"error:server-closed"}}, allPoints...),
+	},
+	{
+		// 13. r1 drops the client's RETR: retransmitted at the client's LAN,
+		// never seen past r1; the server's acknowledgements stay below it.
+		Name:  "s13-control-stall",
+		Steps: []string{"fail"},
+		Points: merge(
+			same(point{Steps: steps(one(xfer{Command: "RETR", Mode: "passive", Addr: srvPasv, NegReply: 227, State: "established", Initiator: "client"})),
+				Findings: []string{"error:control-stalled"}}, clientLAN),
+			same(point{Steps: steps(one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "established", Initiator: "client"})),
+				Findings: []string{"error:control-stalled"}}, natOutside, serverOutside, serverLAN),
+		),
+	},
+	{
+		// 14. password guessing, one session per password: 20 wrong, then 5
+		// wrong and the right one.
+		Name:            "s14-login-failures",
+		Steps:           []string{"fail", "ok"},
+		SessionsPerStep: []int{20, 6},
+		Points:          same(point{Steps: nones(26), Findings: []string{"warning:login-failures", "info:cleartext-credentials"}}, allPoints...),
+	},
+	{
+		// 15. a bounce scan of 20 ports of a third host through pyftpdlib
+		// permitting foreign addresses: 3 open (200, LIST 226), 17 closed
+		// (425 to the PORT); only the server's LAN sees its connections.
+		Name:   "s15-bounce-scan",
+		Steps:  []string{"ok"},
+		Points: merge(same(point{Steps: steps(s15Probes(false)), Findings: []string{"warning:bounce-scan"}}, clientLAN, natOutside, serverOutside), same(point{Steps: steps(s15Probes(true)), Findings: []string{"warning:bounce-scan"}}, serverLAN)),
+	},
+	{
+		// 16. FTPS to a server behind port forwarding advertising its private
+		// address: the helper on r2 cannot rewrite the encrypted 227.
+		// Trusting clients (1, 4) open no data connection to the server;
+		// clients ignoring the 227 address (2, 3) connect to it.
+		Name:  "s16-ftps-dnat",
+		Steps: []string{"fail", "ok", "ok", "fail"},
+		TLS:   true,
+		Points: merge(
+			same(point{Steps: steps(none(), one(xfer{Mode: "passive", Addr: dnatPasv, State: "established", Initiator: "client"}),
+				one(xfer{Mode: "passive", Addr: dnatPasv, State: "established", Initiator: "client"}), none()),
+				Findings: []string{"info:tls-blind-alg", "warning:tls-blind-alg"}}, clientLAN),
+			same(point{Steps: steps(none(), one(xfer{Mode: "passive", Addr: dnatPasv, State: "established", Initiator: "client"}),
+				one(xfer{Mode: "passive", Addr: dnatPasv, State: "established", Initiator: "client"}), none()),
+				Findings: []string{}}, natOutside, serverOutside),
+			same(point{Steps: steps(none(), one(xfer{Mode: "passive", Addr: privPasv, State: "established", Initiator: "client"}),
+				one(xfer{Mode: "passive", Addr: privPasv, State: "established", Initiator: "client"}), none()),
+				Findings: []string{"info:tls-blind-alg", "warning:tls-blind-alg"}}, serverLAN),
+		),
+	},
+	{
+		// 16b. FTPS without NAT (the client's private network is routed):
+		// every transfer works. The address classes still differ, so the
+		// encryption is said, as information.
+		Name:  "s16b-ftps-direct",
+		Steps: []string{"ok", "ok", "ok"},
+		TLS:   true,
+		Points: same(point{Steps: steps(
+			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}),
+			one(xfer{Mode: "passive", Addr: srvPasv, State: "established", Initiator: "client"}),
+			one(xfer{Mode: "active", Addr: "${client}:${act:3}", State: "established", Initiator: "server"}),
+		), Findings: []string{"info:tls-blind-alg"}}, allPoints...),
+	},
+	{
+		// 17. who answers a data SYN: the client host resets the server's
+		// active connection; r2 refuses the passive port by ICMP (never on
+		// the server's LAN); the server host resets a port nothing listens on.
+		Name:  "s17-fw-reject-variants",
+		Steps: []string{"fail", "fail", "fail"},
+		Points: merge(
+			same(point{Steps: steps(
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
+				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "unreachable", Initiator: "client"}),
+				one(xfer{Mode: "passive", Addr: "${pyftpd_default}:30001", NegReply: 227, State: "refused", Initiator: "client"}),
+			), Findings: []string{"error:data-refused", "error:data-unreachable"}}, clientLAN, natOutside, serverOutside),
+			same(point{Steps: steps(
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
+				one(xfer{Mode: "passive", Addr: srvPasv, NegReply: 227, State: "not-attempted"}),
+				one(xfer{Mode: "passive", Addr: "${pyftpd_default}:30001", NegReply: 227, State: "refused", Initiator: "client"}),
+			), Findings: []string{"error:data-refused", "error:data-not-seen"}}, serverLAN),
+		),
+	},
+}
+
+// s15Probes are the bounce scan's 20 PORTs, ports 8000-8019 of the target;
+// 8005, 8010 and 8015 are open. onServerLAN: the server's connections to
+// the target are seen.
+func s15Probes(onServerLAN bool) []xfer {
+	var out []xfer
+	for port := 8000; port < 8020; port++ {
+		addr := "${bounce_target}:" + strconv.Itoa(port)
+		switch {
+		case port%5 == 0 && port != 8000 && onServerLAN:
+			out = append(out, xfer{Command: "LIST", Mode: "active", Addr: addr, NegReply: 200, State: "established", Initiator: "server", Reply: 226})
+		case port%5 == 0 && port != 8000:
+			out = append(out, xfer{Command: "LIST", Mode: "active", Addr: addr, NegReply: 200, State: "not-captured", Reply: 226})
+		case onServerLAN:
+			out = append(out, xfer{Mode: "active", Addr: addr, NegReply: 425, State: "refused", Initiator: "server"})
+		default:
+			out = append(out, xfer{Mode: "active", Addr: addr, NegReply: 425, State: "not-attempted"})
+		}
+	}
+	return out
 }

@@ -21,7 +21,10 @@
 #   10.1.0.2   10.1.0.1  198.51.100.1  198.51.100.2  203.0.113.1   203.0.113.10 (vsftpd)
 #   2001:db8:1::2        2001:db8:100::1/::2          10.2.0.1      203.0.113.11/.12 (pyftpdlib)
 #                                                     2001:db8:203::1  10.2.0.10 (private, behind DNAT)
-#                                                                      2001:db8:203::10
+#                                                     203.0.113.30     2001:db8:203::10
+#                                                     (bounce target)  203.0.113.20 (nothing listens)
+#                                                                      203.0.113.21/.22 (vsftpd behind r2's
+#                                                                        port-21 drop / ICMP reject)
 #
 #   r1: the client's router: plain routing, or NAT (masquerade) with or
 #       without the kernel FTP helper (nftables ct helper), optional firewall.
@@ -59,6 +62,12 @@ SRV4=203.0.113.10     # vsftpd, public server
 PYF4=203.0.113.11     # pyftpdlib, permit_foreign_addresses=True
 PYD4=203.0.113.12     # pyftpdlib, default (refuses foreign PORT)
 SRVP4=10.2.0.10       # vsftpd, private server behind r2's DNAT
+CLOSED4=203.0.113.20  # on the server host, nothing listens: port 21 answers RST
+FWDROP4=203.0.113.21  # vsftpd; r2 silently drops its port 21 when R2_FW has drop-ctl
+FWREJ4=203.0.113.22   # vsftpd; r2 rejects its port 21 (ICMP admin-prohibited) when R2_FW has reject-ctl
+TGT4=203.0.113.30     # a third host on the server LAN (an address of r2's lan0): the
+                      # bounce scan's target, with R2_LISTEN's ports open
+FTP_USER=alice FTP_PASS=secret   # the real (non-anonymous) user of pyftpd:ADDR:user
 CLI6=2001:db8:1::2;   R1_LAN6=2001:db8:1::1
 R1_WAN6=2001:db8:100::1; R2_WAN6=2001:db8:100::2
 R2_LAN6=2001:db8:203::1; SRV6=2001:db8:203::10
@@ -190,14 +199,33 @@ gc() {
 
 # ---- topology -------------------------------------------------------------------
 # Knobs a scenario sets (defaults in reset_knobs):
-#   R1_MODE    route | nat          R1_HELPER 0|1     R1_FW none | reject-inbound
-#   R2_MODE    route | dnat         R2_FW     none | drop-pasv
-#   IPV6       0|1                  SERVERS   list of vsftpd:ADDR[:variant] pyftpd:ADDR:permit|default
+#   R1_MODE    route | nat          R1_HELPER 0|1
+#   R1_FW      none | reject-inbound (connections opened from outside: TCP reset)
+#              | drop-retr (drops the client's port-21 segments whose payload
+#                starts with "RETR": a stalled control connection)
+#   R2_MODE    route | dnat         R2_HELPER 0|1
+#   R2_FW      none, or any of (space-separated):
+#              drop-pasv    drop TCP to port 30000
+#              drop-ctl     drop TCP to FWDROP4:21 (SYNs never answered)
+#              reject-ctl   reject TCP to FWREJ4:21 with ICMP admin-prohibited
+#              reject-pasv  reject TCP to SRV4:30000 with ICMP admin-prohibited
+#   CLI_FW     none | reset-active: the client host itself rejects connections
+#              to its active ports (ACT_BASE+1..+99) with a TCP reset
+#   R2_LISTEN  ports open on TGT4 (TCP listeners in r2 that read and discard)
+#   IPV6       0|1
+#   SERVERS    list of vsftpd:ADDR[:plain|pasv-address|tls|ipv6|idle]
+#              (idle: idle_session_timeout=IDLE_TIMEOUT s)
+#              pyftpd:ADDR:[permit-foreign|user|advertise-wrong-port]
+#              (user: also FTP_USER/FTP_PASS, 0.1 s before a 530;
+#              advertise-wrong-port: 227/229 name PASV_PORT+1, nothing listens)
+IDLE_TIMEOUT=2
 reset_knobs() {
 	R1_MODE=route; R1_HELPER=0; R1_FW=none
 	R2_MODE=route; R2_FW=none; R2_HELPER=0
+	CLI_FW=none; R2_LISTEN=""
 	IPV6=0; SERVERS=(); DESC=""
 }
+has_word() { [[ " $1 " == *" $2 "* ]]; }   # has_word LIST WORD
 
 sysctl_ns() { nsx "$1" sysctl -q -w "$2" >/dev/null; }
 
@@ -243,6 +271,10 @@ topo_up() {
 	nsx srv ip addr add $PYF4/24 dev eth0
 	nsx srv ip addr add $PYD4/24 dev eth0
 	nsx srv ip addr add $SRVP4/24 dev eth0
+	nsx srv ip addr add $CLOSED4/24 dev eth0
+	nsx srv ip addr add $FWDROP4/24 dev eth0
+	nsx srv ip addr add $FWREJ4/24 dev eth0
+	nsx r2 ip addr add $TGT4/24 dev lan0
 	nsx srv ip route add default via $R2_LAN4
 	if [ "$IPV6" = 1 ]; then
 		nsx cli ip -6 addr add $CLI6/64 dev eth0 nodad
@@ -259,6 +291,16 @@ topo_up() {
 
 	r1_rules | nsx r1 nft -f -
 	r2_rules | nsx r2 nft -f -
+	[ "$CLI_FW" = none ] || cli_rules | nsx cli nft -f -
+}
+
+# the client host's own firewall
+cli_rules() {
+	echo 'table inet ftpsl {'
+	echo '  chain lab_in { type filter hook input priority filter; policy accept;'
+	[ "$CLI_FW" = reset-active ] && echo "    tcp dport $((ACT_BASE + 1))-$((ACT_BASE + 99)) ct state new reject with tcp reset"
+	echo '  }'
+	echo '}'
 }
 
 r1_rules() {
@@ -273,6 +315,10 @@ r1_rules() {
 	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
 	# a client-side firewall that rejects connections opened from outside
 	[ "$R1_FW" = reject-inbound ] && echo '    iifname "wan0" oifname "lan0" ct state new meta l4proto tcp reject with tcp reset'
+	# a middlebox that drops one command of the control connection: the
+	# first 4 bytes of the TCP payload (@ih: after the TCP header, whatever
+	# its options) are "RETR"
+	[ "$R1_FW" = drop-retr ] && echo '    iifname "lan0" tcp dport 21 @ih,0,32 0x52455452 drop'
 	echo '  }'
 	echo '  chain lab_post { type nat hook postrouting priority srcnat; policy accept;'
 	[ "$R1_MODE" = nat ] && echo '    oifname "wan0" meta nfproto ipv4 masquerade'
@@ -294,7 +340,12 @@ r2_rules() {
 	echo '  }'
 	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
 	# a server-side firewall that silently drops the passive port range
-	[ "$R2_FW" = drop-pasv ] && echo "    iifname \"wan0\" tcp dport $PASV_PORT drop"
+	has_word "$R2_FW" drop-pasv && echo "    iifname \"wan0\" tcp dport $PASV_PORT drop"
+	# firewalls in front of the control port: silent drop, ICMP reject
+	has_word "$R2_FW" drop-ctl && echo "    iifname \"wan0\" ip daddr $FWDROP4 tcp dport 21 drop"
+	has_word "$R2_FW" reject-ctl && echo "    iifname \"wan0\" ip daddr $FWREJ4 tcp dport 21 reject with icmp type admin-prohibited"
+	# the passive port rejected with ICMP admin-prohibited
+	has_word "$R2_FW" reject-pasv && echo "    iifname \"wan0\" ip daddr $SRV4 tcp dport $PASV_PORT reject with icmp type admin-prohibited"
 	echo '  }'
 	echo '}'
 }
@@ -343,7 +394,7 @@ pasv_max_port=$PASV_PORT
 accept_timeout=5
 connect_timeout=5
 data_connection_timeout=10
-idle_session_timeout=30
+idle_session_timeout=$([ "$variant" = idle ] && echo $IDLE_TIMEOUT || echo 30)
 secure_chroot_dir=$W/empty
 seccomp_sandbox=NO
 xferlog_enable=YES
@@ -382,6 +433,14 @@ wait_listen() { # ADDR PORT
 	done
 	die "no server listening on $1:$2 after ${SERVER_WAIT}s (see $W)"
 }
+wait_listen_in() { # NS ADDR PORT: that exact address and port
+	local i
+	for i in $(seq $((SERVER_WAIT * 10))); do
+		nsx "$1" ss -Hltn "src = $2 and sport = :$3" 2>/dev/null | grep -q . && return 0
+		sleep 0.1
+	done
+	die "nothing listening on $2:$3 in $1 after ${SERVER_WAIT}s (see $W)"
+}
 
 start_servers() {
 	local s kind addr variant conf
@@ -399,16 +458,29 @@ start_servers() {
 			ip netns exec "$P-srv" vsftpd "$conf" >"$W/vsftpd-${addr//:/_}.out" 2>&1 &
 			;;
 		pyftpd)
+			local -a pyargs=()
+			case $variant in
+			"") ;;
+			user) pyargs=(--user "$FTP_USER:$FTP_PASS" --auth-failed-delay 0.1) ;;
+			advertise-wrong-port) pyargs=(--advertise-port $((PASV_PORT + 1))) ;;
+			*) pyargs=(--$variant) ;;
+			esac
 			ip netns exec "$P-srv" "$PY" "$LAB_DIR/pyftpd.py" --addr "$addr" --root "$W/root" --passive-port $PASV_PORT \
-				--active-timeout 4 ${variant:+--$variant} >"$W/pyftpd-$addr.log" 2>&1 &
+				--active-timeout 4 "${pyargs[@]}" >"$W/pyftpd-$addr.log" 2>&1 &
 			;;
 		*) die "unknown server $s" ;;
 		esac
 	done
+	# the third host's open ports (in r2, on TGT4)
+	if [ -n "$R2_LISTEN" ]; then
+		ip netns exec "$P-r2" "$PY" "$LAB_DIR/ftpscript.py" discard --addr $TGT4 --ports "${R2_LISTEN// /,}" >"$W/discard.log" 2>&1 &
+	fi
 	for s in "${SERVERS[@]}"; do
 		IFS=: read -r kind addr variant <<<"$s"
 		wait_listen "${addr//_/:}" 21
 	done
+	local p
+	for p in $R2_LISTEN; do wait_listen_in r2 $TGT4 "$p"; done
 }
 
 # ---- captures ---------------------------------------------------------------------
@@ -521,6 +593,7 @@ lftp_run() { # HOST SETTINGS COMMANDS (@N@ in COMMANDS becomes the step number)
 }
 LFTP_TLS='set ftp:ssl-allow yes; set ftp:ssl-force yes; set ftp:ssl-auth TLS; set ssl:verify-certificate no; set ftp:ssl-protect-data yes; set ftp:use-feat yes'
 splitport() { in_cli "$PY" "$LAB_DIR/splitport.py" "$@"; }
+ftpscript() { in_cli "$PY" "$LAB_DIR/ftpscript.py" "$@"; }
 # the same with SACK off in the client namespace for this one connection
 splitport_nosack() {
 	ip netns exec "$P-cli" sysctl -q -w net.ipv4.tcp_sack=0 >/dev/null
@@ -534,7 +607,9 @@ act_port() { echo $((ACT_BASE + NSTEP + 1)); }   # the port of the step about to
 # ---- scenarios --------------------------------------------------------------------
 SCENARIOS=(s1-direct s2-nat-alg-active s3-nat-noalg-active s4-nat-noalg-passive
 	s5-dnat-private-227 s5b-dnat-pasv-address s5c-dnat-alg s6-fw-drop-passive s6b-fw-reset-active
-	s7-ipv6 s8-ftps-nat-alg s9-mixed-session s10-split-port)
+	s7-ipv6 s8-ftps-nat-alg s9-mixed-session s10-split-port
+	s11-control-refused s12-idle-timeout s13-control-stall s14-login-failures s15-bounce-scan
+	s16-ftps-dnat s16b-ftps-direct s17-fw-reject-variants)
 
 # conf_NAME sets the knobs; steps_NAME runs the clients.
 conf_s1-direct() {
@@ -692,6 +767,98 @@ steps_s10-split-port() {
 	step split-mid-nosack splitport vsftpd ok -- splitport_nosack "${sp[@]}" --data-port "$(act_port)" --split 13 --pause 0.05 --timeout 4
 }
 
+conf_s11-control-refused() {
+	DESC="control connections that never start: nothing listens on the server address (the server host answers RST), r2 silently drops port 21 (SYNs unanswered), r2 rejects port 21 with ICMP admin-prohibited"
+	R1_MODE=nat
+	R2_FW="drop-ctl reject-ctl"
+	SERVERS=("vsftpd:$FWDROP4:plain" "vsftpd:$FWREJ4:plain")
+}
+steps_s11-control-refused() {
+	step curl-closed curl none fail -- curl_get ftp://$CLOSED4/small.bin --disable-epsv
+	# 2.5 s: the SYN and two retransmissions, 1 s apart (Linux >= 6.6 retries a
+	# SYN at linear 1 s intervals, net.ipv4.tcp_syn_linear_timeouts=4)
+	step curl-fw-drop curl vsftpd fail -- curl_get ftp://$FWDROP4/small.bin --disable-epsv --connect-timeout 2.5
+	step curl-fw-reject curl vsftpd fail -- curl_get ftp://$FWREJ4/small.bin --disable-epsv
+}
+
+conf_s12-idle-timeout() {
+	DESC="vsftpd ends idle sessions after 2 s with 421 Timeout. on its own: the client, idle 3 s after login (then PASV) or after PASV and its data connection (then RETR), finds the 421 waiting; the server host answers its late command with a RST"
+	R1_MODE=nat
+	SERVERS=("vsftpd:$SRV4:idle")
+}
+steps_s12-idle-timeout() {
+	local login=(--server "$SRV4" 'USER anonymous' 'PASS lab@ftpsl.invalid' 'TYPE I')
+	step idle-after-login ftpscript vsftpd fail -- ftpscript session "${login[@]}" '@sleep 3' 'PASV'
+	step idle-after-pasv ftpscript vsftpd fail -- ftpscript session "${login[@]}" 'PASV' '@data' '@sleep 3' 'RETR small.bin'
+}
+
+conf_s13-control-stall() {
+	DESC="a middlebox (r1) drops the client's RETR on the control connection: the client retransmits it, the server's ACKs stay below it and the server never sees it; the client gives up"
+	R1_MODE=nat; R1_FW=drop-retr
+	SERVERS=("vsftpd:$SRV4:plain")
+}
+steps_s13-control-stall() {
+	step curl-pasv-retr-dropped curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --disable-epsv -m 4
+}
+
+# passwords a guesser tries (never the right one)
+GUESSES1=123456,password,12345678,qwerty,123456789,12345,1234,111111,1234567,dragon,123123,baseball,abc123,football,monkey,letmein,696969,shadow,master,666666
+GUESSES2=qwertyuiop,123321,mustang,michael,superman
+conf_s14-login-failures() {
+	DESC="password guessing from one client host, one session per password: 20 wrong passwords (530 each); then 5 more wrong ones and the right one (230)"
+	R1_MODE=nat
+	SERVERS=("pyftpd:$PYD4:user")
+}
+steps_s14-login-failures() {
+	step guess-fail ftpscript pyftpdlib fail -- ftpscript logins --server "$PYD4" --user "$FTP_USER" --passwords "$GUESSES1"
+	step guess-success ftpscript pyftpdlib ok -- ftpscript logins --server "$PYD4" --user "$FTP_USER" --passwords "$GUESSES2,$FTP_PASS"
+}
+
+conf_s15-bounce-scan() {
+	DESC="FTP bounce scan: the client logs into pyftpdlib permitting foreign addresses and sends PORT for 20 successive ports (8000-8019) of a third host on the server LAN; 3 are open (200, LIST 125/226), 17 closed (425)"
+	R1_MODE=route
+	R2_LISTEN="8005 8010 8015"
+	SERVERS=("pyftpd:$PYF4:permit-foreign")
+}
+steps_s15-bounce-scan() {
+	step bounce-scan ftpscript pyftpdlib-permit-foreign ok -- ftpscript bounce --server "$PYF4" --target "$TGT4" --ports 8000-8019
+}
+
+conf_s16-ftps-dnat() {
+	DESC="explicit FTPS to a server behind port forwarding advertising its private address, with the FTP helper on r2: the helper cannot rewrite the encrypted 227; trusting clients fail, clients ignoring the 227 address succeed"
+	R1_MODE=nat; R2_MODE=dnat; R2_HELPER=1
+	SERVERS=("vsftpd:$SRVP4:tls")
+}
+steps_s16-ftps-dnat() {
+	step curl-ftps-pasv-trust curl vsftpd fail -- curl_get ftp://$R2_WAN4/small.bin --ssl-reqd -k --disable-epsv --no-ftp-skip-pasv-ip
+	step curl-ftps-pasv-skip curl vsftpd ok -- curl_get ftp://$R2_WAN4/small.bin --ssl-reqd -k --disable-epsv --ftp-skip-pasv-ip
+	step lftp-ftps-pasv-ignore lftp vsftpd ok -- lftp_run $R2_WAN4 "$LFTP_TLS; set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address yes" 'get small.bin -o step@N@.out'
+	step lftp-ftps-pasv-trust lftp vsftpd fail -- lftp_run $R2_WAN4 "$LFTP_TLS; set ftp:passive-mode on; set ftp:prefer-epsv no; set ftp:ignore-pasv-address no" 'get small.bin -o step@N@.out'
+}
+
+conf_s16b-ftps-direct() {
+	DESC="explicit FTPS without NAT: curl passive (AUTH SSL), lftp passive and active (AUTH TLS), all succeed"
+	SERVERS=("vsftpd:$SRV4:tls")
+}
+steps_s16b-ftps-direct() {
+	step curl-ftps-pasv curl vsftpd ok -- curl_get ftp://$SRV4/small.bin --ssl-reqd -k --disable-epsv
+	# no curl active step: curl 7.87/7.88 accepts the active data connection
+	# but never starts TLS on it (curl issue #10666), and times out
+	step lftp-ftps-pasv lftp vsftpd ok -- lftp_run $SRV4 "$LFTP_TLS; set ftp:passive-mode on; set ftp:prefer-epsv no" 'get small.bin -o step@N@.out'
+	step lftp-ftps-port lftp vsftpd ok -- lftp_run $SRV4 "$LFTP_TLS; set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s17-fw-reject-variants() {
+	DESC="the answer to a data connection's SYN comes from different places: the client host rejects the server's active connection (TCP reset), r2 rejects the passive port (ICMP admin-prohibited), the server host has nothing listening on the port its 227 names (RST)"
+	CLI_FW=reset-active; R2_FW=reject-pasv
+	SERVERS=("vsftpd:$SRV4:plain" "pyftpd:$PYD4:advertise-wrong-port")
+}
+steps_s17-fw-reject-variants() {
+	step curl-port-client-reset curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
+	step curl-pasv-icmp-prohibited curl vsftpd fail -- curl_get ftp://$SRV4/small.bin --disable-epsv
+	step curl-pasv-port-closed curl pyftpdlib fail -- curl_get ftp://$PYD4/small.bin --disable-epsv
+}
+
 load_scenario() {
 	local s=$1
 	declare -F "conf_$s" >/dev/null || die "unknown scenario '$s' (lab.sh list)"
@@ -703,6 +870,7 @@ load_scenario() {
 write_facts() { # SCENARIO DIR
 	SC=$1 DIR=$2 W=$W STEPS_TSV=$STEPS_TSV DESC=$DESC P=$P R1_MODE=$R1_MODE R1_HELPER=$R1_HELPER R1_FW=$R1_FW R2_HELPER=$R2_HELPER \
 	R2_MODE=$R2_MODE R2_FW=$R2_FW IPV6=$IPV6 SERVERS="${SERVERS[*]}" POINTS="${POINTS[*]}" \
+	CLI_FW=$CLI_FW R2_LISTEN="$R2_LISTEN" CLOSED4=$CLOSED4 FWDROP4=$FWDROP4 FWREJ4=$FWREJ4 TGT4=$TGT4 \
 	CLI4=$CLI4 R1_LAN4=$R1_LAN4 R1_WAN4=$R1_WAN4 R2_WAN4=$R2_WAN4 SRV4=$SRV4 PYF4=$PYF4 PYD4=$PYD4 SRVP4=$SRVP4 \
 	CLI6=$CLI6 SRV6=$SRV6 PASV_PORT=$PASV_PORT ACT_BASE=$ACT_BASE \
 	"$PY" - <<'EOF'
@@ -734,7 +902,9 @@ facts = {
     "description": e["DESC"],
     "prefix": e["P"],
     "router1": {"mode": e["R1_MODE"], "ftp_helper": e["R1_HELPER"] == "1", "firewall": e["R1_FW"]},
-    "router2": {"mode": e["R2_MODE"], "ftp_helper": e["R2_HELPER"] == "1", "firewall": e["R2_FW"]},
+    "router2": {"mode": e["R2_MODE"], "ftp_helper": e["R2_HELPER"] == "1", "firewall": e["R2_FW"],
+                "target_open_ports": [int(p) for p in e["R2_LISTEN"].split()]},
+    "client": {"firewall": e["CLI_FW"]},
     "ipv6": e["IPV6"] == "1",
     "servers": e["SERVERS"].split(),
     "addresses": {
@@ -742,6 +912,8 @@ facts = {
         "dnat_public": e["R2_WAN4"], "server_public": e["SRV4"], "server_private": e["SRVP4"],
         "pyftpd_permit_foreign": e["PYF4"], "pyftpd_default": e["PYD4"],
         "client6": e["CLI6"], "server6": e["SRV6"],
+        "server_closed": e["CLOSED4"], "server_fw_drop": e["FWDROP4"],
+        "server_fw_reject": e["FWREJ4"], "bounce_target": e["TGT4"],
     },
     "ports": {"pasv": int(e["PASV_PORT"]), "active_base": int(e["ACT_BASE"]),
               "active_note": "step N's active (PORT/EPRT) port is active_base+N"},
@@ -788,7 +960,7 @@ cmd_run() { # SCENARIO OUTDIR
 	sleep 0.5
 	stop_captures
 	# keep the servers' own logs beside the captures
-	cat "$W"/vsftpd-*.log "$W"/pyftpd-*.log >"$dir/servers.log" 2>/dev/null || true
+	cat "$W"/vsftpd-*.log "$W"/pyftpd-*.log "$W"/discard.log >"$dir/servers.log" 2>/dev/null || true
 	write_facts "$sc" "$dir"
 	destroy "$P"
 	P=""

@@ -4,7 +4,10 @@
 Run with Debian's /usr/bin/python3 (python3-pyftpdlib).  Anonymous login with
 write access to ROOT, one passive port, and a bounded active-connect timeout.
 With --permit-foreign it accepts a PORT naming any address (vsftpd rejects
-such a PORT with 500; pyftpdlib by default with 501).
+such a PORT with 500; pyftpdlib by default with 501).  --user NAME:PASSWORD
+adds a real (non-anonymous) user, --auth-failed-delay shortens pyftpdlib's
+3 s pause before a 530, and --advertise-port makes 227/229 name a port
+other than the one the server listens on (nothing listens there).
 """
 import argparse
 import logging
@@ -26,6 +29,12 @@ def main():
     ap.add_argument("--permit-foreign", action="store_true",
                     help="permit_foreign_addresses=True: accept PORT to any address")
     ap.add_argument("--masquerade", default=None, help="masquerade_address for 227")
+    ap.add_argument("--user", default=None, metavar="NAME:PASSWORD",
+                    help="also accept this user (home ROOT, read-only)")
+    ap.add_argument("--auth-failed-delay", type=float, default=None,
+                    help="seconds before a 530 (pyftpdlib's auth_failed_timeout, 3 s by default)")
+    ap.add_argument("--advertise-port", type=int, default=None,
+                    help="name this port in 227/229 instead of the one listened on")
     args = ap.parse_args()
 
     logging.basicConfig(stream=sys.stderr, level=logging.INFO,
@@ -36,15 +45,29 @@ def main():
 
     auth = DummyAuthorizer()
     auth.add_anonymous(args.root, perm="elradfmw")
+    if args.user:
+        name, _, password = args.user.partition(":")
+        auth.add_user(name, password, args.root, perm="elr")
 
     class Handler(FTPHandler):
-        pass
+        def respond(self, resp, *a, **kw):
+            # a server that advertises a passive port where nothing listens
+            p = args.advertise_port
+            if p is not None and resp.startswith("227 "):
+                head = resp[: resp.index("(") + 1]
+                h = resp[len(head):].split(",")[:4]
+                resp = "%s%s,%d,%d)." % (head, ",".join(h), p // 256, p % 256)
+            elif p is not None and resp.startswith("229 "):
+                resp = "229 Entering extended passive mode (|||%d|)." % p
+            return FTPHandler.respond(self, resp, *a, **kw)
 
     Handler.authorizer = auth
     Handler.active_dtp = LabActiveDTP
     Handler.permit_foreign_addresses = args.permit_foreign
     Handler.passive_ports = [args.passive_port]
     Handler.timeout = 30
+    if args.auth_failed_delay is not None:
+        Handler.auth_failed_timeout = args.auth_failed_delay
     if args.masquerade:
         Handler.masquerade_address = args.masquerade
 

@@ -43,6 +43,9 @@ type ldBuilder struct {
 	diedAtNAT map[*analyze.DataConn]bool
 	client    int
 	server    int
+	// facts are the diagnosis's facts about the session drawn (nil for a
+	// two-point ladder): who answered each data connection.
+	facts *diagnose.SessionFacts
 }
 
 type ldKeyedRow struct {
@@ -161,9 +164,12 @@ func ldICMPText(v6 bool, typ, code uint8) string {
 }
 
 // ldDied reports whether a data connection's SYN died on the path, before
-// the acceptor: dropped, reset by something else, or answered by ICMP from
-// a third address.
-func ldDied(d *analyze.DataConn) bool {
+// the acceptor, as the diagnosis reads it (facts may be nil: no session
+// facts, read from the connection alone).
+func ldDied(facts *diagnose.SessionFacts, d *analyze.DataConn) bool {
+	if facts != nil {
+		return facts.AnswerFor(d, d.Initiator).DiedOnPath()
+	}
 	switch d.State() {
 	case analyze.NoAnswer:
 		return true
@@ -352,7 +358,7 @@ func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
 	case "passive-private-address":
 		return mid(b.server)
 	case "data-no-answer", "data-unreachable":
-		if d != nil && !ldDied(d) {
+		if d != nil && !ldDied(b.facts, d) {
 			return acceptor()
 		}
 		return mid(acceptor())
@@ -672,38 +678,21 @@ type ldMiddle struct {
 
 func ldSameFamily(a, b netip.Addr) bool { return a.Unmap().Is4() == b.Unmap().Is4() }
 
-func ldFindMiddle(s *analyze.Session, findings []*diagnose.Finding) ldMiddle {
-	var m ldMiddle
-	for _, n := range s.Negotiations {
-		a := n.Address.Addr()
-		if n.Inferred != "" || n.ParseError != "" || !a.IsValid() || analyze.ClassOf(a).Routable() {
-			continue
-		}
-		switch {
-		case !n.Mode.IsPassive() && a != s.Client.Addr() && ldSameFamily(a, s.Client.Addr()):
-			m.natClient = true
-			if !m.clientInner.IsValid() {
-				m.clientInner = a
-			}
-		case n.Mode.IsPassive() && n.Command != "EPSV" && a != s.Server.Addr() && ldSameFamily(a, s.Server.Addr()):
-			m.natServer = true
-			if !m.serverInner.IsValid() {
-				m.serverInner = a
-			}
-		}
-	}
+func ldFindMiddle(s *analyze.Session, facts *diagnose.SessionFacts, findings []*diagnose.Finding) ldMiddle {
+	m := ldMiddle{clientInner: facts.ClientInner, serverInner: facts.ServerInner}
+	m.natClient, m.natServer = facts.ClientInner.IsValid(), facts.ServerInner.IsValid()
 	for _, f := range findings {
 		switch f.Code {
-		case "active-nat-no-alg":
+		case diagnose.ActiveNATNoALG:
 			m.natClient = true
-		case "passive-private-address":
+		case diagnose.PassivePrivateAddress:
 			m.natServer = true
 		}
 	}
 	seen := map[string]bool{}
 	for _, n := range s.Negotiations {
 		for _, d := range append([]*analyze.DataConn{n.Data}, n.Others...) {
-			if d == nil || !ldDied(d) {
+			if d == nil || !ldDied(facts, d) {
 				continue
 			}
 			m.firewall = true
@@ -720,12 +709,13 @@ func ldFindMiddle(s *analyze.Session, findings []*diagnose.Finding) ldMiddle {
 // dialogue, negotiations, data connections and findings.
 func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 	findings := ldSessionFindings(r, s)
-	m := ldFindMiddle(s, findings)
-	l := &Ladder{Session: s.ID, Start: s.Start}
 	point := ""
 	if r != nil {
 		point = r.Point
 	}
+	facts := diagnose.Facts(point, s) // the diagnosis's own reading of the session
+	m := ldFindMiddle(s, facts, findings)
+	l := &Ladder{Session: s.ID, Start: s.Start}
 	l.Title = fmt.Sprintf("%s: %s → %s, captured at %q", s.ID, s.Client, s.Server, Clean(point))
 	side := s.Side
 	if side == "" {
@@ -737,7 +727,7 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 	}
 	l.Notes = append(l.Notes, note+".")
 
-	b := &ldBuilder{l: l, mid: -1}
+	b := &ldBuilder{l: l, mid: -1, facts: facts}
 	client := Column{Role: RoleClient, Name: "client", Addr: []string{s.Client.Addr().String()}}
 	server := Column{Role: RoleServer, Name: "server", Addr: []string{s.Server.Addr().String()}}
 	l.Columns = append(l.Columns, client)
@@ -769,7 +759,7 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 	case m.firewall:
 		b.mid = len(l.Columns)
 		l.Columns = append(l.Columns, Column{Role: RoleFirewall, Name: "firewall", Addr: m.fwAddrs})
-		l.Notes = append(l.Notes, "A data connection died on the path: something between the hosts dropped or rejected it.")
+		l.Notes = append(l.Notes, "A data connection died on the path, before the host it was for.")
 	}
 	b.server = len(l.Columns)
 	l.Columns = append(l.Columns, server)
@@ -890,7 +880,7 @@ func (b *ldBuilder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *ana
 	row := ldWithEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: ldSYNLabel(dc), Detail: ldDataOutcome(dc)}, r, ldDataRef(dc))
 	if dc.State() != analyze.Established {
 		row.Severity = "error"
-		if ldDied(dc) && stop >= 0 {
+		if ldDied(b.facts, dc) && stop >= 0 {
 			row.Stop = stop
 		}
 	}
@@ -1095,7 +1085,7 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 		switch {
 		case din != nil && dout != nil:
 			row := b.dataRow(din, c.Inside, rin.Result, start, 0, -1)
-			if ldDied(din) && ldDied(dout) {
+			if ldDied(nil, din) && ldDied(nil, dout) {
 				row.Stop = row.To // it crossed the NAT and died beyond it
 			}
 			if dout.Src != din.Src || dout.Dst != din.Dst {
