@@ -30,7 +30,7 @@ type SessionFacts struct {
 	// advertised in PORT/EPRT (the server in a 227) other than its address
 	// as seen here: its address on the other side of a NAT (invalid: none).
 	ClientInner, ServerInner netip.Addr
-	Transfers  []*TransferFacts
+	Transfers                []*TransferFacts
 	// explained holds the transfers a session rule has explained.
 	explained map[*analyze.Transfer]bool
 }
