@@ -121,15 +121,19 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 			s.explained[t.T] = true
 		}
 	}
-	where := fmt.Sprintf("the control channel between %s and %s is encrypted from frame %d on, and a NAT lies between them (%s is %s, %s is %s)",
-		ss.Client.Addr(), ss.Server.Addr(), ss.TLSAt.Frame, ss.Client.Addr(), s.ClientClass, ss.Server.Addr(), s.ServerClass)
+	where := fmt.Sprintf("the control channel between %s (%s) and %s (%s) is encrypted from frame %d on, and a NAT usually sits between addresses of these kinds",
+		ss.Client.Addr(), s.ClientClass, ss.Server.Addr(), s.ServerClass, ss.TLSAt.Frame)
 	switch {
 	case failed > 0:
 		f.Severity = Error
 		f.Summary = where + fmt.Sprintf(": no FTP helper can read or rewrite the encrypted PORT/227 lines, and %s between the two hosts failed", plural(failed, "data connection", "data connections"))
 	case worked > 0:
 		f.Severity = Info
-		f.Summary = where + fmt.Sprintf(": no FTP helper can read the encrypted lines, but every data connection seen here worked (%d)", worked)
+		all := "the one data connection seen here worked"
+		if worked > 1 {
+			all = fmt.Sprintf("all %d data connections seen here worked", worked)
+		}
+		f.Summary = where + ": no FTP helper can read the encrypted lines, but " + all
 	default:
 		f.Severity = Warning
 		f.Summary = where + ": no FTP helper can read or rewrite the encrypted PORT/227 lines, and no data connection between the two hosts was seen here to tell whether transfers worked"
