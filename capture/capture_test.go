@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -268,6 +269,9 @@ func FuzzFile(f *testing.F) {
 	f.Add(sample(f, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, false))
 	f.Add(sample(f, pcapgen.Options{Format: pcapgen.Pcapng, Link: pcapgen.LinuxSLL2, Interfaces: []pcapgen.LinkType{pcapgen.Ethernet}}, true))
 	f.Add(sample(f, pcapgen.Options{Format: pcapgen.PcapNanoBigEndian, Link: pcapgen.EthernetQinQ}, true))
+	recs := distinct(f, 3, 8, everyMillisecond)
+	f.Add(writeRecords(f, pcapgen.PcapNano, false, slices.Concat(recs, recs)))
+	f.Add(writeRecords(f, pcapgen.Pcapng, false, doubled(recs)))
 	if m, _ := filepath.Glob("../testdata/*.pcap"); len(m) > 0 {
 		for _, p := range m[:min(4, len(m))] {
 			if b, err := os.ReadFile(p); err == nil && len(b) < 8192 {
@@ -286,6 +290,7 @@ func FuzzFile(f *testing.F) {
 		pt := capture.NewPoint("p", []string{"fuzz.pcap"}, []capture.Input{fl})
 		var p capture.Packet
 		last := uint64(0)
+		var frames []uint64
 		for pt.Next(&p) == nil {
 			// Frames count every record, decoded or not: they increase, and
 			// never pass the number of records read.
@@ -293,6 +298,21 @@ func FuzzFile(f *testing.F) {
 				t.Fatalf("frame %d after %d, %d records read", p.Frame, last, pt.Stats.Packets)
 			}
 			last = p.Frame
+			frames = append(frames, p.Frame)
+		}
+		// Duplicates are records read and not delivered; the first one's
+		// evidence points back into the file.
+		st, e := pt.Stats, pt.Stats.FirstDuplicate
+		if st.Duplicates+uint64(len(frames)) > st.Packets {
+			t.Fatalf("%d duplicates and %d packets delivered of %d records", st.Duplicates, len(frames), st.Packets)
+		}
+		switch {
+		case st.Duplicates == 0 && e != (capture.DuplicateEvidence{}):
+			t.Fatalf("evidence %+v without a duplicate", e)
+		case st.Duplicates > 0 && (e.Repeats == 0 || e.Repeats >= e.Frame || e.Frame > st.Packets || slices.Contains(frames, e.Frame) ||
+			e.Shape == capture.RepeatedAfterStepBack && !e.SteppedBackFrom.After(e.Time) ||
+			e.Shape == capture.DoubledInPlace && !e.SteppedBackFrom.IsZero()):
+			t.Fatalf("evidence %+v (%d duplicates of %d records)", e, st.Duplicates, st.Packets)
 		}
 		for _, e := range pt.Errors {
 			var re *capture.ReadError

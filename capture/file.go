@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"time"
 )
@@ -20,6 +21,17 @@ type Record struct {
 	WireLen int
 	Link    LinkType
 	Iface   int
+
+	// fill is the window's count of fills when Data was handed out: a
+	// File keeps Data where it is until the count passes fill+1 (see
+	// window). 0 for a record of any other Input, whose Data is valid
+	// only until the next read. Point's duplicate detection relies on it.
+	fill uint64
+	// untimed marks a record without a timestamp of its own: a pcapng
+	// Simple Packet Block, or a packet at the Unix epoch (its Time is
+	// then its predecessor's in pcapng). Such a record is never taken for
+	// a duplicate.
+	untimed bool
 }
 
 // Limits on what a capture file may claim, so that a damaged or hostile
@@ -68,12 +80,18 @@ type File struct {
 	src    recordSource
 	frame  uint64
 	err    error
+	// readerAt and start, when readerAt is set, let the capture be read a
+	// second time from its first byte (see again): the input was a
+	// regular file or bytes in memory, not a stream.
+	readerAt io.ReaderAt
+	start    int64
 }
 
 // recordSource is one capture format.
 type recordSource interface {
 	read(*Record) error
 	offset() int64
+	keepTwo() // see window.keepTwo
 }
 
 // OpenFile opens a capture file; "-" is standard input.
@@ -107,6 +125,7 @@ func OpenFile(name string) (*File, error) {
 // NewFile reads a capture from r, which it does not close; name is used in
 // errors and reports.
 func NewFile(name string, r io.Reader) (*File, error) {
+	readerAt, start := rereadable(r)
 	br := bufio.NewReaderSize(r, peekBufferSize)
 	magic, err := br.Peek(4)
 	if err != nil {
@@ -125,7 +144,7 @@ func NewFile(name string, r io.Reader) (*File, error) {
 			return nil, &ReadError{File: name, Err: fmt.Errorf("gzip stream is cut or damaged before the capture header: %v", err)}
 		}
 	}
-	f := &File{Name: name}
+	f := &File{Name: name, readerAt: readerAt, start: start}
 	switch binary.LittleEndian.Uint32(magic) {
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		src, err := newPcapSource(br)
@@ -172,6 +191,44 @@ func (f *File) ReadRecord(rec *Record) error {
 // Frames returns how many records were read.
 func (f *File) Frames() uint64 { return f.frame }
 
+// keepPrevious makes the File keep the records it hands out beyond the
+// next ReadRecord, until the fill after next of its buffer (see window,
+// Record.fill), at the cost of a second buffer.
+func (f *File) keepPrevious() { f.src.keepTwo() }
+
+// rereadable returns r as an io.ReaderAt, and the offset NewFile starts
+// reading it at, when r can be read again from there without disturbing
+// its own reading (a regular file, a bytes.Reader); nil for a stream (a
+// pipe, a terminal, a socket, whose Seek fails).
+func rereadable(r io.Reader) (io.ReaderAt, int64) {
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		return nil, 0
+	}
+	s, ok := r.(io.Seeker)
+	if !ok {
+		return nil, 0
+	}
+	start, err := s.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return nil, 0
+	}
+	return ra, start
+}
+
+// errNotRereadable is again's error for a capture read from a stream.
+var errNotRereadable = errors.New("the capture is a stream: it cannot be read a second time")
+
+// again returns a second, independent File reading the same capture from
+// its first record, when the capture can be read again (see rereadable).
+// Point uses it to compare records, one by one, with the ones they repeat.
+func (f *File) again() (*File, error) {
+	if f.readerAt == nil {
+		return nil, errNotRereadable
+	}
+	return NewFile(f.Name, io.NewSectionReader(f.readerAt, f.start, math.MaxInt64-f.start))
+}
+
 // Close closes the underlying file.
 func (f *File) Close() error {
 	if f.closer != nil {
@@ -185,18 +242,34 @@ func (f *File) Close() error {
 // yet used, and records are handed out where they lie. A record is never
 // copied, except the few bytes of one cut by the end of a block, moved to
 // the buffer's front before the next block is read behind them.
+//
+// Once told to keep two buffers (keepTwo), it fills them in turn, moving
+// the bytes not yet used to the front of the other one, so that what was
+// handed out stays valid one fill more: Point compares a record with
+// those read shortly before it in place, without copying or hashing every
+// record in case the next one repeats it. Record.fill says which records
+// are still there: fills counts 1 for a fill into the other buffer and 2
+// for a fill in place, so that a record handed out when the count was g
+// is intact while it is at most g+1.
 type window struct {
-	r    io.Reader
-	buf  []byte
-	pos  int   // the next unread byte in buf
-	end  int   // bytes of buf holding data
-	base int64 // file offset of buf[0]
-	rerr error // what ended reading (io.EOF at the end of the file)
+	r     io.Reader
+	buf   []byte
+	spare []byte // the other buffer, when keeping two: the one filled before buf
+	keep  bool   // keep two buffers
+	pos   int    // the next unread byte in buf
+	end   int    // bytes of buf holding data
+	base  int64  // file offset of buf[0]
+	fills uint64 // see above
+	rerr  error  // what ended reading (io.EOF at the end of the file)
 }
 
 // newWindow reads from r through a buffer of size bytes: a block and the
 // longest record or block the format allows.
 func newWindow(r io.Reader, size int) window { return window{r: r, buf: make([]byte, size)} }
+
+// keepTwo makes the window keep two buffers from its next fill on (the
+// second one allocated then).
+func (w *window) keepTwo() { w.keep = true }
 
 // need reports whether n bytes are there to read, reading if not.
 func (w *window) need(n int) bool {
@@ -207,21 +280,34 @@ func (w *window) need(n int) bool {
 	return w.end-w.pos >= n
 }
 
-// fill moves the unread bytes to the front of the buffer (growing it when
-// n would not fit) and reads behind them until the buffer is full or the
-// input ends. Slices handed out before are invalid afterwards.
+// fill moves the unread bytes to the front of the buffer, or of the other
+// buffer when keeping two (a larger one when n would not fit), and reads
+// behind them until it is full or the input ends. Slices handed out
+// before are invalid afterwards, or, when keeping two, those handed out
+// before the previous fill.
 func (w *window) fill(n int) {
 	if w.rerr != nil {
 		return
 	}
-	k := copy(w.buf, w.buf[w.pos:w.end])
-	w.base += int64(w.pos)
-	w.pos, w.end = 0, k
-	if n > len(w.buf) {
-		nb := make([]byte, n+readBufferSize)
-		copy(nb, w.buf[:k])
-		w.buf = nb
+	size := len(w.buf)
+	if n > size {
+		size = n + readBufferSize
 	}
+	next, step := w.buf, uint64(2)
+	if w.keep {
+		next, step = w.spare, 1
+	}
+	if len(next) < size {
+		next = make([]byte, size)
+	}
+	k := copy(next, w.buf[w.pos:w.end])
+	w.base += int64(w.pos)
+	if w.keep {
+		w.spare = w.buf
+	}
+	w.buf = next
+	w.pos, w.end = 0, k
+	w.fills += step
 	for w.end < len(w.buf) {
 		m, err := w.r.Read(w.buf[w.end:])
 		w.end += m
@@ -323,6 +409,8 @@ func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
 
 func (s *pcapSource) offset() int64 { return s.w.offset() }
 
+func (s *pcapSource) keepTwo() { s.w.keepTwo() }
+
 func (s *pcapSource) u32(b []byte) uint32 {
 	if s.little {
 		return binary.LittleEndian.Uint32(b)
@@ -356,5 +444,7 @@ func (s *pcapSource) read(rec *Record) error {
 	}
 	rec.Link = s.link
 	rec.Iface = 0
+	rec.fill = s.w.fills
+	rec.untimed = sec|frac == 0
 	return nil
 }

@@ -62,6 +62,8 @@ func newNgSource(r io.Reader) (*ngSource, error) {
 
 func (s *ngSource) offset() int64 { return s.w.offset() }
 
+func (s *ngSource) keepTwo() { s.w.keepTwo() }
+
 func (s *ngSource) u16(b []byte) uint16 {
 	if s.big {
 		return binary.BigEndian.Uint16(b)
@@ -294,7 +296,8 @@ func (s *ngSource) simple(blk []byte, rec *Record) error {
 // hand fills rec with a packet of the block blk and moves past the block.
 // A packet without a timestamp (or at the epoch) takes its predecessor's.
 func (s *ngSource) hand(rec *Record, blk, data []byte, t time.Time, wireLen int, link LinkType, iface int) {
-	if t.IsZero() || t.Unix() == 0 {
+	rec.untimed = t.IsZero() || t.Unix() == 0
+	if rec.untimed {
 		t = s.lastTime
 	}
 	s.lastTime = t
@@ -304,5 +307,6 @@ func (s *ngSource) hand(rec *Record, blk, data []byte, t time.Time, wireLen int,
 	rec.WireLen = max(wireLen, len(data))
 	rec.Link = link
 	rec.Iface = iface
+	rec.fill = s.w.fills
 	s.w.advance(len(blk))
 }
