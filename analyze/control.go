@@ -918,4 +918,6 @@ func (c *control) finish() {
 	}
 	c.a.dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits
 	c.lines[0].buf, c.lines[1].buf, c.scratch, c.queue = nil, nil, nil, nil
+	c.halves[0].Release()
+	c.halves[1].Release()
 }

@@ -22,6 +22,7 @@ package reassembly
 import (
 	"bytes"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -450,7 +451,22 @@ func (h *Half) checkFin() {
 // close ends the direction: nothing more is delivered or compared.
 func (h *Half) close() {
 	h.closed = true
-	h.win = nil
+	h.Release()
+}
+
+// windows recycles the windows of closed directions: a capture of many
+// short control connections would otherwise allocate one per direction.
+var windows = sync.Pool{New: func() any { return new(window) }}
+
+// Release gives back the memory a direction keeps for comparing
+// retransmissions (Mismatch); the Half compares nothing it delivered
+// before. A Half releases it by itself when the direction closes; call
+// Release when a direction is abandoned without closing.
+func (h *Half) Release() {
+	if h.win != nil {
+		windows.Put(h.win)
+		h.win = nil
+	}
 }
 
 // remember keeps a chunk being delivered, data at seq, in the window.
@@ -458,7 +474,8 @@ func (h *Half) close() {
 func (h *Half) remember(seq uint32, data []byte, afterGap bool, m *Meta) {
 	w := h.win
 	if w == nil {
-		w = new(window)
+		w = windows.Get().(*window)
+		w.n, w.nchunks = 0, 0
 		h.win = w
 	}
 	if afterGap {
