@@ -43,7 +43,11 @@ func InferSide(point string, s *Session) (Side, string) {
 		return SideUnknown, "only one direction of the control connection was captured"
 	}
 	ch, sh := HopsFromTTL(s.ClientTTL), HopsFromTTL(s.ServerTTL)
-	why := fmt.Sprintf("the client's packets arrive with TTL %d (%s), the server's with TTL %d (%s)", s.ClientTTL, hops(ch), s.ServerTTL, hops(sh))
+	ttl := "TTL"
+	if s.Client.Addr().Is6() && !s.Client.Addr().Is4In6() {
+		ttl = "hop limit"
+	}
+	why := fmt.Sprintf("the client's packets arrive with %s %d (%s), the server's with %s %d (%s)", ttl, s.ClientTTL, hops(ch), ttl, s.ServerTTL, hops(sh))
 	switch {
 	case ch == 0 && sh == 0:
 		return SideSameLAN, why

@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
-	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/bench/internal/synth"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
 // BenchmarkPipeline runs what `ftpsniff FILE` runs per packet (read, decode,

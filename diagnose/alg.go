@@ -92,6 +92,9 @@ func algRewritten(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding {
 		return nil
 	}
 	f := &Finding{Code: ALGRewrite, Severity: Info, Advice: "Nothing to do: the helper works for this session."}
+	if c.SeqChecked && !c.SeqConsistent {
+		f.Advice = "The address and port are right; the sequence numbers after the rewrite are not (alg-seq-broken)."
+	}
 	if c.Inside.Mode.IsPassive() {
 		f.Summary = fmt.Sprintf("the NAT's FTP helper rewrote the passive reply between %s (inside) and %s (outside) correctly", c.Inside.Address, c.Outside.Address)
 	} else {

@@ -115,6 +115,9 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 	clear(d.waiting)
 	p.Findings = d.diagnose(sessions)
 	extra := d.loginFailureFindings()
+	if f := captureDuplicates(d.point, r); f != nil {
+		extra = append(extra, f)
+	}
 	for _, f := range extra {
 		d.totals[f.Severity]++
 	}

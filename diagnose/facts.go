@@ -50,9 +50,17 @@ type TransferFacts struct {
 	What string
 	// Later are the session's transfers after this one (fallbacks).
 	Later []*analyze.Transfer
-	// Evidence is the transfer's story in frames: negotiation, reply, SYN,
-	// the answer, the final reply.
-	Evidence []Evidence
+	// evidence caches Evidence (most transfers need none).
+	evidence []Evidence
+}
+
+// Evidence is the transfer's story in frames: negotiation, reply, SYN,
+// the answer, the final reply, in time order. A finding may keep it.
+func (t *TransferFacts) Evidence() []Evidence {
+	if t.evidence == nil {
+		t.evidence = transferEvidence(t.T)
+	}
+	return t.evidence[:len(t.evidence):len(t.evidence)]
 }
 
 // FinalFailed reports whether the server's final reply was a failure.
@@ -109,7 +117,6 @@ func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) *TransferF
 	if tf.What == "" && t.Negotiation != nil && t.Negotiation.Command != "" {
 		tf.What = t.Negotiation.Command + " (no transfer command followed)"
 	}
-	tf.Evidence = transferEvidence(t)
 	return tf
 }
 

@@ -63,7 +63,7 @@ func ruleBounceScan(d *run, s *SessionFacts) {
 		// A probe makes the server connect: a listing follows the PORT, or
 		// the server connects at once and says so in its reply (pyftpdlib:
 		// 200 connected, 425 or 421 not). A PORT nothing followed is not one.
-		probe := t.T.Command != "" || n.Reply.Code == 425 || n.Reply.Code == 421 || t.DC != nil
+		probe := t.T.Command != "" && n.Accepted() || n.Reply.Code == 425 || n.Reply.Code == 421 || t.DC != nil
 		if a := n.Address.Addr(); probe && a != ss.Client.Addr() && a != ss.Server.Addr() && !d.isFXP(n.Address) {
 			byHost[a] = append(byHost[a], t)
 		}
@@ -92,7 +92,7 @@ func ruleBounceScan(d *run, s *SessionFacts) {
 			s.explained[t.T] = true
 			if probeAnswered(t) {
 				open = append(open, fmt.Sprint(p))
-				f.Evidence = append(f.Evidence, t.Evidence...)
+				f.Evidence = append(f.Evidence, t.Evidence()...)
 			}
 		}
 		f.Evidence = append([]Evidence{{At: probes[0].N.At, What: probes[0].N.Line()}}, f.Evidence...)

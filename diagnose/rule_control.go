@@ -11,14 +11,14 @@ import (
 
 // ruleControlNeverStarted: the control connection's SYN was never
 // answered, or was refused by a reset or an ICMP error, so no session
-// began. One finding per server and code: a client retrying makes one.
+// began. One finding per attempt, each with its own frames.
 func ruleControlNeverStarted(d *run, s *SessionFacts) {
 	ss := s.S
 	o := &ss.Opening
 	if !o.SYN.Valid() || o.SYNACK.Valid() || ss.Replies > 0 || ss.Commands > 0 {
 		return
 	}
-	f := &Finding{Session: ss, Severity: Error, key: ss.Server.String(),
+	f := &Finding{Session: ss, Severity: Error,
 		Evidence: []Evidence{{At: o.SYN, What: fmt.Sprintf("SYN %s → %s", ss.Client, ss.Server)}}}
 	ttl := ttlWord(ss.Server.Addr().Is6())
 	switch o.State() {
@@ -52,8 +52,8 @@ func ruleControlNeverStarted(d *run, s *SessionFacts) {
 		if s.ClientHops == 0 {
 			where = "between this point, on the client's link, and the server"
 		}
-		f.Summary = fmt.Sprintf("the client %s's control connection to %s was never answered (SYN sent %d times): it was dropped %s, or the server is down; no FTP session began",
-			ss.Client.Addr(), ss.Server, 1+len(o.SYNRetries), where)
+		f.Summary = fmt.Sprintf("the client %s's control connection to %s was never answered (SYN sent %s): it was dropped %s, or the server is down; no FTP session began",
+			ss.Client.Addr(), ss.Server, times(1+len(o.SYNRetries)), where)
 		f.Advice = fmt.Sprintf("Find the firewall that drops port %d towards %s (a capture nearer the server shows how far the SYN gets), or check that the server is up.", ss.Server.Port(), ss.Server.Addr())
 	}
 	d.add(f)
@@ -175,9 +175,15 @@ func ruleRewrittenCopies(d *run, s *SessionFacts) {
 		if !numbersOnly(rw.Kept, rw.Other) || !addressLike(rw.Kept) && !addressLike(rw.Other) {
 			continue // not what an ALG changes: a mangled capture, not a rewrite
 		}
-		ev := []Evidence{{At: rw.OtherAt, What: fmt.Sprintf("one copy: %q", rw.Other)}}
-		if rw.KeptAt.Valid() {
-			ev = append(ev, Evidence{At: rw.KeptAt, What: fmt.Sprintf("the other copy: %q", rw.Kept)})
+		// The copies in the order they crossed this point (the reassembly
+		// keeps the one delivered first, which is not always the earlier).
+		first, firstAt, second, secondAt := rw.Other, rw.OtherAt, rw.Kept, rw.KeptAt
+		if rw.KeptAt.Valid() && rw.KeptAt.Time.Before(rw.OtherAt.Time) {
+			first, firstAt, second, secondAt = rw.Kept, rw.KeptAt, rw.Other, rw.OtherAt
+		}
+		ev := []Evidence{{At: firstAt, What: fmt.Sprintf("one copy: %q", first)}}
+		if secondAt.Valid() {
+			ev = append(ev, Evidence{At: secondAt, What: fmt.Sprintf("the other copy: %q", second)})
 		}
 		sender := side(rw.FromClient)
 		if t := splitCommandOf(s, rw); t != nil {
@@ -185,7 +191,7 @@ func ruleRewrittenCopies(d *run, s *SessionFacts) {
 			if addr, ok := privateTail(rw.Other); ok {
 				leak = fmt.Sprintf(", carrying the private address %s unrewritten,", addr)
 			}
-			d.add(&Finding{Code: ALGMissedSplit, Severity: Warning, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: append(ev, t.Evidence...),
+			d.add(&Finding{Code: ALGMissedSplit, Severity: Warning, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: append(ev, t.Evidence()...),
 				Summary: fmt.Sprintf("the client's %s reached this point twice: first a tail of it alone (%q, frame %d)%s after a hole where its first bytes should be, "+
 					"then the whole line rewritten (\"%s\", frame %d): a box between the client and this point (a NAT's FTP helper) dropped the first part of the command split across segments "+
 					"and rewrote the client's retransmission of the whole line, which the server answered (\"%s\")",
@@ -195,7 +201,7 @@ func ruleRewrittenCopies(d *run, s *SessionFacts) {
 		}
 		d.add(&Finding{Code: ALGRewrite, Severity: Info, Session: ss, Evidence: ev,
 			Summary: fmt.Sprintf("the same bytes of the %s's stream crossed this point twice with different content (%q, then %q): a box between the %s and this point rewrote them",
-				sender, rw.Other, rw.Kept, sender),
+				sender, first, second, sender),
 			Advice: "If that box is a NAT's FTP helper rewriting PORT/227 lines, this is its work; compare captures on both sides of it (--point) to check the rewrite."})
 	}
 }
@@ -332,7 +338,7 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 	f := &Finding{Code: ServerClosed, Severity: Warning, Session: ss,
 		Evidence: []Evidence{{At: ss.Closing.At, What: ss.Closing.String()}}}
 	idle := ""
-	if last, ok := lastClientLineBefore(ss, ss.Closing.At); ok {
+	if last, ok := lastReadLineBefore(ss, ss.Closing.At); ok {
 		f.Evidence = append(f.Evidence, Evidence{At: last.At, What: "the client's last line before it: " + last.Text})
 		idle = fmt.Sprintf(", %s after the client's last command (%s, frame %d)", ss.Closing.At.Time.Sub(last.At.Time).Round(time.Millisecond), last.Text, last.At.Frame)
 	}
@@ -349,7 +355,7 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 	f.Advice = "A 421 with no command waiting is the server's idle timeout or a shutdown. If the client was idle, raise the server's idle timeout " +
 		"(vsftpd idle_session_timeout, proftpd TimeoutIdle, pure-ftpd -I) or have the client send NOOP while idle, and make the client reconnect when it finds the session closed."
 	for _, t := range s.Transfers {
-		if !t.T.Final.At.Valid() && commandAtOrAfter(t.T, ss.Closing.At) || t.T.Final.Code == 0 && len(late) > 0 && t.DC != nil {
+		if t.T.Final.Code == 0 && (unanswered(ss, t.T.CommandAt) || t.N != nil && unanswered(ss, t.N.CommandAt) || commandAtOrAfter(t.T, ss.Closing.At)) {
 			f.Transfers = append(f.Transfers, t.T)
 			s.explained[t.T] = true
 		}
@@ -357,12 +363,26 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 	d.add(f)
 }
 
-// lastClientLineBefore returns the client's last line before at.
-func lastClientLineBefore(ss *analyze.Session, at analyze.Ref) (analyze.Line, bool) {
+// unanswered reports whether the command at frame at was left unanswered.
+func unanswered(ss *analyze.Session, at analyze.Ref) bool {
+	if !at.Valid() {
+		return false
+	}
+	for _, c := range ss.Unanswered {
+		if c.At == at {
+			return true
+		}
+	}
+	return false
+}
+
+// lastReadLineBefore returns the client's last line before at that the
+// server read (not one left unanswered): where the idle time starts.
+func lastReadLineBefore(ss *analyze.Session, at analyze.Ref) (analyze.Line, bool) {
 	var out analyze.Line
 	ok := false
 	for _, l := range ss.Lines {
-		if l.FromClient && l.At.Time.Before(at.Time) {
+		if l.FromClient && l.At.Time.Before(at.Time) && !unanswered(ss, l.At) {
 			out, ok = l, true
 		}
 	}

@@ -12,6 +12,20 @@ import (
 // missing, as opposed to the server refusing the request itself (550...).
 func dataReply(code int) bool { return code == 0 || code == 425 || code == 426 || code == 421 }
 
+// noConnectionBack reports whether a transfer's data connection did not
+// come, as far as this point can tell: none seen (and the replies do not
+// say it ran), or one that failed, and the server's final word, if any,
+// speaks of the data connection (a 550 is the file, not the connection).
+func noConnectionBack(t *TransferFacts) bool {
+	switch {
+	case t.State == analyze.NotCaptured, t.State == analyze.Established:
+		return false
+	case !dataReply(t.T.Final.Code):
+		return false
+	}
+	return true
+}
+
 // ruleServerRefusedRequest: the server refused the request itself (550 no
 // such file, 553 not allowed...), not the data connection.
 func ruleServerRefusedRequest(d *run, s *SessionFacts, t *TransferFacts) *Finding {
@@ -22,7 +36,7 @@ func ruleServerRefusedRequest(d *run, s *SessionFacts, t *TransferFacts) *Findin
 }
 
 func serverRefusedRequest(s *SessionFacts, t *TransferFacts) *Finding {
-	f := &Finding{Code: TransferFailed, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence,
+	f := &Finding{Code: TransferFailed, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence(),
 		Summary: fmt.Sprintf("%s failed: the server answered \"%s\"", t.What, replyWhat(t.T.Final))}
 	switch {
 	case t.State == analyze.Established:
@@ -80,7 +94,7 @@ func ruleDataNotNeeded(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 // from the same reading.
 func ruleDataFailed(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	n, dc := t.N, t.DC
-	f := &Finding{Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence}
+	f := &Finding{Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
 	ends := dataEnds(s, t)
 	target := n.Address.String()
 	if dc != nil {
@@ -91,7 +105,7 @@ func ruleDataFailed(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	switch t.State {
 	case analyze.NoAnswer:
 		f.Code, f.Severity = DataNoAnswer, Error
-		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was never answered (SYN sent %d times): %s%s", ends.opener, target, t.What, 1+len(dc.SYNRetries), a.Words, said)
+		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was never answered (SYN sent %s): %s%s", ends.opener, target, t.What, times(1+len(dc.SYNRetries)), a.Words, said)
 	case analyze.Refused:
 		f.Code, f.Severity = DataRefused, Error
 		f.Summary = fmt.Sprintf("%s's data connection to %s for %s was reset: %s%s", ends.opener, target, t.What, a.Words, said)
@@ -261,6 +275,18 @@ func ttlWord(v6 bool) string {
 // every transfer, so it is never the thing to open.
 func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) string {
 	passive := t.Opener == "client"
+	if a.Kind == AnswerNone {
+		if e.openerHops == 0 {
+			return fmt.Sprintf("No SYN left %s: look at %s itself: its own firewall (outbound rules), or the program, which may have given up before connecting (its log says why).", e.opener, e.opener)
+		}
+		return fmt.Sprintf("Capture on %s's own link (or nearer it): if the SYN leaves it there, it is dropped between there and this point; if not, %s never sent it.", e.opener, e.opener)
+	}
+	if t.DC != nil && t.DC.Dst.Addr() != e.acceptorAddr {
+		// The connection went elsewhere than the peer's own address: the
+		// negotiation's address, which is the thing to look at.
+		return fmt.Sprintf("The connection went to %s, not to %s as seen here (%s): check the address the %s advertised, and what answers at %s.",
+			t.DC.Dst, e.acceptor, e.acceptorAddr, t.N.Command, t.DC.Dst.Addr())
+	}
 	var where string
 	switch a.Kind {
 	case AnswerAcceptor:

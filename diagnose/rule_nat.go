@@ -29,7 +29,7 @@ func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	}
 	ss := s.S
 	f := &Finding{Code: ALGMissedSplit, Session: ss, Transfers: []*analyze.Transfer{t.T},
-		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence...),
+		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence()...),
 		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds " +
 			"only part of a PORT, and the helper on this path did."}
 	line := strings.TrimSpace(n.Command + " " + n.Arg)
@@ -89,17 +89,17 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	client, server, adv := ss.Client.Addr(), ss.Server.Addr(), n.Address
 	advClass := analyze.ClassOf(adv.Addr())
 	refused := n.Reply.Code >= 400
-	noneBack := t.DC == nil || t.State != analyze.Established
+	noneBack := noConnectionBack(t)
 	seenPast := adv.Addr() != client && !advClass.Routable() && adv.Addr().Is4() == client.Is4() &&
 		s.Side != analyze.SideSameLAN && s.Side != analyze.SideClient
 	inside := adv.Addr() == client && !advClass.Routable() && analyze.ClassOf(server).Routable()
 	switch {
 	case seenPast && (refused || noneBack):
-	case inside && (refused || t.DC == nil && t.T.Command != ""):
+	case inside && (refused || t.DC == nil && t.T.Command != "" && noneBack):
 	default:
 		return nil
 	}
-	f := &Finding{Code: ActiveNATNoALG, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence, Advice: natHelperAdvice}
+	f := &Finding{Code: ActiveNATNoALG, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence(), Advice: natHelperAdvice}
 	if seenPast {
 		f.Summary = fmt.Sprintf("the client at %s is behind NAT and advertised its private address %s in %s; nothing rewrote it, so ", client, adv.Addr(), n.Command)
 		switch {
@@ -149,11 +149,14 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 	if advClass.Routable() || adv.Addr() == client {
 		return nil
 	}
-	behindForwarding := adv.Addr() == server && analyze.ClassOf(client).Routable()
+	// On the server's side of port forwarding the server's own address is
+	// private and the client public: whatever the 227 names, a client that
+	// ignored it and a helper that rewrote it look the same from here.
+	behindForwarding := !analyze.ClassOf(server).Routable() && analyze.ClassOf(client).Routable()
 	if adv.Addr() == server && !behindForwarding {
 		return nil // the server's own private address, to a private client: a LAN
 	}
-	f := &Finding{Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence}
+	f := &Finding{Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
 	if behindForwarding {
 		if t.State == analyze.Established || t.State == analyze.NotCaptured || t.DC == nil && !t.FinalFailed() && t.T.Command != "" {
 			return fine
@@ -162,10 +165,14 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 			return fine
 		}
 		f.Code, f.Severity = PassivePrivateAddress, Error
-		f.Summary = fmt.Sprintf("the server %s advertised its own private address %s in its %d reply to the public client %s, and no connection for it reached this point%s. "+
+		whose := "its own private address"
+		if adv.Addr() != server {
+			whose = "the private address"
+		}
+		f.Summary = fmt.Sprintf("the server %s advertised %s %s in its %d reply to the public client %s, and no connection for it reached this point%s. "+
 			"Unless a NAT's FTP helper on the way out rewrote the reply, a client that trusts the address cannot reach it. This point, on the server's side of the port forwarding, "+
 			"cannot see whether the reply left rewritten: a capture outside the server's NAT shows it",
-			ss.Server, adv.Addr(), n.Reply.Code, client, finalSaid(t))
+			ss.Server, whose, adv.Addr(), n.Reply.Code, client, finalSaid(t))
 		f.Advice = fmt.Sprintf("Configure the public address clients use to reach this server for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) "+
 			"and forward the passive port range (this reply used port %d) to %s.", adv.Port(), server)
 		return f
@@ -196,8 +203,12 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 // passiveAdvice is the fix for a server advertising a private address: its
 // public address (the one the client reached) in passive replies.
 func passiveAdvice(public netip.Addr, adv netip.AddrPort) string {
-	return fmt.Sprintf("Configure the server's public address %s for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) "+
-		"and forward its passive port range (vsftpd pasv_min_port/pasv_max_port; this reply used port %d) from the NAT to the server.", public, adv.Port())
+	addr := "the public address clients use to reach it"
+	if analyze.ClassOf(public).Routable() {
+		addr = "its public address " + public.String()
+	}
+	return fmt.Sprintf("Configure the server to advertise %s in passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) "+
+		"and forward its passive port range (vsftpd pasv_min_port/pasv_max_port; this reply used port %d) from the NAT to the server.", addr, adv.Port())
 }
 
 // isLast reports whether n is the session's last negotiation.

@@ -111,10 +111,10 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 			worked++
 		case t.DC != nil, d.failed[t.T]:
 			failed++
-			ev = append(ev, t.Evidence...)
+			ev = append(ev, t.Evidence()...)
 		}
 	}
-	f := &Finding{Code: TLSBlindALG, Session: ss, key: ss.Server.String(), Evidence: ev}
+	f := &Finding{Code: TLSBlindALG, Session: ss, Evidence: ev}
 	for _, t := range s.Transfers {
 		if t.DC != nil && t.State != analyze.Established {
 			f.Transfers = append(f.Transfers, t.T)
@@ -144,7 +144,7 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 	case passive:
 		f.Advice = "Passive mode is in use; it crosses the NAT only if the server's 227 carries its public address and its passive port range is forwarded and open. "
 	default:
-		f.Advice = "Use passive mode; "
+		f.Advice = "The mode is not visible here. Active mode (PORT) cannot cross a NAT whose helper cannot read the PORT; passive mode crosses it only if the server's 227 carries its public address and its passive port range is forwarded and open. "
 	}
 	f.Advice += "Configure the server's public address for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress, pure-ftpd -P) " +
 		"and forward and open its passive port range (vsftpd pasv_min_port/pasv_max_port). Some servers allow CCC after login, which returns the control channel to clear text so a helper can follow it."

@@ -64,13 +64,18 @@ func (d *run) twin(point string, a, b *analyze.Session) {
 	for _, f := range algFound {
 		d.add(f)
 	}
-	seen := map[Code]bool{}
+	type codeSev struct {
+		c Code
+		s Severity
+	}
+	seen := map[codeSev]bool{}
 	for _, v := range views {
 		for _, f := range v.out {
-			if natCodes[f.Code] && len(algFound) > 0 || seen[f.Code] {
+			k := codeSev{f.Code, f.Severity}
+			if natCodes[f.Code] && len(algFound) > 0 || seen[k] {
 				continue
 			}
-			seen[f.Code] = true
+			seen[k] = true
 			d.add(f)
 		}
 	}

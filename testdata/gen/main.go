@@ -391,6 +391,10 @@ var recipes = []recipe{
 	{name: "auth-tls.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: authTLS},
 	{name: "sequence-wrap.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: seqWrap},
 	{name: "router-any-sll2.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.LinuxSLL2}, write: routerAny},
+	// The same records twice: the file concatenated with itself (mergecap -a
+	// a.pcap a.pcap); the time steps back where the copy begins.
+	{name: "duplicated-records.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: passiveAndActive,
+		post: func(b []byte) []byte { return append(b, b[24:]...) }},
 	{name: "truncated.pcap", opts: pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, write: passiveAndActive,
 		// Cut in the middle of the 30th record: what comes before is still
 		// analysed, and the error names the record and offset.
