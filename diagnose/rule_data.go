@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -212,14 +213,14 @@ func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) Answer {
 		rstHops := analyze.HopsFromTTL(dc.RSTTTL)
 		switch {
 		case rstHops == e.acceptorHops:
-			return Answer{AnswerAcceptor, fmt.Sprintf("the reset came from %s away, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
-				hops(rstHops), e.acceptor, ttl, dc.RSTTTL, e.acceptor, dc.Dst.Port()), rstHops}
+			return Answer{AnswerAcceptor, fmt.Sprintf("the reset came %s, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
+				cameFrom(rstHops), e.acceptor, ttl, dc.RSTTTL, e.acceptor, dc.Dst.Port()), rstHops}
 		case rstHops < e.acceptorHops:
-			return Answer{AnswerInFront, fmt.Sprintf("the reset came from %s away (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
-				hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
+			return Answer{AnswerInFront, fmt.Sprintf("the reset came %s (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
+				cameFrom(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
 		}
-		return Answer{AnswerUnknown, fmt.Sprintf("the reset came from %s away (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
-			hops(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops)), rstHops}
+		return Answer{AnswerUnknown, fmt.Sprintf("the reset came %s (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
+			cameFrom(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops)), rstHops}
 	case analyze.Unreachable:
 		what := icmpMeaning(dc.Dst.Addr().Is6(), dc.ICMPType, dc.ICMPCode)
 		if dc.ICMPTTL == 0 {
@@ -229,6 +230,15 @@ func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) Answer {
 		return Answer{AnswerRouter, fmt.Sprintf("%s, %s from this point, answered %s", dc.ICMPFrom, hops(h), what), h}
 	}
 	return Answer{Kind: AnswerUnknown, Hops: -1}
+}
+
+// cameFrom says where a packet came from by its router hops: "from this
+// link" or "from 2 router hops away".
+func cameFrom(n int) string {
+	if n == 0 {
+		return "from this link (no router between)"
+	}
+	return "from " + hops(n) + " away"
 }
 
 // icmpMeaning names an ICMP (or ICMPv6) destination-unreachable code.
@@ -292,11 +302,15 @@ func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) str
 	case AnswerAcceptor:
 		where = fmt.Sprintf("on %s itself (its own firewall, or the program listening)", e.acceptor)
 	case AnswerInFront:
-		where = fmt.Sprintf("on the firewall %s from this point, in front of %s", hops(a.Hops), e.acceptor)
+		where = fmt.Sprintf("on the box in front of %s that sent the reset (%s)", e.acceptor, strings.TrimPrefix(cameFrom(a.Hops), "from "))
 	case AnswerRouter:
 		where = fmt.Sprintf("on %s, which refused it", t.DC.ICMPFrom)
 	default:
 		where = fmt.Sprintf("on every firewall between %s and %s", e.opener, e.acceptor)
+	}
+	if passive && a.Kind == AnswerAcceptor && t.State == analyze.Refused {
+		return fmt.Sprintf("The server advertised port %d but refused the connection to it itself: nothing listened there when the client connected (the server closed its passive listener, "+
+			"or advertises a port it does not listen on), or the server's own firewall rejects it. Check the server's passive port settings and its log, and that the range it advertises is open on the server itself.", t.N.Address.Port())
 	}
 	if passive {
 		return fmt.Sprintf("Let the client's connections reach the server's passive ports %s: pin the server's passive port range (vsftpd pasv_min_port/pasv_max_port, proftpd PassivePorts; "+
@@ -308,8 +322,8 @@ func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) str
 		from = fmt.Sprintf("port %d (as its SYN shows)", t.DC.Src.Port())
 	}
 	if a.Kind == AnswerAcceptor {
-		return fmt.Sprintf("The client refused the server's connection itself: let its own firewall accept connections from the server's %s "+
-			"(the client's port changes with every transfer: accept by source, or as related connections of the FTP control connection), make sure the client still listens when the server connects, or use passive mode.", from)
+		return fmt.Sprintf("The client refused the server's connection itself: let its own firewall accept connections from the server's %s, "+
+			"by source or as related connections of the FTP control connection (the client's port changes with every transfer), make sure the client still listens when the server connects, or use passive mode.", from)
 	}
 	return fmt.Sprintf("Use passive mode, or let the server's active-mode connections in to the client %s: accept connections from the server's %s, "+
 		"or as related connections with the FTP helper (ct helper \"ftp\" on the control connection, then ct state related accept); "+

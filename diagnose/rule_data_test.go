@@ -471,7 +471,7 @@ func TestRuleDataFailed(t *testing.T) {
 				says:    []string{"was reset", "from 2 router hops away, as the server's own packets do (TTL 62)", "the server itself refused it", "port 30000"},
 				cites:   []string{"RST from 203.0.113.10:30000", "425 Failed to establish connection."},
 				never:   []string{"a box between"},
-				advises: []string{"on the server itself", "passive port range", "used port 30000"}}}},
+				advises: []string{"advertised port 30000 but refused the connection to it itself", "the server's own firewall"}}}},
 		{name: "reset, passive, the RST from 1 hop while the server is 2 away: a box in front of the server",
 			client: rtLANClient, server: rtPubServer, serverTTL: 62,
 			steps: rtSteps(rtPASV, []string{"ttl:203.0.113.10=63", "data:10.1.0.2:40001>203.0.113.10:30000|rst", "c:RETR f", "s:425 Failed to establish connection."}),
@@ -479,7 +479,7 @@ func TestRuleDataFailed(t *testing.T) {
 			want: []rtWant{{code: DataRefused, sev: Error, transfers: []string{"S1.T1"},
 				says:         []string{"from 1 router hop away (TTL 63) while the server is 2 router hops away", "a box between this point and the server rejected it in its name"},
 				never:        []string{"the server itself refused"},
-				advises:      []string{"on the firewall 1 router hop from this point, in front of the server", "passive port range"},
+				advises:      []string{"on the box in front of the server that sent the reset (1 router hop away)", "passive port range"},
 				neverAdvises: []string{"on the server itself"}}}},
 		{name: "reset, passive, from farther than the server: not located",
 			client: rtLANClient, server: rtPubServer, serverTTL: 62,
@@ -505,7 +505,7 @@ func TestRuleDataFailed(t *testing.T) {
 			want: []rtWant{{code: DataRefused, sev: Error, transfers: []string{"S1.T1"},
 				says:         []string{"from 1 router hop away (TTL 63) while the client is 2 router hops away", "a box between this point and the client"},
 				never:        []string{"the client itself"},
-				advises:      []string{"on the firewall 1 router hop from this point, in front of the client", "server's port 20 (as its SYN shows)", "related connections", "opening one port does not help"},
+				advises:      []string{"on the box in front of the client that sent the reset (1 router hop away)", "server's port 20 (as its SYN shows)", "related connections", "opening one port does not help"},
 				neverAdvises: []string{"40001", "open port", "its own firewall"}}}},
 		{name: "reset over IPv6: the hop limit, not a TTL",
 			client: "[2001:db8:1::2]:40000", server: "[2001:db8:203::10]:21", serverTTL: 62,
@@ -613,7 +613,7 @@ func TestRuleDataFailed(t *testing.T) {
 			codes:   "error:data-refused error:data-unreachable error:data-refused",
 			want: []rtWant{
 				{code: DataRefused, sev: Error, transfers: []string{"S1.T1"},
-					says:         []string{"the server's data connection to 10.1.0.2:40001", "from 0 router hops away, as the client's own packets do (TTL 64)", "the client itself refused it"},
+					says:         []string{"the server's data connection to 10.1.0.2:40001", "from this link (no router between), as the client's own packets do (TTL 64)", "the client itself refused it"},
 					advises:      []string{"its own firewall"},
 					neverAdvises: []string{"40001", "open port"}},
 				{code: DataUnreachable, sev: Error, transfers: []string{"S2.T1"},
@@ -621,7 +621,7 @@ func TestRuleDataFailed(t *testing.T) {
 					advises: []string{"on 198.51.100.2, which refused it", "used port 30000"}},
 				{code: DataRefused, sev: Error, transfers: []string{"S3.T1"},
 					says:    []string{"to 203.0.113.12:30001", "as the server's own packets do (TTL 62)", "the server itself refused it"},
-					advises: []string{"on the server itself", "used port 30001"}}}},
+					advises: []string{"advertised port 30001 but refused the connection to it itself"}}}},
 		{name: "lab s17 server-lan: the client host resets 2 hops away; the ICMP never reached this LAN",
 			capture: "s17-fw-reject-variants.server-lan.pcap",
 			codes:   "error:data-refused error:data-not-seen error:data-refused",
@@ -633,7 +633,7 @@ func TestRuleDataFailed(t *testing.T) {
 					says:  []string{"(2 router hops from the client)", "a capture on the client's own link tells which"},
 					never: []string{"sent no connection"}},
 				{code: DataRefused, sev: Error, transfers: []string{"S3.T1"},
-					says: []string{"from 0 router hops away, as the server's own packets do (TTL 64)", "the server itself refused it"}}}},
+					says: []string{"from this link (no router between), as the server's own packets do (TTL 64)", "the server itself refused it"}}}},
 	})
 }
 
