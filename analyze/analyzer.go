@@ -30,16 +30,19 @@ type Limits struct {
 	ReassemblyTimeout time.Duration
 }
 
-// DefaultLimits are sized for a laptop analysing a span-port capture.
-var DefaultLimits = Limits{
-	MaxFlows:               1 << 18,
-	MaxBufferedPerStream:   reassembly.DefaultMaxBuffered,
-	MaxBufferedTotal:       64 << 20,
-	MaxExpectedPerSession:  64,
-	MaxTransfersPerSession: 10000,
-	MaxLinesPerSession:     2000,
-	IdleTimeout:            10 * time.Minute,
-	ReassemblyTimeout:      30 * time.Second,
+// DefaultLimits returns the limits sized for a laptop analysing a
+// span-port capture: a fresh value each call, for the caller to change.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxFlows:               1 << 18,
+		MaxBufferedPerStream:   reassembly.DefaultMaxBuffered,
+		MaxBufferedTotal:       64 << 20,
+		MaxExpectedPerSession:  64,
+		MaxTransfersPerSession: 10000,
+		MaxLinesPerSession:     2000,
+		IdleTimeout:            10 * time.Minute,
+		ReassemblyTimeout:      30 * time.Second,
+	}
 }
 
 // Options configure an Analyzer.
@@ -173,7 +176,7 @@ type Analyzer struct {
 // New returns an Analyzer.
 func New(opts Options) *Analyzer {
 	if opts.Limits == (Limits{}) {
-		opts.Limits = DefaultLimits
+		opts.Limits = DefaultLimits()
 	}
 	a := &Analyzer{
 		opts:     opts,

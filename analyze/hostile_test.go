@@ -27,7 +27,7 @@ func TestHostileTraffic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("hostile traffic: a few seconds of generated packets")
 	}
-	lim := DefaultLimits
+	lim := DefaultLimits()
 	lim.MaxFlows = 1 << 16
 	// The attacks below move the capture clock on by hours; the ordinary
 	// session must not time out meanwhile.

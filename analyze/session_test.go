@@ -301,7 +301,7 @@ func TestGreetingOnOtherPort(t *testing.T) {
 // is finished (its state freed, its session kept), and the same addresses
 // later start a new session.
 func TestIdleSessionsAreFinished(t *testing.T) {
-	lim := DefaultLimits
+	lim := DefaultLimits()
 	lim.IdleTimeout = time.Minute
 	an := New(Options{Limits: lim})
 	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")

@@ -9,10 +9,11 @@ import (
 	"github.com/ftpsniff/ftpsniff/bench/internal/synth"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/pipeline"
 )
 
-// BenchmarkPipeline runs what `ftpsniff FILE` runs per packet (read, decode,
-// analyze; no report) over a generated capture of 16 MiB, or over the file
+// BenchmarkPipeline runs what `ftpsniff -F json FILE` runs (read, decode,
+// analyze, diagnose; no report written) over a generated capture of 16 MiB, or over the file
 // named by FTPSNIFF_BENCH_FILE (for a profile of the 1 GiB capture:
 // FTPSNIFF_BENCH_FILE=bench/out/1g.pcap go test ./bench -run '^$' -bench
 // Pipeline -benchtime 3x -cpuprofile cpu.out). It reports MB/s of capture.
@@ -42,21 +43,20 @@ func BenchmarkPipeline(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		dg := diagnose.New("bench")
-		an := analyze.New(analyze.Options{Point: "bench", Inputs: []string{name}, Limits: analyze.DefaultLimits,
-			OnSessionDone: func(s *analyze.Session) { dg.Session(s) }})
-		var p capture.Packet
-		for pt.Next(&p) == nil {
-			an.Packet(&p)
+		// As `ftpsniff -F json FILE` runs it: sessions handed on as they
+		// finish (to a sink that keeps nothing), diagnosed on the way.
+		res := pipeline.Run([]*capture.Point{pt}, pipeline.Options{Analysis: analyze.Options{Limits: analyze.DefaultLimits()}, Sessions: discard{}})
+		if len(res.Errors) > 0 {
+			b.Fatal(res.Errors[0])
 		}
-		res := an.Finish()
-		dg.Finish(res)
-		pt.Close()
-		if len(pt.Errors) > 0 {
-			b.Fatal(pt.Errors[0])
-		}
-		if res.Released.Sessions == 0 && len(res.Sessions) == 0 {
+		if p := res.Points[0]; p.Released.Sessions == 0 && len(p.Sessions) == 0 {
 			b.Fatal("no FTP session found in the benchmark capture")
 		}
 	}
 }
+
+// discard is a pipeline sink that keeps nothing.
+type discard struct{}
+
+func (discard) Transfer(string, *analyze.Session, *analyze.Transfer, []*diagnose.Finding) {}
+func (discard) Session(string, *analyze.Session, []*diagnose.Finding)                     {}

@@ -56,9 +56,14 @@ func TestFilter(t *testing.T) {
 // TestDefaultFilter runs the kernel program in x/net/bpf's VM on frames:
 // TCP, ICMP and IPv6 pass, the rest is dropped in the kernel.
 func TestDefaultFilter(t *testing.T) {
-	vm, err := bpf.NewVM(mustDisassemble(t, capture.DefaultFilter))
+	prog := capture.DefaultFilter()
+	vm, err := bpf.NewVM(mustDisassemble(t, prog))
 	if err != nil {
 		t.Fatal(err)
+	}
+	prog[0].K++ // the caller's copy: the next call is unchanged
+	if again := capture.DefaultFilter(); again[0].K != 12 {
+		t.Fatalf("DefaultFilter returned a shared program: its first load is at %d after a caller changed its copy", again[0].K)
 	}
 	frame := func(v6 bool) []byte {
 		b := sample(t, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet}, v6)

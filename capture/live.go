@@ -14,7 +14,7 @@ type LiveOptions struct {
 	// Promiscuous puts the interface in promiscuous mode (for span ports).
 	Promiscuous bool
 	// Filter is a classic BPF program run in the kernel; nil means
-	// DefaultFilter (what ftpsniff needs: TCP and ICMP).
+	// DefaultFilter() (what ftpsniff needs: TCP and ICMP).
 	Filter []bpf.RawInstruction
 }
 
@@ -28,23 +28,26 @@ type Interface interface {
 	Drops() (received, dropped uint64)
 }
 
-// DefaultFilter lets through only what FTP analysis uses: IPv4 TCP and
-// ICMP, IPv6 (its extension headers make a short program unable to find
-// TCP reliably), and 802.1Q frames (a live socket usually sees them
-// untagged); the kernel drops the rest before it is copied to ftpsniff.
-// A kernel filter of "port 21" would hide the data connections.
-var DefaultFilter = mustAssemble([]bpf.Instruction{
-	bpf.LoadAbsolute{Off: 12, Size: 2},                         // EtherType
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 4}, // IPv4?
-	bpf.LoadAbsolute{Off: 23, Size: 1},                         // IPv4 protocol
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipTrue: 4},       // TCP
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1, SkipTrue: 3},       // ICMP
-	bpf.RetConstant{Val: 0},                                    // other IPv4
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd, SkipTrue: 1},  // IPv6
-	bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x8100, SkipFalse: 1}, // 802.1Q
-	bpf.RetConstant{Val: MaxRecordLength},
-	bpf.RetConstant{Val: 0},
-})
+// DefaultFilter returns the kernel program that lets through only what
+// FTP analysis uses: IPv4 TCP and ICMP, IPv6 (its extension headers make
+// a short program unable to find TCP reliably), and 802.1Q frames (a live
+// socket usually sees them untagged); the kernel drops the rest before it
+// is copied to ftpsniff. A kernel filter of "port 21" would hide the data
+// connections. Each call returns a fresh program.
+func DefaultFilter() []bpf.RawInstruction {
+	return mustAssemble([]bpf.Instruction{
+		bpf.LoadAbsolute{Off: 12, Size: 2},                         // EtherType
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x0800, SkipFalse: 4}, // IPv4?
+		bpf.LoadAbsolute{Off: 23, Size: 1},                         // IPv4 protocol
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 6, SkipTrue: 4},       // TCP
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 1, SkipTrue: 3},       // ICMP
+		bpf.RetConstant{Val: 0},                                    // other IPv4
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x86dd, SkipTrue: 1},  // IPv6
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: 0x8100, SkipFalse: 1}, // 802.1Q
+		bpf.RetConstant{Val: MaxRecordLength},
+		bpf.RetConstant{Val: 0},
+	})
+}
 
 func mustAssemble(prog []bpf.Instruction) []bpf.RawInstruction {
 	raw, err := bpf.Assemble(prog)

@@ -57,7 +57,7 @@ func OpenInterface(name string, o LiveOptions) (Interface, error) {
 	}
 	filter := o.Filter
 	if filter == nil {
-		filter = DefaultFilter
+		filter = DefaultFilter()
 	}
 	if err := h.SetBPF(filter); err != nil {
 		h.Close()

@@ -516,7 +516,7 @@ start_captures() { # DIR
 	# tcpdump's capture.
 	if [ -n "${FTPSNIFF_LAB_LIVE:-}" ]; then
 		LIVE_DIR=$dir
-		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" -i lan0 -F json -w "$dir/live.pcap" >"$dir/live.json" 2>"$dir/live.err" &
+		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" -i lan0 -F json --fail-on error -w "$dir/live.pcap" >"$dir/live.json" 2>"$dir/live.err" &
 		LIVE_PID=$!
 		for _ in $(seq 100); do
 			grep -q 'capturing on' "$dir/live.err" 2>/dev/null && break

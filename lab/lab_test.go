@@ -26,7 +26,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -118,7 +117,7 @@ func TestLab(t *testing.T) {
 			if sc.ALG != nil {
 				checkALG(t, analyzer, dir, sc)
 			}
-			checkLive(t, analyzer, dir)
+			checkLive(t, analyzer, dir, sc)
 			if sc.ALG != nil && sc.ALGPoints[0] == "" {
 				checkLiveALG(t, dir, sc)
 			}
@@ -163,8 +162,7 @@ func runBounded(bound time.Duration, name string, args ...string) ([]byte, error
 	cmd := exec.CommandContext(ctx, name, args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	ownProcessGroup(cmd)
 	cmd.WaitDelay = 20 * time.Second
 	err := cmd.Run()
 	if ctx.Err() != nil {
@@ -308,12 +306,20 @@ func (r record) findingCode() string {
 // summary, its verdicts are those of the offline analysis of tcpdump's
 // capture of the same traffic, and its -w file reads back to the same
 // result, frame numbers included.
-func checkLive(t *testing.T, analyzer, dir string) {
+func checkLive(t *testing.T, analyzer, dir string, sc scenario) {
 	t.Helper()
+	// lab.sh runs it with --fail-on error: the exit status says whether
+	// the client LAN's findings hold an error, streamed or not.
+	want := "0"
+	for _, f := range sc.Points[clientLAN].Findings {
+		if strings.HasPrefix(f, "error:") {
+			want = "3"
+		}
+	}
 	b, err := os.ReadFile(filepath.Join(dir, "live.exit"))
-	if err != nil || strings.TrimSpace(string(b)) != "0" {
+	if err != nil || strings.TrimSpace(string(b)) != want {
 		errb, _ := os.ReadFile(filepath.Join(dir, "live.err"))
-		t.Errorf("live: ftpsniff -i lan0 did not end with status 0 on SIGINT (%q, %v): %s", b, err, errb)
+		t.Errorf("live: ftpsniff -i lan0 --fail-on error ended with status %q on SIGINT, want %s (%v): %s", b, want, err, errb)
 		return
 	}
 	live := readRecords(t, filepath.Join(dir, "live.json"))

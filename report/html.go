@@ -16,6 +16,8 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/ladder"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // The HTML report is one self-contained file: the stylesheet and the small
@@ -34,19 +36,57 @@ var pageTemplate = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("page.html.tmpl").ParseFS(htmlAssets, "htmlassets/page.html.tmpl"))
 })
 
-// Limits that keep the file a browser opens comfortably whatever the
-// capture: what is left out is said on the page (the JSON report has all).
-var (
-	htmlMaxLadders    = 30   // ladders drawn: the sessions with the most severe findings first
-	htmlMaxLadderRows = 400  // rows per ladder: command and reply rows beyond it are left out
-	htmlMaxTableRows  = 5000 // rows per table
-	htmlMaxFindings   = 500
-	htmlMaxWireText   = 200 // runes of one string from the wire in a table cell
-)
+// HTMLOptions are the limits that keep the file a browser opens
+// comfortably whatever the capture: what is left out is said on the page
+// (the JSON report has all). A zero field takes its default
+// (DefaultHTMLOptions).
+type HTMLOptions struct {
+	MaxLadders    int // ladders drawn: the sessions with the most severe findings first
+	MaxLadderRows int // rows per ladder: command and reply rows beyond it are left out
+	MaxTableRows  int // rows per table
+	MaxFindings   int // findings listed, the most severe first
 
-// htmlLadders builds the ladders of the sessions query names ("POINT:S3",
-// as Ladders takes it); a variable so tests can give their own.
-var htmlLadders = func(in *Input, query string) []*Ladder { return Ladders(in, query) }
+	// ladders builds the ladders of the sessions query names ("POINT:S3",
+	// as ladder.Ladders takes it); nil means inputLadders. Tests give their
+	// own.
+	ladders func(in *Input, query string) []*ladder.Ladder
+}
+
+// DefaultHTMLOptions returns the limits WriteHTML uses.
+func DefaultHTMLOptions() HTMLOptions {
+	return HTMLOptions{MaxLadders: 30, MaxLadderRows: 400, MaxTableRows: 5000, MaxFindings: 500}
+}
+
+// withDefaults fills the zero fields of o.
+func (o HTMLOptions) withDefaults() HTMLOptions {
+	d := DefaultHTMLOptions()
+	if o.MaxLadders <= 0 {
+		o.MaxLadders = d.MaxLadders
+	}
+	if o.MaxLadderRows <= 0 {
+		o.MaxLadderRows = d.MaxLadderRows
+	}
+	if o.MaxTableRows <= 0 {
+		o.MaxTableRows = d.MaxTableRows
+	}
+	if o.MaxFindings <= 0 {
+		o.MaxFindings = d.MaxFindings
+	}
+	if o.ladders == nil {
+		o.ladders = inputLadders
+	}
+	return o
+}
+
+// inputLadders builds the ladders of the sessions query names ("POINT:S3",
+// as ladder.Ladders takes it) from in's capture points.
+func inputLadders(in *Input, query string) []*ladder.Ladder {
+	return ladder.Ladders(in.Results, in.ALG, query)
+}
+
+// htmlMaxWireText bounds the runes of one string from the wire in a table
+// cell.
+const htmlMaxWireText = 200
 
 type htmlSummary struct {
 	Sessions, Transfers     int
@@ -116,16 +156,16 @@ type htmlPage struct {
 
 // wire makes a string from the wire fit for a table cell: escaped (Clean;
 // html/template escapes it again for HTML) and bounded.
-func wire(s string) string { return fit(Clean(s), htmlMaxWireText) }
+func wire(s string) string { return term.TruncateRunes(term.Clean(s), htmlMaxWireText) }
 
 // markupText is for strings the ladder builder cleaned already (cleaning
 // again would double their backslashes): only what still holds a control
 // or format character is cleaned.
 func markupText(s string) string {
-	if isSafeForMarkup(s) {
+	if term.IsSafe(s) {
 		return s
 	}
-	return Clean(s)
+	return term.Clean(s)
 }
 
 func cspHash(s string) string {
@@ -143,8 +183,12 @@ func utc(t time.Time) string {
 // WriteHTML writes the report as one self-contained HTML page: the
 // summary, the findings with their evidence and advice, the sessions and
 // transfers as sortable, filterable tables, the ALG comparison, and each
-// session's ladder as inline SVG.
-func WriteHTML(w io.Writer, in *Input) error {
+// session's ladder as inline SVG, within DefaultHTMLOptions.
+func WriteHTML(w io.Writer, in *Input) error { return WriteHTMLWith(w, in, HTMLOptions{}) }
+
+// WriteHTMLWith writes WriteHTML's page within o's limits.
+func WriteHTMLWith(w io.Writer, in *Input, o HTMLOptions) error {
+	o = o.withDefaults()
 	css, err := htmlAssets.ReadFile("htmlassets/report.css")
 	if err != nil {
 		return err
@@ -183,7 +227,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 		sum.Sessions, sum.Transfers, p.Sum.Errors, p.Sum.Warnings, p.Sum.Infos, wire(strings.Join(names, "; ")))
 	p.Title = "ftpsniff report"
 	if len(names) > 0 {
-		p.Title += ": " + fit(Clean(strings.Join(names, "; ")), 80)
+		p.Title += ": " + term.TruncateRunes(term.Clean(strings.Join(names, "; ")), 80)
 	}
 
 	// Findings, most severe first (each point's list is already sorted).
@@ -226,7 +270,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 
 	// The ladders, before what links to them: the sessions with the most
 	// severe findings first.
-	ladderHref := addHTMLLadders(p, in, func(s *analyze.Session) int {
+	ladderHref := addHTMLLadders(p, in, o, func(s *analyze.Session) int {
 		if len(sessionFindings[s]) == 0 {
 			return 0
 		}
@@ -235,11 +279,11 @@ func WriteHTML(w io.Writer, in *Input) error {
 
 	for i, x := range all {
 		f := x.f
-		if i >= htmlMaxFindings {
+		if i >= o.MaxFindings {
 			break
 		}
 		hf := htmlFinding{Anchor: "finding-" + strconv.Itoa(i+1), Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(x.r.Point),
-			Summary: Clean(f.Summary), Advice: Clean(f.Advice)}
+			Summary: term.Clean(f.Summary), Advice: term.Clean(f.Advice)}
 		if f.Session != nil {
 			hf.Session = f.Session.ID
 			hf.LadderHref = ladderHref[x.r.Point+"\x00"+f.Session.ID]
@@ -257,7 +301,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 				}
 			}
 			hf.Evidence = append(hf.Evidence, htmlEvidence{Point: wire(src.Point), File: wire(fileOf(src, e.At)), Frame: e.At.Frame,
-				Time: e.At.Time.UTC().Format("15:04:05.000000"), What: Clean(e.What)})
+				Time: e.At.Time.UTC().Format("15:04:05.000000"), What: term.Clean(e.What)})
 		}
 		p.Findings = append(p.Findings, hf)
 	}
@@ -270,7 +314,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 	for _, r := range in.Results {
 		for _, s := range r.Sessions {
 			nSessions++
-			if len(p.Sessions) < htmlMaxTableRows {
+			if len(p.Sessions) < o.MaxTableRows {
 				row := sessionRow(r.Result, s)
 				hs := htmlSession{Point: wire(r.Point), ID: s.ID, Client: row[1], Server: row[2], User: wire(s.User), TLS: row[4],
 					Start: utc(s.Start), StartValue: s.Start.UTC().Format(TimeFormat), Commands: s.Commands, Transfers: len(s.Transfers),
@@ -288,7 +332,7 @@ func WriteHTML(w io.Writer, in *Input) error {
 			}
 			for _, t := range s.Transfers {
 				nTransfers++
-				if len(p.Transfers) >= htmlMaxTableRows {
+				if len(p.Transfers) >= o.MaxTableRows {
 					continue
 				}
 				p.Transfers = append(p.Transfers, htmlTransferRow(r.Result, t, verdicts[t], ladderHref[r.Point+"\x00"+s.ID]))
@@ -305,12 +349,12 @@ func WriteHTML(w io.Writer, in *Input) error {
 	// ALG comparisons.
 	for _, a := range in.ALG {
 		p.ALGHeads = append(p.ALGHeads, fmt.Sprintf("%q (inside) and %q (outside), estimated clock offset %s; %d negotiations compared.",
-			Clean(a.Inside.Point), Clean(a.Outside.Point), a.ClockOffset, len(a.Comparisons)))
+			term.Clean(a.Inside.Point), term.Clean(a.Outside.Point), a.ClockOffset, len(a.Comparisons)))
 		for _, c := range a.Comparisons {
-			if len(p.ALG) >= htmlMaxTableRows {
+			if len(p.ALG) >= o.MaxTableRows {
 				break
 			}
-			h := htmlALG{Sessions: c.InsideSession.ID + " / " + c.OutsideSession.ID, Verdict: string(c.Verdict), Why: Clean(c.Why), Shift: "-"}
+			h := htmlALG{Sessions: c.InsideSession.ID + " / " + c.OutsideSession.ID, Verdict: string(c.Verdict), Why: term.Clean(c.Why), Shift: "-"}
 			if n := c.Inside; n != nil {
 				h.Inside, h.InFrame = wire(n.Command+" "+n.Address.String()), n.At.Frame
 			}
@@ -355,8 +399,8 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding, ladder string) htmlTransfer {
-	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladder, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(t.DataState()),
+func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding, ladderHref string) htmlTransfer {
+	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladderHref, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(t.DataState()),
 		Data: "-", BytesText: "-", Reply: "-"}
 	cmd := t.Command
 	if cmd == "" {
@@ -419,13 +463,13 @@ func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding
 	return h
 }
 
-// addHTMLLadders draws at most htmlMaxLadders ladders, the sessions that
+// addHTMLLadders draws at most o.MaxLadders ladders, the sessions that
 // rank highest first (ties in the order of the report), and returns the
 // anchor of each drawn session's ladder by "point\x00session". Only the
 // ladders drawn are built: a capture of a million sessions costs
-// htmlMaxLadders of them. A session seen at two capture points across a
+// o.MaxLadders of them. A session seen at two capture points across a
 // NAT is one ladder.
-func addHTMLLadders(p *htmlPage, in *Input, rank func(*analyze.Session) int) map[string]string {
+func addHTMLLadders(p *htmlPage, in *Input, o HTMLOptions, rank func(*analyze.Session) int) map[string]string {
 	type other struct {
 		r *analyze.Result
 		s *analyze.Session
@@ -476,27 +520,27 @@ func addHTMLLadders(p *htmlPage, in *Input, rank func(*analyze.Session) int) map
 	}
 	sort.SliceStable(cands, func(i, j int) bool { return cands[i].rank > cands[j].rank })
 	keep := cands
-	if len(keep) > htmlMaxLadders {
-		keep = keep[:htmlMaxLadders]
+	if len(keep) > o.MaxLadders {
+		keep = keep[:o.MaxLadders]
 		var left []string
-		for _, c := range cands[htmlMaxLadders:] {
+		for _, c := range cands[o.MaxLadders:] {
 			if len(left) == 20 {
 				left = append(left, "…")
 				break
 			}
-			left = append(left, Clean(c.name))
+			left = append(left, term.Clean(c.name))
 		}
 		p.LaddersLeftOut = fmt.Sprintf("%d more sessions are not drawn, to keep the page small (those with the most severe findings come first): %s.",
-			len(cands)-htmlMaxLadders, strings.Join(left, ", "))
+			len(cands)-o.MaxLadders, strings.Join(left, ", "))
 	}
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].order < keep[j].order })
 	href := map[string]string{}
 	for _, c := range keep {
-		for _, l := range htmlLadders(in, c.query) {
-			l = trimLadder(l, htmlMaxLadderRows)
+		for _, l := range o.ladders(in, c.query) {
+			l = trimLadder(l, o.MaxLadderRows)
 			anchor := "ladder-" + strconv.Itoa(len(p.Ladders)+1)
 			var b bytes.Buffer
-			if err := WriteLadderSVG(&b, l); err != nil {
+			if err := ladder.WriteSVG(&b, l); err != nil {
 				continue
 			}
 			for _, k := range c.keys {
@@ -508,8 +552,8 @@ func addHTMLLadders(p *htmlPage, in *Input, rank func(*analyze.Session) int) map
 			if caption == "" {
 				caption = l.Session
 			}
-			// The SVG is trusted markup: WriteLadderSVG escapes every string.
-			p.Ladders = append(p.Ladders, htmlLadder{Anchor: anchor, Session: markupText(l.Session), Point: Clean(c.point), Caption: markupText(caption),
+			// The SVG is trusted markup: ladder.WriteSVG escapes every string.
+			p.Ladders = append(p.Ladders, htmlLadder{Anchor: anchor, Session: markupText(l.Session), Point: term.Clean(c.point), Caption: markupText(caption),
 				SVG: template.HTML(b.String())})
 		}
 	}
@@ -519,13 +563,13 @@ func addHTMLLadders(p *htmlPage, in *Input, rank func(*analyze.Session) int) map
 // trimLadder keeps a long ladder drawable: every negotiation, data
 // connection, rewrite, finding and note, and the command and reply rows
 // up to max rows in all; it says how many it left out.
-func trimLadder(l *Ladder, max int) *Ladder {
+func trimLadder(l *ladder.Ladder, max int) *ladder.Ladder {
 	if len(l.Rows) <= max {
 		return l
 	}
 	important := 0
 	for _, r := range l.Rows {
-		if r.Kind != RowCommand && r.Kind != RowReply {
+		if r.Kind != ladder.RowCommand && r.Kind != ladder.RowReply {
 			important++
 		}
 	}
@@ -534,10 +578,10 @@ func trimLadder(l *Ladder, max int) *Ladder {
 		budget = 0
 	}
 	out := *l
-	out.Rows = make([]Row, 0, max)
+	out.Rows = make([]ladder.Row, 0, max)
 	dropped := 0
 	for _, r := range l.Rows {
-		if r.Kind == RowCommand || r.Kind == RowReply {
+		if r.Kind == ladder.RowCommand || r.Kind == ladder.RowReply {
 			if budget == 0 {
 				dropped++
 				continue

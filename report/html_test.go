@@ -16,29 +16,31 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/ladder"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // handLadder is a failed passive transfer through a firewall, drawn by
-// hand: the SVG renderer is tested on its own, whatever the builder does.
-func handLadder(label string) *Ladder {
-	return &Ladder{
+// hand: the page is tested on its own, whatever the builder does.
+func handLadder(label string) *ladder.Ladder {
+	return &ladder.Ladder{
 		Session: "S1", Title: "client 10.1.0.2:40000 → server 203.0.113.10:21, captured at client-lan",
-		Columns: []Column{
-			{Role: RoleClient, Name: "client", Addr: []string{"10.1.0.2"}},
-			{Role: RoleFirewall, Name: "firewall"},
-			{Role: RoleServer, Name: "server", Addr: []string{"203.0.113.10", "2001:db8::10", "198.51.100.2"}},
+		Columns: []ladder.Column{
+			{Role: ladder.RoleClient, Name: "client", Addr: []string{"10.1.0.2"}},
+			{Role: ladder.RoleFirewall, Name: "firewall"},
+			{Role: ladder.RoleServer, Name: "server", Addr: []string{"203.0.113.10", "2001:db8::10", "198.51.100.2"}},
 		},
 		Notes: []string{"captured on the client side"},
-		Rows: []Row{
-			{Kind: RowCommand, At: 0, From: 0, To: 2, Stop: -1, Label: "USER anonymous", Point: "lan", File: "lan.pcap", Frame: 9},
-			{Kind: RowReply, At: time.Millisecond, From: 2, To: 0, Stop: -1, Label: "331 Please specify the password.", Frame: 10},
-			{Kind: RowCommand, At: 2 * time.Millisecond, From: 0, To: 2, Stop: -1, Label: "PASS <redacted>", Frame: 11},
-			{Kind: RowNegotiation, At: 3 * time.Millisecond, From: 2, To: 0, Stop: -1, Label: "227 Entering Passive Mode (203,0,113,10,117,48)", Detail: "advertises 203.0.113.10:30000", Frame: 14},
-			{Kind: RowData, At: 4 * time.Millisecond, From: 0, To: 2, Stop: 1, Label: "SYN 10.1.0.2:42176 → 203.0.113.10:30000", Detail: "no answer: SYN resent at +1.0 s, +3.0 s", Severity: "error", Point: "lan", File: "lan.pcap", Frame: 15},
-			{Kind: RowFinding, At: 5 * time.Second, From: 1, To: 1, Stop: -1, Label: label, Code: "data-no-answer", Severity: "error", Frame: 18},
-			{Kind: RowRewrite, At: 6 * time.Second, From: 1, To: 1, Stop: -1, Label: "PORT rewritten", Code: "rewritten"},
-			{Kind: RowData, At: 7 * time.Second, From: 2, To: 0, Stop: -1, Label: "SYN 203.0.113.10:20 → 10.1.0.2:40001", Detail: "established, 1,024 B", Frame: 30},
-			{Kind: RowNote, At: 8 * time.Second, From: 0, To: 0, Stop: -1, Label: "TLS from here on"},
+		Rows: []ladder.Row{
+			{Kind: ladder.RowCommand, At: 0, From: 0, To: 2, Stop: -1, Label: "USER anonymous", Point: "lan", File: "lan.pcap", Frame: 9},
+			{Kind: ladder.RowReply, At: time.Millisecond, From: 2, To: 0, Stop: -1, Label: "331 Please specify the password.", Frame: 10},
+			{Kind: ladder.RowCommand, At: 2 * time.Millisecond, From: 0, To: 2, Stop: -1, Label: "PASS <redacted>", Frame: 11},
+			{Kind: ladder.RowNegotiation, At: 3 * time.Millisecond, From: 2, To: 0, Stop: -1, Label: "227 Entering Passive Mode (203,0,113,10,117,48)", Detail: "advertises 203.0.113.10:30000", Frame: 14},
+			{Kind: ladder.RowData, At: 4 * time.Millisecond, From: 0, To: 2, Stop: 1, Label: "SYN 10.1.0.2:42176 → 203.0.113.10:30000", Detail: "no answer: SYN resent at +1.0 s, +3.0 s", Severity: "error", Point: "lan", File: "lan.pcap", Frame: 15},
+			{Kind: ladder.RowFinding, At: 5 * time.Second, From: 1, To: 1, Stop: -1, Label: label, Code: "data-no-answer", Severity: "error", Frame: 18},
+			{Kind: ladder.RowRewrite, At: 6 * time.Second, From: 1, To: 1, Stop: -1, Label: "PORT rewritten", Code: "rewritten"},
+			{Kind: ladder.RowData, At: 7 * time.Second, From: 2, To: 0, Stop: -1, Label: "SYN 203.0.113.10:20 → 10.1.0.2:40001", Detail: "established, 1,024 B", Frame: 30},
+			{Kind: ladder.RowNote, At: 8 * time.Second, From: 0, To: 0, Stop: -1, Label: "TLS from here on"},
 		},
 	}
 }
@@ -98,128 +100,6 @@ func childText(n *svgNode, class string) string {
 	return s
 }
 
-func TestLadderSVG(t *testing.T) {
-	var b bytes.Buffer
-	hostile := "data-no-answer <script>alert(1)</script> \"q\" \x1b[31m red \u202eexe.txt"
-	if err := WriteLadderSVG(&b, handLadder(hostile)); err != nil {
-		t.Fatal(err)
-	}
-	out := b.String()
-	var root svgNode
-	if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
-		t.Fatalf("the SVG is not well-formed XML: %v\n%s", err, out)
-	}
-	if root.XMLName.Local != "svg" || root.attr("class") != "ladder" || root.attr("data-session") != "S1" || root.attr("data-rows") != "9" {
-		t.Errorf("root element %s class=%q session=%q rows=%q", root.XMLName.Local, root.attr("class"), root.attr("data-session"), root.attr("data-rows"))
-	}
-
-	lifelines := 0
-	root.walk(func(n *svgNode) {
-		if n.attr("class") == "lifeline" {
-			lifelines++
-		}
-	})
-	if lifelines != 3 {
-		t.Errorf("%d lifelines, want 3", lifelines)
-	}
-	if !strings.Contains(out, "203.0.113.10") || !strings.Contains(out, "+1 more") {
-		t.Errorf("the server column does not show its addresses (first two, then a count)")
-	}
-
-	rows := rowsOf(&root)
-	if len(rows) != 9 {
-		t.Fatalf("%d rows, want 9", len(rows))
-	}
-	count := map[string]int{}
-	for _, r := range rows {
-		shape := "box"
-		if hasClass(r, "arrow") {
-			shape = "arrow"
-		}
-		count[shape+" "+r.attr("data-kind")]++
-		// Every row has its tooltip, with the evidence when there is some.
-		if r.Nodes[0].XMLName.Local != "title" {
-			t.Errorf("row %s: the first child is <%s>, want <title>", r.attr("data-kind"), r.Nodes[0].XMLName.Local)
-		}
-		if f := r.attr("data-frame"); f != "" && !strings.Contains(r.Nodes[0].Text, "frame "+f) {
-			t.Errorf("row at frame %s: tooltip %q does not name the frame", f, r.Nodes[0].Text)
-		}
-		if childText(r, "time") == "" {
-			t.Errorf("row %s has no time", r.attr("data-kind"))
-		}
-	}
-	want := map[string]int{"arrow command": 2, "arrow reply": 1, "arrow negotiation": 1, "arrow data": 2, "box finding": 1, "box rewrite": 1, "box note": 1}
-	for k, n := range want {
-		if count[k] != n {
-			t.Errorf("%d %s rows, want %d (all: %v)", count[k], k, n, count)
-		}
-	}
-
-	// The dropped SYN ends at the firewall's column with a red ✕; the
-	// arrow that arrived has an arrowhead and no ✕.
-	for _, r := range rows {
-		switch r.attr("data-frame") {
-		case "15":
-			if !hasClass(r, "dies") || r.attr("data-stop") != "1" || childText(r, "stop-mark") != "✕" || !hasClass(r, "sev-error") {
-				t.Errorf("the dropped SYN: class %q stop %q mark %q", r.attr("class"), r.attr("data-stop"), childText(r, "stop-mark"))
-			}
-			if !strings.Contains(r.Nodes[0].Text, "point lan, file lan.pcap, frame 15") {
-				t.Errorf("the dropped SYN's tooltip %q lacks its evidence", r.Nodes[0].Text)
-			}
-		case "30":
-			heads := 0
-			r.walk(func(n *svgNode) {
-				if n.attr("class") == "head" {
-					heads++
-				}
-			})
-			if hasClass(r, "dies") || childText(r, "stop-mark") != "" || heads != 1 {
-				t.Errorf("the established connection: class %q, %d heads", r.attr("class"), heads)
-			}
-		}
-	}
-	if n := strings.Count(out, "✕"); n != 1 {
-		t.Errorf("%d ✕ in the SVG, want 1", n)
-	}
-
-	// Hostile text: escaped for XML, control and bidi characters shown as escapes.
-	if strings.Contains(out, "<script") || strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x202e) {
-		t.Errorf("raw hostile text reaches the SVG:\n%s", out)
-	}
-	if !strings.Contains(out, `&lt;script&gt;`) || !strings.Contains(out, `\x1b[31m`) || !strings.Contains(out, `\u202eexe`) {
-		t.Errorf("the hostile label is not shown escaped:\n%s", out)
-	}
-}
-
-func TestLadderSVGEdgeCases(t *testing.T) {
-	for name, l := range map[string]*Ladder{
-		"no columns": {Session: "S9", Rows: []Row{{Kind: RowNote, Stop: -1, Label: "x"}}},
-		"indexes out of range": {Session: "S9", Columns: []Column{{Role: RoleClient, Name: "client"}, {Role: RoleServer, Name: "server"}},
-			Rows: []Row{{Kind: RowData, From: 7, To: -3, Stop: 9, Label: "SYN"}, {Kind: RowData, From: 0, To: 1, Stop: 0, Label: "SYN dies at once"}}},
-		"long label": {Session: "S9", Columns: []Column{{Name: "a"}, {Name: "b"}},
-			Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + strings.Repeat("x", 5000)}}},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := WriteLadderSVG(&b, l); err != nil {
-				t.Fatal(err)
-			}
-			var root svgNode
-			if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
-				t.Fatalf("not well-formed: %v\n%s", err, b.String())
-			}
-			if strings.Contains(b.String(), strings.Repeat("x", 500)) {
-				t.Errorf("a long label is kept whole in the tooltip")
-			}
-			for _, r := range rowsOf(&root) {
-				if n := len([]rune(childText(r, "label"))); n > 80 {
-					t.Errorf("a label of %d runes is drawn on an arrow %d px long", n, 420)
-				}
-			}
-		})
-	}
-}
-
 // labResult runs the real pipeline on lab captures, as the command does.
 func labResult(t *testing.T, point string, files ...string) *diagnose.Point {
 	t.Helper()
@@ -273,6 +153,16 @@ func writeHTML(t *testing.T, in *Input) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteHTML(&b, in); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// writeHTMLWith writes the page within o's limits and with its ladders.
+func writeHTMLWith(t *testing.T, in *Input, o HTMLOptions) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteHTMLWith(&b, in, o); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -421,20 +311,20 @@ func TestHTMLEscapesWireText(t *testing.T) {
 		Summary: "RETR <script>alert(1)</script> failed \x1b[31m", Advice: "rename \u202efdp.exe",
 		Evidence: []diagnose.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
 	res.Point = "<b>p</b>"
-	defer func(f func(*Input, string) []*Ladder) { htmlLadders = f }(htmlLadders)
-	htmlLadders = func(_ *Input, query string) []*Ladder {
+	var o HTMLOptions
+	o.ladders = func(_ *Input, query string) []*ladder.Ladder {
 		if query != "<b>p</b>:S1" {
 			t.Errorf("ladders asked for %q", query)
 		}
 		l := handLadder("transfer-failed <script>x</script>\x1b[31m")
 		l.Session = "S1"
 		l.Rows[0].Point = "<b>p</b>"
-		return []*Ladder{l}
+		return []*ladder.Ladder{l}
 	}
-	page := writeHTML(t, &Input{Results: []*diagnose.Point{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}})
+	page := writeHTMLWith(t, &Input{Results: []*diagnose.Point{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}}, o)
 	checkSelfContained(t, page)
 	for _, r := range page {
-		if r != '\n' && (unsafeRune(r) || r == 0xfffd) {
+		if r != '\n' && (term.UnsafeRune(r) || r == 0xfffd) {
 			t.Fatalf("%U reaches the page", r)
 		}
 	}
@@ -466,10 +356,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 // TestHTMLBounded: a page of many sessions draws a few ladders, those
 // with findings first, builds only those, and cuts long ladders and tables.
 func TestHTMLBounded(t *testing.T) {
-	defer func(f func(*Input, string) []*Ladder, n, rows, tr int) {
-		htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = f, n, rows, tr
-	}(htmlLadders, htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows)
-	htmlMaxLadders, htmlMaxLadderRows, htmlMaxTableRows = 3, 12, 5
+	o := HTMLOptions{MaxLadders: 3, MaxLadderRows: 12, MaxTableRows: 5}
 	res := &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}}}
 	for i := 1; i <= 8; i++ {
 		res.Sessions = append(res.Sessions, &analyze.Session{ID: "S" + strconv.Itoa(i)})
@@ -479,16 +366,16 @@ func TestHTMLBounded(t *testing.T) {
 		{Code: "cleartext-credentials", Severity: diagnose.Info, Session: res.Sessions[6]},
 	}
 	var built []string
-	htmlLadders = func(_ *Input, query string) []*Ladder {
+	o.ladders = func(_ *Input, query string) []*ladder.Ladder {
 		built = append(built, query)
 		l := handLadder("x")
 		l.Session = strings.TrimPrefix(query, "p:")
 		for k := 0; k < 50; k++ {
-			l.Rows = append(l.Rows, Row{Kind: RowCommand, From: 0, To: 2, Stop: -1, Label: "NOOP"})
+			l.Rows = append(l.Rows, ladder.Row{Kind: ladder.RowCommand, From: 0, To: 2, Stop: -1, Label: "NOOP"})
 		}
-		return []*Ladder{l}
+		return []*ladder.Ladder{l}
 	}
-	page := writeHTML(t, &Input{Results: []*diagnose.Point{res}})
+	page := writeHTMLWith(t, &Input{Results: []*diagnose.Point{res}}, o)
 	// S6 (error), S7 (info), then the first without finding; in report order.
 	if strings.Join(built, " ") != "p:S1 p:S6 p:S7" {
 		t.Errorf("ladders built: %v, want p:S1 p:S6 p:S7", built)

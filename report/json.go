@@ -352,8 +352,13 @@ func NewSessionWriter(w io.Writer, point string, inputs []string) *SessionWriter
 	return &SessionWriter{enc: enc, r: &analyze.Result{Point: point, Inputs: inputs}}
 }
 
-// Session writes one released session; the first error sticks.
-func (sw *SessionWriter) Session(s *analyze.Session, findings []*diagnose.Finding) {
+// Transfer does nothing: a SessionWriter writes whole sessions (it is a
+// pipeline sink; live capture's Stream writes transfers as they come).
+func (sw *SessionWriter) Transfer(string, *analyze.Session, *analyze.Transfer, []*diagnose.Finding) {}
+
+// Session writes one released session of the writer's point; the first
+// error sticks.
+func (sw *SessionWriter) Session(_ string, s *analyze.Session, findings []*diagnose.Finding) {
 	if sw.err != nil {
 		return
 	}

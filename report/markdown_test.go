@@ -10,6 +10,7 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // hostileName is a file name a server or client could send, made of
@@ -151,8 +152,8 @@ func TestMarkdownFindingsAreLiteral(t *testing.T) {
 		if !literal(text) {
 			t.Errorf("unescaped markup in %q", line)
 		}
-		if !strings.Contains(unescape(text), Clean(hostileName)) {
-			t.Errorf("%q does not render as the name %q", line, Clean(hostileName))
+		if !strings.Contains(unescape(text), term.Clean(hostileName)) {
+			t.Errorf("%q does not render as the name %q", line, term.Clean(hostileName))
 		}
 	}
 	if n != 3 {

@@ -11,61 +11,8 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
-
-func TestClean(t *testing.T) {
-	for _, tt := range []struct {
-		name, in, want string
-	}{
-		{"plain", "file.bin", "file.bin"},
-		{"utf-8 kept", "résumé.pdf", "résumé.pdf"},
-		{"ANSI colour escape", "\x1b[31mred\x1b[0m", `\x1b[31mred\x1b[0m`},
-		{"clear screen and bell", "\x1b[2J\x07", `\x1b[2J\x07`},
-		{"carriage return hides text", "ok\rEVIL", `ok\x0dEVIL`},
-		{"bidi override", "invoice\u202efdp.exe", `invoice\u202efdp.exe`},
-		{"bidi isolate", "a\u2066b", `a\u2066b`},
-		{"zero width joiner", "a\u200db", `a\u200db`},
-		{"C1 control (CSI)", "a\u009bb", `a\x9bb`},
-		{"invalid UTF-8", "a\xffb\xc3", `a\xffb\xc3`},
-		{"backslash escaped so escapes cannot be forged", `a\x1b`, `a\\x1b`},
-		{"DEL", "a\x7fb", `a\x7fb`},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			got := Clean(tt.in)
-			if got != tt.want {
-				t.Errorf("- want: %s\n-  got: %s", tt.want, got)
-			}
-			for _, r := range got {
-				if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unsafeRune(r) {
-					t.Errorf("unsafe rune %U left in %q", r, got)
-				}
-			}
-			if !utf8.ValidString(got) {
-				t.Errorf("result is not valid UTF-8: %q", got)
-			}
-		})
-	}
-}
-
-func FuzzClean(f *testing.F) {
-	for _, s := range []string{"file.bin", "\x1b[31m", "a\u202eb", "\xff\xfe", `\x1b`, "RETR r\u00e9sum\u00e9\r\n"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got := Clean(s)
-		if !utf8.ValidString(got) {
-			t.Fatalf("invalid UTF-8 out of %q", s)
-		}
-		for _, r := range got {
-			if unsafeRune(r) {
-				t.Fatalf("unsafe rune %U out of %q", r, s)
-			}
-		}
-		if isClean(s) && got != s {
-			t.Fatalf("a clean string was changed: %q -> %q", s, got)
-		}
-	})
-}
 
 // hostileResult is a session whose every wire string is hostile.
 func hostileResult() *diagnose.Point {
@@ -95,7 +42,7 @@ func TestHostileStringsNeverReachTheTerminal(t *testing.T) {
 				if r == '\n' {
 					continue
 				}
-				if unsafeRune(r) || r == utf8.RuneError {
+				if term.UnsafeRune(r) || r == utf8.RuneError {
 					t.Fatalf("%U reaches the output:\n%s", r, b.String())
 				}
 			}
@@ -127,7 +74,7 @@ func TestHostileStringsNeverReachTheTerminal(t *testing.T) {
 // TestTableSeverityColour: the table report colours the severity of each
 // finding only when asked (a terminal), and writes no escape byte otherwise.
 func TestTableSeverityColour(t *testing.T) {
-	in := ladderInput(t, "s6-fw-drop-passive.client-lan.pcap")
+	in := &Input{Results: []*diagnose.Point{labResult(t, "capture", "s6-fw-drop-passive.client-lan.pcap")}}
 	var plain, coloured strings.Builder
 	if err := WriteTable(&plain, in); err != nil {
 		t.Fatal(err)

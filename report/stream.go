@@ -7,6 +7,7 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // Stream writes each transfer's verdict as soon as it is decided, for live
@@ -23,7 +24,23 @@ type Stream struct {
 	Written map[*analyze.Transfer][]string
 	// Found records the findings written: code and transfer.
 	Found map[string]bool
+	err   error // the first write error
 }
+
+// Err returns the first error writing the stream.
+func (st *Stream) Err() error { return st.err }
+
+// Transfer writes one decided transfer of the stream's point and the
+// findings it alone supports (a pipeline sink); the first error sticks.
+func (st *Stream) Transfer(_ string, s *analyze.Session, t *analyze.Transfer, findings []*diagnose.Finding) {
+	if st.err == nil {
+		st.err = st.writeTransfer(s, t, findings)
+	}
+}
+
+// Session lets go of what the stream remembers of a session that has been
+// reported (a pipeline sink).
+func (st *Stream) Session(_ string, s *analyze.Session, _ []*diagnose.Finding) { st.Forget(s) }
 
 // NewStream returns a Stream for the given format ("json", or anything
 // else for one line per transfer).
@@ -31,8 +48,9 @@ func NewStream(w io.Writer, format, point string, inputs []string) *Stream {
 	return &Stream{w: w, json: format == "json", point: point, inputs: inputs, Written: map[*analyze.Transfer][]string{}, Found: map[string]bool{}}
 }
 
-// Transfer writes one decided transfer and the findings it alone supports.
-func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*diagnose.Finding) error {
+// writeTransfer writes one decided transfer and the findings it alone
+// supports.
+func (st *Stream) writeTransfer(s *analyze.Session, t *analyze.Transfer, findings []*diagnose.Finding) error {
 	codes := st.Written[t][:0:0]
 	for _, f := range findings {
 		st.Found[string(f.Code)+" "+t.ID] = true
@@ -63,7 +81,7 @@ func (st *Stream) Transfer(s *analyze.Session, t *analyze.Transfer, findings []*
 		return err
 	}
 	for _, f := range findings {
-		if _, err := fmt.Fprintf(st.w, "  %s %s: %s\n", f.Severity, f.Code, Clean(f.Summary)); err != nil {
+		if _, err := fmt.Fprintf(st.w, "  %s %s: %s\n", f.Severity, f.Code, term.Clean(f.Summary)); err != nil {
 			return err
 		}
 	}

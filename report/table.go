@@ -13,6 +13,7 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // Input is everything a report shows.
@@ -42,7 +43,7 @@ type Input struct {
 const maxCell = 60
 
 func cell(s string) string {
-	s = Clean(s)
+	s = term.Clean(s)
 	if len(s) > maxCell {
 		cut := maxCell
 		for cut > 0 && s[cut]&0xc0 == 0x80 { // stay on a UTF-8 boundary
@@ -343,7 +344,7 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*diagnose.Finding,
 	for i, f := range findings {
 		sev := strings.ToUpper(f.Severity.String())
 		if color && !md {
-			sev = Colorize(sev, SeverityColor(f.Severity.String()))
+			sev = term.Colorize(sev, term.SeverityColor(f.Severity.String()))
 		}
 		ids := ""
 		if f.Session != nil {
@@ -360,9 +361,9 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*diagnose.Finding,
 		// else Markdown starts a new list.
 		mdIndent := strings.Repeat(" ", len(strconv.Itoa(i+1))+2)
 		if md {
-			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, mdText(Clean(f.Summary)))
+			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, mdText(term.Clean(f.Summary)))
 		} else {
-			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, Clean(f.Summary))
+			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, term.Clean(f.Summary))
 		}
 		for _, e := range f.Evidence {
 			src := r
@@ -373,15 +374,15 @@ func writeFindings(w io.Writer, r *analyze.Result, findings []*diagnose.Finding,
 			}
 			file := fileOf(src, e.At)
 			if md {
-				fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", mdIndent, mdText(Clean(file)), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), mdText(Clean(e.What)))
+				fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", mdIndent, mdText(term.Clean(file)), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), mdText(term.Clean(e.What)))
 			} else {
-				fmt.Fprintf(w, "   evidence: %s frame %d at %s: %s\n", Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), Clean(e.What))
+				fmt.Fprintf(w, "   evidence: %s frame %d at %s: %s\n", term.Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), term.Clean(e.What))
 			}
 		}
 		if md {
-			fmt.Fprintf(w, "%s- fix: %s\n", mdIndent, mdText(Clean(f.Advice)))
+			fmt.Fprintf(w, "%s- fix: %s\n", mdIndent, mdText(term.Clean(f.Advice)))
 		} else {
-			fmt.Fprintf(w, "   fix: %s\n", Clean(f.Advice))
+			fmt.Fprintf(w, "   fix: %s\n", term.Clean(f.Advice))
 		}
 	}
 	if md && len(findings) > 0 {
@@ -422,7 +423,7 @@ func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
 		notes = append(notes, summaryNote{"Live capture", fmt.Sprintf("the kernel passed %d packets to ftpsniff and dropped %d.", in.KernelReceived, in.KernelDrops)})
 	}
 	for _, e := range in.Errors {
-		notes = append(notes, summaryNote{"Input error", Clean(e)})
+		notes = append(notes, summaryNote{"Input error", term.Clean(e)})
 	}
 	return notes
 }

@@ -10,7 +10,7 @@ targets=(
 	"./analyze/ftp FuzzParsePORT" "./analyze/ftp FuzzParseEPRT" "./analyze/ftp FuzzParseLPRT"
 	"./analyze/ftp FuzzParse227" "./analyze/ftp FuzzParse229" "./analyze/ftp FuzzParseCommand"
 	"./analyze/ftp FuzzReplyReader" "./analyze/ftp FuzzCleanLine"
-	"./reassembly FuzzHalf" "./capture FuzzFile" "./capture FuzzFastDecode" "./report FuzzClean" "./report FuzzWriteLadder"
+	"./reassembly FuzzHalf" "./capture FuzzFile" "./capture FuzzFastDecode" "./report/term FuzzClean" "./report/ladder FuzzWriteLadder"
 )
 for t in "${targets[@]}"; do
 	set -- $t

@@ -13,7 +13,10 @@
 #                              themselves up
 #   2. benchmarks, once each   a smoke run (-benchtime 1x): they still
 #                              compile and run; speed is never asserted
-#   3. scripts/fuzz.sh 3s      each fuzz target briefly
+#   3. other systems           GOOS=windows and GOOS=darwin go vet ./...,
+#                              and go build ./cmd/ftpsniff for windows/amd64
+#                              and darwin/arm64: one line each
+#   4. scripts/fuzz.sh 3s      each fuzz target briefly
 #
 # It ends with an account of the heavy suites: ran, or skipped and why.
 set -euo pipefail
@@ -69,5 +72,21 @@ if ! go test -run '^$' -bench . -benchtime 1x ./... >"$bench_out" 2>&1; then
 fi
 grep -E '^Benchmark' "$bench_out" | awk '{print $1}' | tr '\n' ' '
 echo
+echo "== other systems (go vet builds every package and its tests)"
+# cross LABEL COMMAND...: one line, or the command's output and failure.
+cross() {
+	local label=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		printf '%-50s ok\n' "$label"
+	else
+		printf '%-50s FAILED\n%s\n' "$label" "$out"
+		exit 1
+	fi
+}
+cross "GOOS=windows go vet ./..." env GOOS=windows go vet ./...
+cross "GOOS=darwin go vet ./..." env GOOS=darwin go vet ./...
+cross "GOOS=windows GOARCH=amd64 go build ./cmd/ftpsniff" env GOOS=windows GOARCH=amd64 go build -o /dev/null ./cmd/ftpsniff
+cross "GOOS=darwin GOARCH=arm64 go build ./cmd/ftpsniff" env GOOS=darwin GOARCH=arm64 go build -o /dev/null ./cmd/ftpsniff
 echo "== fuzz targets, 3 s each"
 scripts/fuzz.sh 3s

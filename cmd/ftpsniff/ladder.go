@@ -10,6 +10,8 @@ import (
 	"syscall"
 
 	"github.com/ftpsniff/ftpsniff/report"
+	"github.com/ftpsniff/ftpsniff/report/ladder"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // defaultLadderWidth is the width of ladders written to a file or a pipe
@@ -52,7 +54,7 @@ func writeLadders(cfg config, in *report.Input, stdout, stderr io.Writer) int {
 	if id == "all" {
 		id = ""
 	}
-	ladders := report.Ladders(in, id)
+	ladders := ladder.Ladders(in.Results, in.ALG, id)
 	if len(ladders) == 0 {
 		var ids []string
 		for _, r := range in.Results {
@@ -67,7 +69,7 @@ func writeLadders(cfg config, in *report.Input, stdout, stderr io.Writer) int {
 			}
 			return exitUsage
 		}
-		fmt.Fprintf(stderr, "ftpsniff: no session %s to draw (the sessions are %s)\n", strconv.Quote(report.Clean(cfg.ladder)), strings.Join(ids, ", "))
+		fmt.Fprintf(stderr, "ftpsniff: no session %s to draw (the sessions are %s)\n", strconv.Quote(term.Clean(cfg.ladder)), strings.Join(ids, ", "))
 		return exitUsage
 	}
 	width, color := ladderWidth(stdout), ladderColor(stdout, cfg.noColor)
@@ -77,7 +79,7 @@ func writeLadders(cfg config, in *report.Input, stdout, stderr io.Writer) int {
 				return ladderWriteError(err, stderr)
 			}
 		}
-		if err := report.WriteLadder(stdout, l, width, color); err != nil {
+		if err := ladder.WriteText(stdout, l, width, color); err != nil {
 			return ladderWriteError(err, stderr)
 		}
 	}

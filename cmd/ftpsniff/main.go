@@ -22,6 +22,7 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/pipeline"
 	"github.com/ftpsniff/ftpsniff/report"
 )
 
@@ -99,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		snaplen   = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
-		limits    = analyze.DefaultLimits
+		limits    = analyze.DefaultLimits()
 	)
 	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
 	fs.IntVar(&limits.MaxBufferedPerStream, "max-stream-buffer", limits.MaxBufferedPerStream, "most out-of-order control bytes held per direction")
@@ -223,17 +224,20 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// instead of killing the process; that ends the run quietly.
 	signal.Ignore(syscall.SIGPIPE)
 	in := &report.Input{}
-	var totals [3]int // every finding made, by severity: what --fail-on reads
 	status := exitOK
 	// No progress line with -q, nor when JSON streamed to the terminal
 	// while reading would be mixed with it.
 	noProgress := cfg.quiet || cfg.format == "json" && len(cfg.points) == 1 && cfg.output == "" && isTerminal(stdout)
+	opts := pipeline.Options{Analysis: analyze.Options{Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}}
 	// JSON of one capture point is written session by session as the
 	// analysis finishes each one, so memory does not grow with the number
 	// of sessions (two points are compared at the end: they keep theirs).
+	// The other reports of one point keep at most --max-sessions sessions,
+	// the worst first; --ladder=ID must find the session it names.
 	var sw *report.SessionWriter
 	var bw *bufio.Writer
-	if cfg.format == "json" && len(cfg.points) == 1 && cfg.ladder == "" { // --ladder needs the sessions kept
+	switch {
+	case cfg.format == "json" && len(cfg.points) == 1 && cfg.ladder == "":
 		w, done, err := openOutput(cfg, stdout)
 		if err != nil {
 			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
@@ -244,7 +248,13 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		bw = bufio.NewWriterSize(w, 1<<16)
 		stdout = bw
 		sw = report.NewSessionWriter(bw, cfg.points[0].name, cfg.points[0].sources)
+		opts.Sessions = sw
+		opts.Stop = func() bool { return sw.Err() != nil }
+	case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
+		opts.Keep = cfg.maxSessions
+		in.MaxSessions = cfg.maxSessions
 	}
+	var points []*capture.Point
 	for _, ps := range cfg.points {
 		pt, err := capture.OpenPoint(ps.name, ps.sources)
 		if err != nil {
@@ -253,53 +263,21 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 			status = exitRuntime
 			continue
 		}
-		opts := analyze.Options{Point: ps.name, Inputs: ps.sources, Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}
-		dg := diagnose.New(ps.name)
-		// The other reports of one point keep at most --max-sessions
-		// sessions (the worst first), so memory stays bounded; two points
-		// are compared at the end and keep theirs, and --ladder=ID must
-		// find the session it names.
-		var keep *diagnose.Keeper
-		switch {
-		case sw != nil:
-			opts.OnSessionDone = func(s *analyze.Session) { sw.Session(s, dg.Session(s)) }
-		case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
-			keep = &diagnose.Keeper{Max: cfg.maxSessions}
-			opts.OnSessionDone = func(s *analyze.Session) { keep.Session(s, dg.Session(s)) }
-			in.MaxSessions = cfg.maxSessions
-		}
-		an := analyze.New(opts)
 		pt.Filter = cfg.filter
-		// A progress line on a terminal's stderr (nil otherwise), cleared
-		// before anything else is written there.
-		var prog *progress
-		if !noProgress {
-			prog = startProgress(stderr, progressLabelOf(ps.name, ps.sources, len(cfg.points)), ps.sources, pt)
+		points = append(points, pt)
+	}
+	if !noProgress {
+		// A progress line on a terminal's stderr, cleared before anything
+		// else is written there.
+		opts.Reading = func(pt *capture.Point) func() {
+			return startProgress(stderr, progressLabelOf(pt.Name, pt.Inputs, len(cfg.points)), pt.Inputs, pt).stop
 		}
-		var p capture.Packet
-		for pt.Next(&p) == nil {
-			an.Packet(&p)
-			if sw != nil && sw.Err() != nil {
-				break // the reader went away (a closed pipe): stop quietly
-			}
-		}
-		prog.stop()
-		res := an.Finish()
-		res.Capture = pt.Stats
-		dp := dg.Finish(res)
-		if keep != nil {
-			keep.Apply(dp)
-		}
-		for sev, n := range dg.Totals() {
-			totals[sev] += n
-		}
-		pt.Close()
-		for _, err := range pt.Errors {
-			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-			in.Errors = append(in.Errors, err.Error())
-			status = exitRuntime
-		}
-		in.Results = append(in.Results, dp)
+	}
+	res := pipeline.Run(points, opts)
+	for _, err := range res.Errors {
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		in.Errors = append(in.Errors, err.Error())
+		status = exitRuntime
 	}
 	if sw != nil && sw.Err() != nil {
 		if errors.Is(sw.Err(), syscall.EPIPE) {
@@ -308,7 +286,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", sw.Err())
 		return exitRuntime
 	}
-	status = writeReport(cfg, in, totals, status, stdout, stderr)
+	status = writeReport(cfg, in, res, status, stdout, stderr)
 	if bw != nil {
 		if err := bw.Flush(); err != nil && !errors.Is(err, syscall.EPIPE) {
 			fmt.Fprintf(stderr, "ftpsniff: writing the report: %v\n", err)
@@ -318,22 +296,13 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	return status
 }
 
-// writeReport writes the final report and returns the exit status; totals
-// counts every finding of the points by severity (those written as they
-// came too).
-func writeReport(cfg config, in *report.Input, totals [3]int, status int, stdout, stderr io.Writer) int {
-	// Two capture points are the two sides of a NAT: compare them. The one
-	// named "inside" (else the first) is the client's side.
-	if len(in.Results) == 2 {
-		inside, outside := in.Results[0], in.Results[1]
-		if outside.Point == "inside" || inside.Point == "outside" {
-			inside, outside = outside, inside
-		}
-		a := diagnose.DiagnoseALG(analyze.CompareALG(inside.Result, outside.Result), inside, outside)
-		for _, f := range a.Findings {
-			totals[f.Severity]++
-		}
-		in.ALG = append(in.ALG, a)
+// writeReport writes the final report of a run and returns the exit status:
+// status, or exitFindings when a finding made (written as it came or kept)
+// is at or above --fail-on.
+func writeReport(cfg config, in *report.Input, res *pipeline.Result, status int, stdout, stderr io.Writer) int {
+	in.Results = res.Points
+	if res.ALG != nil {
+		in.ALG = append(in.ALG, res.ALG)
 	}
 	if cfg.ladder != "" {
 		// The ladders go to standard output instead of the report, which
@@ -371,10 +340,8 @@ func writeReport(cfg config, in *report.Input, totals [3]int, status int, stdout
 		return exitRuntime
 	}
 	if level, ok := diagnose.ParseSeverity(cfg.failOn); ok && status == exitOK {
-		for sev := level; sev <= diagnose.Error; sev++ {
-			if totals[sev] > 0 {
-				return exitFindings
-			}
+		if worst, any := res.Worst(); any && worst >= level {
+			return exitFindings
 		}
 	}
 	return status

@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -490,7 +489,7 @@ func TestBrokenFilesKeepWhatCameBefore(t *testing.T) {
 	}
 	t.Run("a FIFO is read as a stream", func(t *testing.T) {
 		fifo := filepath.Join(dir, "capture.fifo")
-		if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		if err := mkfifo(fifo); err != nil {
 			t.Skipf("mkfifo: %v", err)
 		}
 		go func() {

@@ -24,7 +24,7 @@ import (
 	"github.com/mattn/go-runewidth"
 
 	"github.com/ftpsniff/ftpsniff/capture"
-	"github.com/ftpsniff/ftpsniff/report"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // progressEvery is how often the line is redrawn.
@@ -117,7 +117,7 @@ func renderProgress(s progressState, width int) string {
 
 // progressLabel keeps a label printable and short.
 func progressLabel(s string) string {
-	s = report.Clean(s)
+	s = term.Clean(s)
 	if runewidth.StringWidth(s) > 24 {
 		s = runewidth.Truncate(s, 24, "…")
 	}

@@ -7,11 +7,9 @@ import (
 )
 
 // The endpoints and start time of the connection Dialogue writes.
-var (
-	DialogueClient = netip.MustParseAddrPort("10.1.0.2:40000")
-	DialogueServer = netip.MustParseAddrPort("198.51.100.10:21")
-	DialogueStart  = time.Unix(1700000000, 0)
-)
+func DialogueClient() netip.AddrPort { return netip.MustParseAddrPort("10.1.0.2:40000") }
+func DialogueServer() netip.AddrPort { return netip.MustParseAddrPort("198.51.100.10:21") }
+func DialogueStart() time.Time       { return time.Unix(1700000000, 0) }
 
 // Dialogue returns a whole capture file in the format o describes: one
 // control connection from DialogueClient to DialogueServer, its handshake,
@@ -24,7 +22,7 @@ func Dialogue(o Options, lines ...string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := w.NewConn(DialogueClient, DialogueServer, DialogueStart)
+	c := w.NewConn(DialogueClient(), DialogueServer(), DialogueStart())
 	if err := c.Handshake(); err != nil {
 		return nil, err
 	}

@@ -31,12 +31,12 @@ type Wire struct {
 	TTL map[netip.Addr]uint8
 }
 
-// Start is the time of a new Wire's first packet.
-var Start = time.Unix(1700000000, 0)
+// Start returns the time of a new Wire's first packet.
+func Start() time.Time { return time.Unix(1700000000, 0) }
 
 // New returns a Wire between client and server ("ip:port").
 func New(sink Sink, client, server string) *Wire {
-	return &Wire{Sink: sink, Now: Start, Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
+	return &Wire{Sink: sink, Now: Start(), Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
 		CSeq: 1000, SSeq: 5000, TTL: map[netip.Addr]uint8{}}
 }
 

@@ -1,4 +1,4 @@
-package report
+package ladder
 
 import (
 	"bufio"
@@ -7,74 +7,42 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/mattn/go-runewidth"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
-// MinLadderWidth is the narrowest text ladder WriteLadder draws: a smaller
+// MinWidth is the narrowest text ladder WriteText draws: a smaller
 // width is raised to it (three columns and the times need that much).
-const MinLadderWidth = 40
+const MinWidth = 40
 
 // Text ladder limits.
 const (
-	ladderFindingLines = 3 // lines of a finding's summary before it is cut with "…"
-	ladderDetailLines  = 2 // lines of a row's detail (an outcome, a fix)
-	ladderFrameWidth   = 60
+	findingLines      = 3  // lines of a finding's summary before it is cut with "…"
+	detailLines       = 2  // lines of a row's detail (an outcome, a fix)
+	minWidthForFrames = 60 // frame numbers are shown from this width on
 )
 
-// ldCellWidth measures runes as a terminal without CJK ambiguous widths
-// does, whatever the locale: output must not depend on the environment.
-var ldCellWidth = &runewidth.Condition{EastAsianWidth: false, StrictEmojiNeutral: true}
-
-// ldWidth is the number of terminal cells s takes.
-func ldWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		n += ldCellWidth.RuneWidth(r)
-	}
-	return n
-}
-
-// ldTrunc cuts s to at most w cells, ending it with "…" when cut.
-func ldTrunc(s string, w int) string {
-	if ldWidth(s) <= w {
-		return s
-	}
-	if w <= 0 {
-		return ""
-	}
-	n := 0
-	for i, r := range s {
-		rw := ldCellWidth.RuneWidth(r)
-		if n+rw > w-1 {
-			return s[:i] + "…"
-		}
-		n += rw
-	}
-	return s
-}
-
-// ldWrap breaks s into lines of at most w cells, at spaces when it can,
+// wrap breaks s into lines of at most w cells, at spaces when it can,
 // and at most maxLines of them (the last one cut with "…").
-func ldWrap(s string, w, maxLines int) []string {
+func wrap(s string, w, maxLines int) []string {
 	if w < 1 {
 		return nil
 	}
 	var lines []string
 	for s != "" && len(lines) < maxLines {
-		if ldWidth(s) <= w {
+		if term.Width(s) <= w {
 			lines = append(lines, s)
 			s = ""
 			break
 		}
 		if len(lines) == maxLines-1 {
-			lines = append(lines, ldTrunc(s, w))
+			lines = append(lines, term.Truncate(s, w))
 			s = ""
 			break
 		}
 		// The longest prefix that fits, then back to its last space.
 		cut, n := 0, 0
 		for i, r := range s {
-			rw := ldCellWidth.RuneWidth(r)
+			rw := term.RuneWidth(r)
 			if n+rw > w {
 				cut = i
 				break
@@ -90,14 +58,14 @@ func ldWrap(s string, w, maxLines int) []string {
 	return lines
 }
 
-// ldSafe escapes what Clean would in s but leaves the rest (backslashes
+// safeText escapes what Clean would in s but leaves the rest (backslashes
 // included) alone: the builder cleaned every wire string already, so this
 // only guards against a Ladder built elsewhere. No control character
 // reaches the terminal through it.
-func ldSafe(s string) string {
+func safeText(s string) string {
 	clean := true
 	for _, r := range s {
-		if r == utf8.RuneError || unsafeRune(r) {
+		if r == utf8.RuneError || term.UnsafeRune(r) {
 			clean = false
 			break
 		}
@@ -108,8 +76,8 @@ func ldSafe(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || unsafeRune(r) {
-			b.WriteString(Clean(s[i : i+size]))
+		if r == utf8.RuneError && size == 1 || term.UnsafeRune(r) {
+			b.WriteString(term.Clean(s[i : i+size]))
 		} else {
 			b.WriteString(s[i : i+size])
 		}
@@ -119,33 +87,33 @@ func ldSafe(s string) string {
 }
 
 // A text line is a row of terminal cells, each with its style.
-type ldCell struct {
+type cell struct {
 	s     string // what the cell shows; "" on the right half of a wide rune
 	style string // SGR parameters
 	half  bool   // the right half of a wide rune
 }
 
-type ldLine []ldCell
+type textLine []cell
 
-func newLdLine(width int) ldLine {
-	l := make(ldLine, width)
+func newTextLine(width int) textLine {
+	l := make(textLine, width)
 	for i := range l {
 		l[i].s = " "
 	}
 	return l
 }
 
-// ldMaxMarks bounds the zero-width runes (combining marks) kept on one
+// maxMarks bounds the zero-width runes (combining marks) kept on one
 // cell: a label of a million accents draws as its first few.
-const ldMaxMarks = 3
+const maxMarks = 3
 
 // put writes s from cell x on, clipped at the end of the line.
-func (l ldLine) put(x int, s, style string) {
+func (l textLine) put(x int, s, style string) {
 	last, marks := -1, 0
 	for _, r := range s {
-		w := ldCellWidth.RuneWidth(r)
+		w := term.RuneWidth(r)
 		if w == 0 {
-			if last >= 0 && marks < ldMaxMarks {
+			if last >= 0 && marks < maxMarks {
 				l[last].s += string(r) // a combining mark stays with its base
 				marks++
 			}
@@ -156,14 +124,14 @@ func (l ldLine) put(x int, s, style string) {
 			return
 		}
 		if l[x].half && x > 0 {
-			l[x-1] = ldCell{s: " "}
+			l[x-1] = cell{s: " "}
 		}
 		if x+w < len(l) && l[x+w].half {
-			l[x+w] = ldCell{s: " "}
+			l[x+w] = cell{s: " "}
 		}
-		l[x] = ldCell{s: string(r), style: style}
+		l[x] = cell{s: string(r), style: style}
 		if w == 2 {
-			l[x+1] = ldCell{half: true, style: style}
+			l[x+1] = cell{half: true, style: style}
 		}
 		last = x
 		x += w
@@ -172,7 +140,7 @@ func (l ldLine) put(x int, s, style string) {
 
 // render writes the line, with SGR sequences when color is set, without
 // trailing blanks.
-func (l ldLine) render(color bool) string {
+func (l textLine) render(color bool) string {
 	end := len(l)
 	for end > 0 && l[end-1].s == " " && (l[end-1].style == "" || !color) {
 		end--
@@ -200,8 +168,8 @@ func (l ldLine) render(color bool) string {
 	return b.String()
 }
 
-// ldText lays a ladder out on a width.
-type ldText struct {
+// textLayout lays a ladder out on a width.
+type textLayout struct {
 	l       *Ladder
 	width   int
 	color   bool
@@ -214,28 +182,28 @@ type ldText struct {
 	out     *bufio.Writer
 }
 
-func (t *ldText) style(s string) string {
+func (t *textLayout) style(s string) string {
 	if !t.color {
 		return ""
 	}
 	return s
 }
 
-func (t *ldText) emit(l ldLine) {
+func (t *textLayout) emit(l textLine) {
 	t.out.WriteString(l.render(t.color))
 	t.out.WriteByte('\n')
 }
 
 // base is a line with the lifelines only.
-func (t *ldText) base() ldLine {
-	l := newLdLine(t.width)
+func (t *textLayout) base() textLine {
+	l := newTextLine(t.width)
 	for _, x := range t.xs {
 		l.put(x, "│", "")
 	}
 	return l
 }
 
-func (t *ldText) isLifeline(x int) bool {
+func (t *textLayout) isLifeline(x int) bool {
 	for _, c := range t.xs {
 		if c == x {
 			return true
@@ -245,15 +213,15 @@ func (t *ldText) isLifeline(x int) bool {
 }
 
 // gutterText writes a row's time and frame at the left of l.
-func (t *ldText) gutterText(l ldLine, r Row) {
-	at := ldSecs(r.At)
-	l.put(t.timeW-ldWidth(at), at, t.style(sgrDim))
+func (t *textLayout) gutterText(l textLine, r Row) {
+	at := secs(r.At)
+	l.put(t.timeW-term.Width(at), at, t.style(term.SGRDim))
 	if t.frameW > 0 && r.Frame != 0 {
 		f := strconv.FormatUint(r.Frame, 10)
 		if r.Point != "" && r.Point != t.mainPt {
 			f += "'"
 		}
-		l.put(t.timeW+1+t.frameW-ldWidth(f), f, t.style(sgrDim))
+		l.put(t.timeW+1+t.frameW-term.Width(f), f, t.style(term.SGRDim))
 	}
 }
 
@@ -261,13 +229,13 @@ func (t *ldText) gutterText(l ldLine, r Row) {
 // is x: from x+2 on when it fits there, or when there is room enough to
 // wrap it there; else from the first column on, over the whole width.
 // Each line of it is a new line of lifelines, returned.
-func (t *ldText) block(x int, s, style string, maxLines int) []ldLine {
+func (t *textLayout) block(x int, s, style string, maxLines int) []textLine {
 	start := x + 2
-	if room := t.width - start; ldWidth(s) > room && (room < 40 || len(ldWrap(s, room, maxLines+1)) > maxLines) {
+	if room := t.width - start; term.Width(s) > room && (room < 40 || len(wrap(s, room, maxLines+1)) > maxLines) {
 		start = t.xs[0] + 2
 	}
-	var out []ldLine
-	for _, part := range ldWrap(s, t.width-start, maxLines) {
+	var out []textLine
+	for _, part := range wrap(s, t.width-start, maxLines) {
 		line := t.base()
 		line.put(start, part, style)
 		out = append(out, line)
@@ -275,23 +243,23 @@ func (t *ldText) block(x int, s, style string, maxLines int) []ldLine {
 	return out
 }
 
-// WriteLadder draws l as plain text in at most width columns (at least
-// MinLadderWidth): a header with the columns, then one or more lines per
+// WriteText draws l as plain text in at most width columns (at least
+// MinWidth): a header with the columns, then one or more lines per
 // row with its time and frame at the left. With color, severities and
 // negotiations are coloured with ANSI SGR sequences; without it the output
 // holds no escape byte at all.
-func WriteLadder(w io.Writer, l *Ladder, width int, color bool) error {
-	width = max(width, MinLadderWidth)
-	t := &ldText{l: l, width: width, color: color, out: bufio.NewWriter(w)}
+func WriteText(w io.Writer, l *Ladder, width int, color bool) error {
+	width = max(width, MinWidth)
+	t := &textLayout{l: l, width: width, color: color, out: bufio.NewWriter(w)}
 
-	for _, s := range ldWrap(ldSafe(l.Title), width, 4) {
-		line := newLdLine(width)
-		line.put(0, s, t.style(sgrBold))
+	for _, s := range wrap(safeText(l.Title), width, 4) {
+		line := newTextLine(width)
+		line.put(0, s, t.style(term.SGRBold))
 		t.emit(line)
 	}
 	for _, n := range l.Notes {
-		for i, s := range ldWrap(ldSafe(n), width-2, 6) {
-			line := newLdLine(width)
+		for i, s := range wrap(safeText(n), width-2, 6) {
+			line := newTextLine(width)
 			if i == 0 {
 				line.put(0, "·", "")
 			}
@@ -308,13 +276,13 @@ func WriteLadder(w io.Writer, l *Ladder, width int, color bool) error {
 
 	// The gutter: the longest time, then the largest frame number.
 	for _, r := range l.Rows {
-		t.timeW = max(t.timeW, ldWidth(ldSecs(r.At)))
+		t.timeW = max(t.timeW, term.Width(secs(r.At)))
 		if r.Point != "" && t.mainPt == "" {
 			t.mainPt = r.Point
 		}
 	}
 	t.timeW = max(t.timeW, len("+0.000s"))
-	if width >= ladderFrameWidth {
+	if width >= minWidthForFrames {
 		seen := map[string]bool{}
 		for _, r := range l.Rows {
 			if r.Frame == 0 {
@@ -357,7 +325,7 @@ func WriteLadder(w io.Writer, l *Ladder, width int, color bool) error {
 }
 
 // header writes each column's name and addresses, centred on its lifeline.
-func (t *ldText) header() {
+func (t *textLayout) header() {
 	n := len(t.xs)
 	box := func(i int) (lo, hi int) {
 		lo, hi = 0, t.width-1
@@ -369,23 +337,23 @@ func (t *ldText) header() {
 		}
 		return lo, hi
 	}
-	centred := func(line ldLine, i int, s, style string) {
+	centred := func(line textLine, i int, s, style string) {
 		lo, hi := box(i)
-		s = ldTrunc(ldSafe(s), hi-lo+1)
-		w := ldWidth(s)
+		s = term.Truncate(safeText(s), hi-lo+1)
+		w := term.Width(s)
 		x := t.xs[i] - w/2
 		x = max(lo, min(x, hi-w+1))
 		line.put(x, s, style)
 	}
-	line := newLdLine(t.width)
+	line := newTextLine(t.width)
 	rows := 0
 	for i, c := range t.l.Columns {
-		centred(line, i, c.Name, t.style(sgrBold))
+		centred(line, i, c.Name, t.style(term.SGRBold))
 		rows = max(rows, len(c.Addr))
 	}
 	t.emit(line)
 	for k := 0; k < rows; k++ {
-		line := newLdLine(t.width)
+		line := newTextLine(t.width)
 		for i, c := range t.l.Columns {
 			if k < len(c.Addr) {
 				centred(line, i, c.Addr[k], "")
@@ -393,31 +361,31 @@ func (t *ldText) header() {
 		}
 		t.emit(line)
 	}
-	line = newLdLine(t.width)
+	line = newTextLine(t.width)
 	for _, x := range t.xs {
 		line.put(x, "┬", "")
 	}
 	t.emit(line)
 }
 
-func (t *ldText) col(i int) int {
+func (t *textLayout) col(i int) int {
 	return max(0, min(i, len(t.xs)-1))
 }
 
 // row draws one row of the ladder.
-func (t *ldText) row(r Row) {
+func (t *textLayout) row(r Row) {
 	from, to := t.col(r.From), t.col(r.To)
 	if from == to {
 		t.noteRow(r, from)
 		return
 	}
-	style := t.style(SeverityColor(r.Severity))
+	style := t.style(term.SeverityColor(r.Severity))
 	glyph, cross := "─", "┼"
 	switch r.Kind {
 	case RowNegotiation:
 		glyph, cross = "═", "╪"
 		if style == "" {
-			style = t.style(sgrNegotiation)
+			style = t.style(term.SGRNegotiation)
 		}
 	case RowData:
 		glyph, cross = "━", "┿"
@@ -458,10 +426,10 @@ func (t *ldText) row(r Row) {
 		arrow.put(end-dir, head, style)
 	}
 
-	label := ldSafe(r.Label)
+	label := safeText(r.Label)
 	lo, hi := min(a, end)+1, max(a, end)-1
-	lw := ldWidth(label)
-	var lines []ldLine
+	lw := term.Width(label)
+	var lines []textLine
 	if lw <= hi-lo-5 {
 		if dir > 0 {
 			arrow.put(lo+2, " "+label+" ", style)
@@ -476,7 +444,7 @@ func (t *ldText) row(r Row) {
 		lines = append(lines, above[0], arrow)
 	}
 	if r.Detail != "" {
-		lines = append(lines, t.block(min(a, end), ldSafe(r.Detail), style, ladderDetailLines)...)
+		lines = append(lines, t.block(min(a, end), safeText(r.Detail), style, detailLines)...)
 	}
 	for _, line := range lines {
 		t.emit(line)
@@ -485,9 +453,9 @@ func (t *ldText) row(r Row) {
 
 // noteRow draws a row standing on one column: a finding, a rewrite, a
 // note, a data connection that was never attempted.
-func (t *ldText) noteRow(r Row, c int) {
+func (t *textLayout) noteRow(r Row, c int) {
 	x := t.xs[c]
-	style := t.style(SeverityColor(r.Severity))
+	style := t.style(term.SeverityColor(r.Severity))
 	marker := "○"
 	switch r.Kind {
 	case RowFinding:
@@ -495,7 +463,7 @@ func (t *ldText) noteRow(r Row, c int) {
 	case RowRewrite:
 		marker = "◇"
 		if style == "" {
-			style = t.style(sgrNegotiation)
+			style = t.style(term.SGRNegotiation)
 		}
 	case RowData:
 		marker = "✕"
@@ -503,7 +471,7 @@ func (t *ldText) noteRow(r Row, c int) {
 	first := t.base()
 	first.put(x, marker, style)
 	t.gutterText(first, r)
-	label := ldSafe(r.Label)
+	label := safeText(r.Label)
 	var body []string
 	switch {
 	case r.Kind != RowFinding && t.fits(x, label):
@@ -511,20 +479,20 @@ func (t *ldText) noteRow(r Row, c int) {
 	default:
 		// The code (a finding's, a rewrite's verdict) by the marker, the
 		// text below it, across the width.
-		code := ldSafe(r.Code)
+		code := safeText(r.Code)
 		head := code
 		if r.Kind == RowFinding && r.Severity != "" {
 			head = strings.TrimSpace(head + " " + strings.ToUpper(r.Severity))
 		}
-		lines := ladderDetailLines
+		lines := detailLines
 		if r.Kind == RowFinding {
-			lines = ladderFindingLines
+			lines = findingLines
 		}
 		if head != "" {
 			t.beside(first, x, head, style)
 			label = strings.TrimPrefix(label, code+": ")
 		}
-		body = ldWrap(label, t.width-t.xs[0]-2, lines)
+		body = wrap(label, t.width-t.xs[0]-2, lines)
 	}
 	t.emit(first)
 	for _, s := range body {
@@ -533,36 +501,36 @@ func (t *ldText) noteRow(r Row, c int) {
 		t.emit(line)
 	}
 	if r.Detail != "" {
-		for _, s := range ldWrap(ldSafe(r.Detail), t.width-t.xs[0]-2, ladderDetailLines) {
+		for _, s := range wrap(safeText(r.Detail), t.width-t.xs[0]-2, detailLines) {
 			line := t.base()
-			line.put(t.xs[0]+2, s, t.style(sgrDim))
+			line.put(t.xs[0]+2, s, t.style(term.SGRDim))
 			t.emit(line)
 		}
 	}
 }
 
 // fits reports whether s fits beside the marker at x, on either side.
-func (t *ldText) fits(x int, s string) bool {
-	w := ldWidth(s)
+func (t *textLayout) fits(x int, s string) bool {
+	w := term.Width(s)
 	return w <= t.width-(x+2) || w <= x-1-t.gutter
 }
 
 // beside writes s next to the marker at x: on its right when it fits,
 // else on its left, else on the right cut.
-func (t *ldText) beside(l ldLine, x int, s, style string) {
-	w := ldWidth(s)
+func (t *textLayout) beside(l textLine, x int, s, style string) {
+	w := term.Width(s)
 	switch {
 	case w <= t.width-(x+2):
 		l.put(x+2, s, style)
 	case w <= x-1-t.gutter:
 		l.put(x-1-w, s, style)
 	default:
-		l.put(x+2, ldTrunc(s, t.width-(x+2)), style)
+		l.put(x+2, term.Truncate(s, t.width-(x+2)), style)
 	}
 }
 
 // legend explains the glyphs and the frame numbers.
-func (t *ldText) legend() {
+func (t *textLayout) legend() {
 	parts := []string{"─> command, reply", "═> negotiation", "━> data connection", "✕ died there", "◆ finding"}
 	for _, r := range t.l.Rows {
 		if r.Kind == RowRewrite {
@@ -573,18 +541,18 @@ func (t *ldText) legend() {
 	if t.frameW > 0 {
 		f := "left: time since the session began, frame number"
 		if t.mainPt != "" {
-			f += " at " + strconv.Quote(ldSafe(t.mainPt))
+			f += " at " + strconv.Quote(safeText(t.mainPt))
 		}
 		for _, p := range t.otherPt {
-			f += " (with ' at " + strconv.Quote(ldSafe(p)) + ")"
+			f += " (with ' at " + strconv.Quote(safeText(p)) + ")"
 		}
 		parts = append(parts, f)
 	} else {
 		parts = append(parts, "left: time since the session began")
 	}
-	for _, s := range ldWrap(strings.Join(parts, " · "), t.width, 4) {
-		line := newLdLine(t.width)
-		line.put(0, s, t.style(sgrDim))
+	for _, s := range wrap(strings.Join(parts, " · "), t.width, 4) {
+		line := newTextLine(t.width)
+		line.put(0, s, t.style(term.SGRDim))
 		t.emit(line)
 	}
 }

@@ -1,4 +1,4 @@
-package report
+package ladder
 
 import (
 	"fmt"
@@ -10,33 +10,34 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // Bounds on a ladder's rows. A session can hold thousands of control lines
 // (analyze keeps up to Limits.MaxLinesPerSession): a ladder draws them all
-// up to LadderMaxLines; past it, only the lines around the negotiations,
-// data connections and findings it draws, and at most
-// LadderMaxNegotiations negotiations (failed ones and those a finding
-// explains first). Notes say how many were left out.
+// up to MaxLines; past it, only the lines around the negotiations, data
+// connections and findings it draws, and at most MaxNegotiations
+// negotiations (failed ones and those a finding explains first). Notes say
+// how many were left out.
 const (
-	LadderMaxLines        = 80 // dialogue lines drawn in full
-	LadderContext         = 2  // lines kept either side of a kept event when the dialogue is cut
-	LadderMaxNegotiations = 30 // negotiations (and their data connections) drawn per session
+	MaxLines        = 80 // dialogue lines drawn in full
+	ContextLines    = 2  // lines kept either side of a kept event when the dialogue is cut
+	MaxNegotiations = 30 // negotiations (and their data connections) drawn per session
 )
 
-// ldRowOrder orders rows that happen at the same moment: the dialogue line
+// rowOrder orders rows that happen at the same moment: the dialogue line
 // first, then what it caused.
-var ldRowOrder = map[RowKind]int{
+var rowOrder = map[RowKind]int{
 	RowCommand: 0, RowReply: 0, RowNegotiation: 0,
 	RowRewrite: 1, RowData: 2, RowNote: 3, RowFinding: 4,
 }
 
-// ldBuilder collects rows with a sort key: rows are ordered by time,
+// builder collects rows with a sort key: rows are ordered by time,
 // except that dialogue lines keep their order (their sort time is the
 // running maximum of the line times), and rows at the same time by kind.
-type ldBuilder struct {
+type builder struct {
 	l    *Ladder
-	rows []ldKeyedRow
+	rows []keyedRow
 	mid  int // the middle column, -1 without one
 	// diedAtNAT are the data connections seen to die at the middle column
 	// (two capture points: seen on one side only).
@@ -48,24 +49,24 @@ type ldBuilder struct {
 	facts *diagnose.SessionFacts
 }
 
-type ldKeyedRow struct {
+type keyedRow struct {
 	key time.Duration
 	seq int
 	Row
 }
 
-func (b *ldBuilder) add(key time.Duration, r Row) {
-	b.rows = append(b.rows, ldKeyedRow{key: key, seq: len(b.rows), Row: r})
+func (b *builder) add(key time.Duration, r Row) {
+	b.rows = append(b.rows, keyedRow{key: key, seq: len(b.rows), Row: r})
 }
 
-func (b *ldBuilder) finish() *Ladder {
+func (b *builder) finish() *Ladder {
 	sort.SliceStable(b.rows, func(i, j int) bool {
 		x, y := b.rows[i], b.rows[j]
 		if x.key != y.key {
 			return x.key < y.key
 		}
-		if ldRowOrder[x.Kind] != ldRowOrder[y.Kind] {
-			return ldRowOrder[x.Kind] < ldRowOrder[y.Kind]
+		if rowOrder[x.Kind] != rowOrder[y.Kind] {
+			return rowOrder[x.Kind] < rowOrder[y.Kind]
 		}
 		return x.seq < y.seq
 	})
@@ -75,21 +76,29 @@ func (b *ldBuilder) finish() *Ladder {
 	return b.l
 }
 
-// ldEvidence returns a row's evidence fields for ref seen at point r.
-func ldEvidence(r *analyze.Result, ref analyze.Ref) (point, file string, frame uint64) {
+// evidenceOf returns a row's evidence fields for ref seen at point r.
+func evidenceOf(r *analyze.Result, ref analyze.Ref) (point, file string, frame uint64) {
 	if r == nil {
 		return "", "", ref.Frame
 	}
 	return r.Point, fileOf(r, ref), ref.Frame
 }
 
-func ldWithEvidence(row Row, r *analyze.Result, ref analyze.Ref) Row {
-	row.Point, row.File, row.Frame = ldEvidence(r, ref)
+// fileOf is the capture file ref was read from, or "".
+func fileOf(r *analyze.Result, ref analyze.Ref) string {
+	if !ref.Valid() || ref.Input < 0 || ref.Input >= len(r.Inputs) {
+		return ""
+	}
+	return r.Inputs[ref.Input]
+}
+
+func withEvidence(row Row, r *analyze.Result, ref analyze.Ref) Row {
+	row.Point, row.File, row.Frame = evidenceOf(r, ref)
 	return row
 }
 
-// ldSide says where a capture point sits, in words.
-func ldSide(side analyze.Side) string {
+// sideText says where a capture point sits, in words.
+func sideText(side analyze.Side) string {
 	switch side {
 	case analyze.SideClient:
 		return "on the client's side of every router"
@@ -103,8 +112,8 @@ func ldSide(side analyze.Side) string {
 	return "at an unknown place on the path"
 }
 
-// ldSecs formats a duration as the ladder's times are: "+1.016s".
-func ldSecs(d time.Duration) string {
+// secs formats a duration as the ladder's times are: "+1.016s".
+func secs(d time.Duration) string {
 	sign := "+"
 	if d < 0 {
 		sign, d = "-", -d
@@ -112,16 +121,16 @@ func ldSecs(d time.Duration) string {
 	return fmt.Sprintf("%s%d.%03ds", sign, d/time.Second, (d%time.Second)/time.Millisecond)
 }
 
-// ldDuration formats a positive duration for people: "0.8 ms", "1.20 s".
-func ldDuration(d time.Duration) string {
+// humanDuration formats a positive duration for people: "0.8 ms", "1.20 s".
+func humanDuration(d time.Duration) string {
 	if d < time.Second {
 		return fmt.Sprintf("%.1f ms", float64(d)/float64(time.Millisecond))
 	}
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
-// ldGroup writes n with thousands separators: 204,800.
-func ldGroup(n uint64) string {
+// groupDigits writes n with thousands separators: 204,800.
+func groupDigits(n uint64) string {
 	s := strconv.FormatUint(n, 10)
 	for i := len(s) - 3; i > 0; i -= 3 {
 		s = s[:i] + "," + s[i:]
@@ -129,8 +138,8 @@ func ldGroup(n uint64) string {
 	return s
 }
 
-// ldICMPText names an ICMP unreachable code.
-func ldICMPText(v6 bool, typ, code uint8) string {
+// icmpText names an ICMP unreachable code.
+func icmpText(v6 bool, typ, code uint8) string {
 	if v6 {
 		if typ == 1 {
 			switch code {
@@ -163,10 +172,10 @@ func ldICMPText(v6 bool, typ, code uint8) string {
 	return fmt.Sprintf("ICMP type %d code %d", typ, code)
 }
 
-// ldDied reports whether a data connection's SYN died on the path, before
+// diedOnPath reports whether a data connection's SYN died on the path, before
 // the acceptor, as the diagnosis reads it (facts may be nil: no session
 // facts, read from the connection alone).
-func ldDied(facts *diagnose.SessionFacts, d *analyze.DataConn) bool {
+func diedOnPath(facts *diagnose.SessionFacts, d *analyze.DataConn) bool {
 	if facts != nil {
 		return facts.AnswerFor(d, d.Initiator).DiedOnPath()
 	}
@@ -181,8 +190,8 @@ func ldDied(facts *diagnose.SessionFacts, d *analyze.DataConn) bool {
 	return false
 }
 
-// ldDataOutcome is a data connection's outcome in words (the Detail of its row).
-func ldDataOutcome(d *analyze.DataConn) string {
+// dataOutcome is a data connection's outcome in words (the Detail of its row).
+func dataOutcome(d *analyze.DataConn) string {
 	var s string
 	switch d.State() {
 	case analyze.Established:
@@ -191,9 +200,9 @@ func ldDataOutcome(d *analyze.DataConn) string {
 		if !d.SYN.Valid() {
 			begin = d.First.Time
 		}
-		s = fmt.Sprintf("established, %s B in %s", ldGroup(d.Bytes()), ldDuration(end.Sub(begin)))
+		s = fmt.Sprintf("established, %s B in %s", groupDigits(d.Bytes()), humanDuration(end.Sub(begin)))
 		if d.MidStream {
-			s = fmt.Sprintf("established before the capture began, %s B seen", ldGroup(d.Bytes()))
+			s = fmt.Sprintf("established before the capture began, %s B seen", groupDigits(d.Bytes()))
 		}
 		if d.RST.Valid() {
 			s += fmt.Sprintf(", then reset (frame %d)", d.RST.Frame)
@@ -209,13 +218,13 @@ func ldDataOutcome(d *analyze.DataConn) string {
 		if d.ICMPFrom == d.Dst.Addr() {
 			from += ", the acceptor itself"
 		}
-		s = fmt.Sprintf("unreachable: %s %s (frame %d)", ldICMPText(d.ICMPFrom.Is6() && !d.ICMPFrom.Is4In6(), d.ICMPType, d.ICMPCode), from, d.ICMP.Frame)
+		s = fmt.Sprintf("unreachable: %s %s (frame %d)", icmpText(d.ICMPFrom.Is6() && !d.ICMPFrom.Is4In6(), d.ICMPType, d.ICMPCode), from, d.ICMP.Frame)
 	default:
 		s = "no answer"
 		if len(d.SYNRetries) > 0 {
 			var at []string
 			for _, r := range d.SYNRetries {
-				at = append(at, ldSecs(r))
+				at = append(at, secs(r))
 			}
 			s += ": SYN resent at " + strings.Join(at, ", ") + " after the first, never answered"
 		} else {
@@ -233,26 +242,26 @@ func ldDataOutcome(d *analyze.DataConn) string {
 	return s
 }
 
-func ldSYNLabel(d *analyze.DataConn) string {
+func synLabel(d *analyze.DataConn) string {
 	return fmt.Sprintf("SYN %s → %s", d.Src, d.Dst)
 }
 
-func ldDataTime(d *analyze.DataConn) time.Time {
+func dataTime(d *analyze.DataConn) time.Time {
 	if d.SYN.Valid() {
 		return d.SYN.Time
 	}
 	return d.First.Time
 }
 
-func ldDataRef(d *analyze.DataConn) analyze.Ref {
+func dataRef(d *analyze.DataConn) analyze.Ref {
 	if d.SYN.Valid() {
 		return d.SYN
 	}
 	return d.First
 }
 
-// ldSessionFindings returns r's findings about s.
-func ldSessionFindings(r *diagnose.Point, s *analyze.Session) []*diagnose.Finding {
+// sessionFindings returns r's findings about s.
+func sessionFindings(r *diagnose.Point, s *analyze.Session) []*diagnose.Finding {
 	var out []*diagnose.Finding
 	if r == nil {
 		return nil
@@ -265,14 +274,14 @@ func ldSessionFindings(r *diagnose.Point, s *analyze.Session) []*diagnose.Findin
 	return out
 }
 
-// ldLastEvidence returns the latest of a finding's evidence, ranked by
+// lastEvidence returns the latest of a finding's evidence, ranked by
 // at: where the cause is established (a finding about a dropped SYN stands
 // after its retransmissions, one about a refused PORT after the refusal).
 // Evidence of a better rank wins whatever its time: at ranks the evidence
 // of the session's own frames, and of the ladder's own capture point, first
 // (a finding can cite other sessions; another point's times are only
 // corrected by an estimated clock offset).
-func ldLastEvidence(f *diagnose.Finding, at func(diagnose.Evidence) (time.Duration, int)) (diagnose.Evidence, bool) {
+func lastEvidence(f *diagnose.Finding, at func(diagnose.Evidence) (time.Duration, int)) (diagnose.Evidence, bool) {
 	var best diagnose.Evidence
 	var bestAt time.Duration
 	bestRank, ok := 0, false
@@ -288,11 +297,11 @@ func ldLastEvidence(f *diagnose.Finding, at func(diagnose.Evidence) (time.Durati
 	return best, ok
 }
 
-// ldFrames are the frames of one session: evidence a finding cites from
+// frameSet are the frames of one session: evidence a finding cites from
 // it, rather than from another session the same finding covers.
-type ldFrames map[[2]uint64]bool
+type frameSet map[[2]uint64]bool
 
-func (f ldFrames) add(refs ...analyze.Ref) {
+func (f frameSet) add(refs ...analyze.Ref) {
 	for _, r := range refs {
 		if r.Valid() {
 			f[[2]uint64{uint64(r.Input), r.Frame}] = true
@@ -300,10 +309,10 @@ func (f ldFrames) add(refs ...analyze.Ref) {
 	}
 }
 
-func (f ldFrames) has(r analyze.Ref) bool { return f[[2]uint64{uint64(r.Input), r.Frame}] }
+func (f frameSet) has(r analyze.Ref) bool { return f[[2]uint64{uint64(r.Input), r.Frame}] }
 
-func ldSessionFrames(s *analyze.Session) ldFrames {
-	f := ldFrames{}
+func sessionFrames(s *analyze.Session) frameSet {
+	f := frameSet{}
 	f.add(s.First, s.TLSAt, s.PasswordAt, s.FirstErrorAt, s.Greeting.At)
 	for _, l := range s.Lines {
 		f.add(l.At)
@@ -323,7 +332,7 @@ func ldSessionFrames(s *analyze.Session) ldFrames {
 }
 
 // findingColumn is the column where a finding happened.
-func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
+func (b *builder) findingColumn(f *diagnose.Finding) int {
 	var d *analyze.DataConn
 	if len(f.Transfers) > 0 {
 		d = f.Transfers[0].Data()
@@ -358,7 +367,7 @@ func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
 	case "passive-private-address":
 		return mid(b.server)
 	case "data-no-answer", "data-unreachable":
-		if d != nil && !ldDied(b.facts, d) {
+		if d != nil && !diedOnPath(b.facts, d) {
 			return acceptor()
 		}
 		return mid(acceptor())
@@ -377,9 +386,9 @@ func (b *ldBuilder) findingColumn(f *diagnose.Finding) int {
 
 // addFinding places a finding at its latest evidence; res says at which
 // point the evidence was seen, its time on the ladder, and its rank (see
-// ldLastEvidence).
-func (b *ldBuilder) addFinding(f *diagnose.Finding, res func(diagnose.Evidence) (*analyze.Result, time.Duration, int)) {
-	e, ok := ldLastEvidence(f, func(e diagnose.Evidence) (time.Duration, int) {
+// lastEvidence).
+func (b *builder) addFinding(f *diagnose.Finding, res func(diagnose.Evidence) (*analyze.Result, time.Duration, int)) {
+	e, ok := lastEvidence(f, func(e diagnose.Evidence) (time.Duration, int) {
 		_, at, rank := res(e)
 		return at, rank
 	})
@@ -388,14 +397,14 @@ func (b *ldBuilder) addFinding(f *diagnose.Finding, res func(diagnose.Evidence) 
 	}
 	r, at, _ := res(e)
 	col := b.findingColumn(f)
-	row := ldWithEvidence(Row{Kind: RowFinding, At: at, From: col, To: col, Stop: -1,
-		Label: string(f.Code) + ": " + Clean(f.Summary), Detail: "fix: " + Clean(f.Advice),
+	row := withEvidence(Row{Kind: RowFinding, At: at, From: col, To: col, Stop: -1,
+		Label: string(f.Code) + ": " + term.Clean(f.Summary), Detail: "fix: " + term.Clean(f.Advice),
 		Severity: f.Severity.String(), Code: string(f.Code)}, r, e.At)
 	b.add(at, row)
 }
 
-// ldDialogue is a session's control lines with the rows they make.
-type ldDialogue struct {
+// dialogue is a session's control lines with the rows they make.
+type dialogue struct {
 	s     *analyze.Session
 	r     *analyze.Result
 	start time.Time
@@ -405,8 +414,8 @@ type ldDialogue struct {
 	keys    []time.Duration // sort key of each line: running maximum of times
 }
 
-func newLdDialogue(r *analyze.Result, s *analyze.Session, start time.Time) *ldDialogue {
-	d := &ldDialogue{s: s, r: r, start: start, negLine: map[int]*analyze.Negotiation{}, byFrame: map[uint64][]int{}}
+func newDialogue(r *analyze.Result, s *analyze.Session, start time.Time) *dialogue {
+	d := &dialogue{s: s, r: r, start: start, negLine: map[int]*analyze.Negotiation{}, byFrame: map[uint64][]int{}}
 	var max time.Duration
 	for i, l := range s.Lines {
 		d.byFrame[l.At.Frame] = append(d.byFrame[l.At.Frame], i)
@@ -432,7 +441,7 @@ func newLdDialogue(r *analyze.Result, s *analyze.Session, start time.Time) *ldDi
 // lineOf finds the line carrying a negotiation's address: the command for
 // PORT/EPRT/LPRT, the reply for PASV/EPSV/LPSV; by TCP sequence number,
 // else by frame and text.
-func (d *ldDialogue) lineOf(n *analyze.Negotiation, used map[int]bool) int {
+func (d *dialogue) lineOf(n *analyze.Negotiation, used map[int]bool) int {
 	active := !n.Mode.IsPassive()
 	match := func(l analyze.Line) bool {
 		if l.FromClient != active {
@@ -464,26 +473,26 @@ func (d *ldDialogue) lineOf(n *analyze.Negotiation, used map[int]bool) int {
 }
 
 // lineNear returns the last line at or before t (or -1).
-func (d *ldDialogue) lineNear(t time.Time) int {
+func (d *dialogue) lineNear(t time.Time) int {
 	at := t.Sub(d.start)
 	i := sort.Search(len(d.keys), func(i int) bool { return d.keys[i] > at })
 	return i - 1
 }
 
-// ldNegLabel is the text of a negotiation's row: its line and the
+// negLabel is the text of a negotiation's row: its line and the
 // address it advertises.
-func ldNegLabel(text string, n *analyze.Negotiation) string {
+func negLabel(text string, n *analyze.Negotiation) string {
 	switch {
 	case n.ParseError != "":
-		return Clean(text) + " → unparsable: " + Clean(n.ParseError)
+		return term.Clean(text) + " → unparsable: " + term.Clean(n.ParseError)
 	case n.Address.IsValid():
-		return Clean(text) + " → " + n.Address.String()
+		return term.Clean(text) + " → " + n.Address.String()
 	}
-	return Clean(text)
+	return term.Clean(text)
 }
 
-// ldReplySeverity colours failed replies: 4xx as warnings, 5xx as errors.
-func ldReplySeverity(text string) string {
+// replySeverity colours failed replies: 4xx as warnings, 5xx as errors.
+func replySeverity(text string) string {
 	if len(text) >= 3 && text[1] >= '0' && text[1] <= '9' && text[2] >= '0' && text[2] <= '9' {
 		switch text[0] {
 		case '4':
@@ -497,7 +506,7 @@ func ldReplySeverity(text string) string {
 
 // lineRows adds the rows of the kept dialogue lines, and a note for each
 // run of lines left out. It returns how many lines were left out.
-func (b *ldBuilder) lineRows(d *ldDialogue, keep []bool) int {
+func (b *builder) lineRows(d *dialogue, keep []bool) int {
 	left := 0
 	runStart := -1
 	flush := func(end int) {
@@ -506,7 +515,7 @@ func (b *ldBuilder) lineRows(d *ldDialogue, keep []bool) int {
 		}
 		n := end - runStart
 		first := d.s.Lines[runStart]
-		row := ldWithEvidence(Row{Kind: RowNote, At: first.At.Time.Sub(d.start), From: b.client, To: b.client, Stop: -1,
+		row := withEvidence(Row{Kind: RowNote, At: first.At.Time.Sub(d.start), From: b.client, To: b.client, Stop: -1,
 			Label: fmt.Sprintf("⋮ %d control lines left out (frames %d–%d)", n, first.At.Frame, d.s.Lines[end-1].At.Frame)}, d.r, first.At)
 		b.add(d.keys[runStart], row)
 		left += n
@@ -521,19 +530,19 @@ func (b *ldBuilder) lineRows(d *ldDialogue, keep []bool) int {
 		}
 		flush(i)
 		at := l.At.Time.Sub(d.start)
-		row := Row{Kind: RowReply, At: at, From: b.server, To: b.client, Stop: -1, Label: Clean(l.Text)}
+		row := Row{Kind: RowReply, At: at, From: b.server, To: b.client, Stop: -1, Label: term.Clean(l.Text)}
 		if l.FromClient {
 			row.Kind, row.From, row.To = RowCommand, b.client, b.server
 		} else {
-			row.Severity = ldReplySeverity(l.Text)
+			row.Severity = replySeverity(l.Text)
 		}
 		if n := d.negLine[i]; n != nil {
-			row.Kind, row.Label = RowNegotiation, ldNegLabel(l.Text, n)
+			row.Kind, row.Label = RowNegotiation, negLabel(l.Text, n)
 			if n.ParseError != "" {
 				row.Severity = "error"
 			}
 		}
-		b.add(d.keys[i], ldWithEvidence(row, d.r, l.At))
+		b.add(d.keys[i], withEvidence(row, d.r, l.At))
 	}
 	flush(len(d.s.Lines))
 	return left
@@ -542,7 +551,7 @@ func (b *ldBuilder) lineRows(d *ldDialogue, keep []bool) int {
 // unlinedNegotiations adds a row for each drawn negotiation whose line the
 // session did not keep (past Limits.MaxLinesPerSession): built from the
 // negotiation itself.
-func (b *ldBuilder) unlinedNegotiations(d *ldDialogue, negs []*analyze.Negotiation) {
+func (b *builder) unlinedNegotiations(d *dialogue, negs []*analyze.Negotiation) {
 	lined := map[*analyze.Negotiation]bool{}
 	for _, n := range d.negLine {
 		lined[n] = true
@@ -551,20 +560,20 @@ func (b *ldBuilder) unlinedNegotiations(d *ldDialogue, negs []*analyze.Negotiati
 		if lined[n] || n.Inferred != "" || !n.At.Valid() {
 			continue
 		}
-		row := Row{Kind: RowNegotiation, From: b.client, To: b.server, Stop: -1, Label: ldNegLabel(ldNegRaw(n), n)}
+		row := Row{Kind: RowNegotiation, From: b.client, To: b.server, Stop: -1, Label: negLabel(negRaw(n), n)}
 		if n.Mode.IsPassive() {
 			row.From, row.To = b.server, b.client
 		}
 		row.At = n.At.Time.Sub(d.start)
-		b.add(row.At, ldWithEvidence(row, d.r, n.At))
+		b.add(row.At, withEvidence(row, d.r, n.At))
 	}
 }
 
-// ldChooseNegotiations returns the negotiations to draw: all of them up to
-// LadderMaxNegotiations, else the failed ones and those a finding explains
+// chooseNegotiations returns the negotiations to draw: all of them up to
+// MaxNegotiations, else the failed ones and those a finding explains
 // first, then the others, in session order.
-func ldChooseNegotiations(s *analyze.Session, findings []*diagnose.Finding) []*analyze.Negotiation {
-	if len(s.Negotiations) <= LadderMaxNegotiations {
+func chooseNegotiations(s *analyze.Session, findings []*diagnose.Finding) []*analyze.Negotiation {
+	if len(s.Negotiations) <= MaxNegotiations {
 		return s.Negotiations
 	}
 	explained := map[*analyze.Negotiation]bool{}
@@ -576,9 +585,9 @@ func ldChooseNegotiations(s *analyze.Session, findings []*diagnose.Finding) []*a
 		}
 	}
 	pick := map[*analyze.Negotiation]bool{}
-	for pass := 0; pass < 2 && len(pick) < LadderMaxNegotiations; pass++ {
+	for pass := 0; pass < 2 && len(pick) < MaxNegotiations; pass++ {
 		for _, n := range s.Negotiations {
-			if len(pick) == LadderMaxNegotiations {
+			if len(pick) == MaxNegotiations {
 				break
 			}
 			important := explained[n] || !n.Accepted() || n.Data == nil || n.Data.State() != analyze.Established
@@ -596,13 +605,13 @@ func ldChooseNegotiations(s *analyze.Session, findings []*diagnose.Finding) []*a
 	return out
 }
 
-// ldKeepLines decides which dialogue lines to draw: all when there are few,
+// keepLines decides which dialogue lines to draw: all when there are few,
 // else the first lines (greeting and login), the last ones, and those
 // around each drawn negotiation, transfer, data connection and finding.
 // nil means all.
-func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*diagnose.Finding, extra []time.Time) []bool {
+func keepLines(d *dialogue, negs []*analyze.Negotiation, findings []*diagnose.Finding, extra []time.Time) []bool {
 	s := d.s
-	if len(s.Lines) <= LadderMaxLines && len(negs) == len(s.Negotiations) {
+	if len(s.Lines) <= MaxLines && len(negs) == len(s.Negotiations) {
 		return nil
 	}
 	anchor := make([]bool, len(s.Lines))
@@ -618,7 +627,7 @@ func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*diagnos
 			}
 		}
 	}
-	for i := 0; i < 2*LadderContext+1; i++ {
+	for i := 0; i < 2*ContextLines+1; i++ {
 		mark(i)
 	}
 	mark(len(s.Lines) - 1)
@@ -656,7 +665,7 @@ func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*diagnos
 	keep := make([]bool, len(s.Lines))
 	for i, a := range anchor {
 		if a {
-			for j := max(0, i-LadderContext); j <= min(len(keep)-1, i+LadderContext); j++ {
+			for j := max(0, i-ContextLines); j <= min(len(keep)-1, i+ContextLines); j++ {
 				keep[j] = true
 			}
 		}
@@ -664,11 +673,11 @@ func ldKeepLines(d *ldDialogue, negs []*analyze.Negotiation, findings []*diagnos
 	return keep
 }
 
-// ldMiddle decides the middle column of a one-point ladder from what the
+// middle decides the middle column of a one-point ladder from what the
 // capture shows: a NAT when an advertised address is a private one other
 // than the host's address as seen here (or a finding says so), a firewall
 // when a data SYN died on the path.
-type ldMiddle struct {
+type middle struct {
 	natClient, natServer bool
 	clientInner          netip.Addr // the client's own address, advertised in PORT/EPRT
 	serverInner          netip.Addr // the server's own address, advertised in 227
@@ -676,10 +685,8 @@ type ldMiddle struct {
 	fwAddrs              []string // third parties that answered with ICMP
 }
 
-func ldSameFamily(a, b netip.Addr) bool { return a.Unmap().Is4() == b.Unmap().Is4() }
-
-func ldFindMiddle(s *analyze.Session, facts *diagnose.SessionFacts, findings []*diagnose.Finding) ldMiddle {
-	m := ldMiddle{clientInner: facts.ClientInner, serverInner: facts.ServerInner}
+func findMiddle(s *analyze.Session, facts *diagnose.SessionFacts, findings []*diagnose.Finding) middle {
+	m := middle{clientInner: facts.ClientInner, serverInner: facts.ServerInner}
 	m.natClient, m.natServer = facts.ClientInner.IsValid(), facts.ServerInner.IsValid()
 	for _, f := range findings {
 		switch f.Code {
@@ -692,7 +699,7 @@ func ldFindMiddle(s *analyze.Session, facts *diagnose.SessionFacts, findings []*
 	seen := map[string]bool{}
 	for _, n := range s.Negotiations {
 		for _, d := range append([]*analyze.DataConn{n.Data}, n.Others...) {
-			if d == nil || !ldDied(facts, d) {
+			if d == nil || !diedOnPath(facts, d) {
 				continue
 			}
 			m.firewall = true
@@ -705,29 +712,29 @@ func ldFindMiddle(s *analyze.Session, facts *diagnose.SessionFacts, findings []*
 	return m
 }
 
-// BuildLadder draws session s of capture point r as a ladder: its control
+// Build draws session s of capture point r as a ladder: its control
 // dialogue, negotiations, data connections and findings.
-func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
-	findings := ldSessionFindings(r, s)
+func Build(r *diagnose.Point, s *analyze.Session) *Ladder {
+	findings := sessionFindings(r, s)
 	point := ""
 	if r != nil {
 		point = r.Point
 	}
 	facts := diagnose.Facts(point, s) // the diagnosis's own reading of the session
-	m := ldFindMiddle(s, facts, findings)
+	m := findMiddle(s, facts, findings)
 	l := &Ladder{Session: s.ID, Start: s.Start}
-	l.Title = fmt.Sprintf("%s: %s → %s, captured at %q", s.ID, s.Client, s.Server, Clean(point))
+	l.Title = fmt.Sprintf("%s: %s → %s, captured at %q", s.ID, s.Client, s.Server, term.Clean(point))
 	side := s.Side
 	if side == "" {
 		side = analyze.SideUnknown
 	}
-	note := "The capture point sits " + ldSide(side)
+	note := "The capture point sits " + sideText(side)
 	if s.SideWhy != "" {
-		note += ": " + Clean(s.SideWhy)
+		note += ": " + term.Clean(s.SideWhy)
 	}
 	l.Notes = append(l.Notes, note+".")
 
-	b := &ldBuilder{l: l, mid: -1, facts: facts}
+	b := &builder{l: l, mid: -1, facts: facts}
 	client := Column{Role: RoleClient, Name: "client", Addr: []string{s.Client.Addr().String()}}
 	server := Column{Role: RoleServer, Name: "server", Addr: []string{s.Server.Addr().String()}}
 	l.Columns = append(l.Columns, client)
@@ -743,7 +750,7 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 			if m.clientInner.IsValid() {
 				l.Columns[0].Addr = []string{m.clientInner.String()}
 			}
-			l.Notes = append(l.Notes, fmt.Sprintf("The client advertises %s but is seen here as %s: a NAT stands between them.", ldOrUnknown(m.clientInner), s.Client.Addr()))
+			l.Notes = append(l.Notes, fmt.Sprintf("The client advertises %s but is seen here as %s: a NAT stands between them.", orUnknown(m.clientInner), s.Client.Addr()))
 		}
 		if m.natServer {
 			c.Addr = append(c.Addr, s.Server.Addr().String())
@@ -751,7 +758,7 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 			if m.serverInner.IsValid() {
 				server.Addr = []string{m.serverInner.String()}
 			}
-			l.Notes = append(l.Notes, fmt.Sprintf("The server advertises %s but is reached here as %s: a NAT stands between them.", ldOrUnknown(m.serverInner), s.Server.Addr()))
+			l.Notes = append(l.Notes, fmt.Sprintf("The server advertises %s but is reached here as %s: a NAT stands between them.", orUnknown(m.serverInner), s.Server.Addr()))
 		}
 		c.Addr = append(c.Addr, m.fwAddrs...)
 		b.mid = len(l.Columns)
@@ -768,20 +775,20 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 		l.Notes = append(l.Notes, "The capture begins after the control connection was set up: its start is missing.")
 	}
 	if s.Gaps > 0 {
-		l.Notes = append(l.Notes, fmt.Sprintf("%d holes (%s bytes) are missing from the control stream: lines there may be lost.", s.Gaps, ldGroup(s.MissingBytes)))
+		l.Notes = append(l.Notes, fmt.Sprintf("%d holes (%s bytes) are missing from the control stream: lines there may be lost.", s.Gaps, groupDigits(s.MissingBytes)))
 	}
 
-	d := newLdDialogue(r.Result, s, s.Start)
-	negs := ldChooseNegotiations(s, findings)
+	d := newDialogue(r.Result, s, s.Start)
+	negs := chooseNegotiations(s, findings)
 	var times []time.Time
 	for _, n := range negs {
 		for _, dc := range append([]*analyze.DataConn{n.Data}, n.Others...) {
 			if dc != nil {
-				times = append(times, ldDataTime(dc))
+				times = append(times, dataTime(dc))
 			}
 		}
 	}
-	keep := ldKeepLines(d, negs, findings, times)
+	keep := keepLines(d, negs, findings, times)
 	left := b.lineRows(d, keep)
 	b.unlinedNegotiations(d, negs)
 	if left > 0 || s.DroppedLines > 0 {
@@ -814,14 +821,14 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 			label += " (clear text came back later: CCC)"
 		}
 		at := s.TLSAt.Time.Sub(s.Start)
-		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r.Result, s.TLSAt))
+		b.add(at, withEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r.Result, s.TLSAt))
 	}
 	if s.ProtocolErrors > 0 && s.FirstErrorAt.Valid() {
 		at := s.FirstErrorAt.Time.Sub(s.Start)
-		b.add(at, ldWithEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Severity: "warning",
-			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, Clean(s.FirstError))}, r.Result, s.FirstErrorAt))
+		b.add(at, withEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Severity: "warning",
+			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, term.Clean(s.FirstError))}, r.Result, s.FirstErrorAt))
 	}
-	frames := ldSessionFrames(s)
+	frames := sessionFrames(s)
 	for _, f := range findings {
 		b.addFinding(f, func(e diagnose.Evidence) (*analyze.Result, time.Duration, int) {
 			rank := 0
@@ -834,7 +841,7 @@ func BuildLadder(r *diagnose.Point, s *analyze.Session) *Ladder {
 	return b.finish()
 }
 
-func ldOrUnknown(a netip.Addr) string {
+func orUnknown(a netip.Addr) string {
 	if a.IsValid() {
 		return a.String()
 	}
@@ -843,13 +850,13 @@ func ldOrUnknown(a netip.Addr) string {
 
 // dataRows adds the rows of a negotiation's data connections, as seen at
 // point r (times shifted by offset: the other capture point's clock).
-func (b *ldBuilder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analyze.Result, start time.Time, offset time.Duration) {
+func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analyze.Result, start time.Time, offset time.Duration) {
 	conns := append([]*analyze.DataConn{}, n.Others...)
 	if n.Data != nil {
 		conns = append(conns, n.Data)
 	}
 	for _, dc := range conns {
-		b.add(ldDataTime(dc).Add(-offset).Sub(start), b.dataRow(dc, n, r, start, offset, b.mid))
+		b.add(dataTime(dc).Add(-offset).Sub(start), b.dataRow(dc, n, r, start, offset, b.mid))
 	}
 	if len(conns) > 0 || !n.Accepted() || n.Inferred != "" {
 		return
@@ -864,23 +871,23 @@ func (b *ldBuilder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *ana
 		col = b.server
 	}
 	at := ref.Time.Add(-offset).Sub(start)
-	b.add(at, ldWithEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
+	b.add(at, withEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
 		Label: "no data connection for " + n.Command + " " + n.Address.String(), Detail: "not attempted: no SYN for it crossed this capture point",
 		Severity: "warning"}, r, ref))
 }
 
 // dataRow is one data connection's arrow; stop is the column where a SYN
 // that died on the path ends.
-func (b *ldBuilder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *analyze.Result, start time.Time, offset time.Duration, stop int) Row {
+func (b *builder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *analyze.Result, start time.Time, offset time.Duration, stop int) Row {
 	from, to := b.client, b.server
 	if dc.Initiator == "server" {
 		from, to = to, from
 	}
-	at := ldDataTime(dc).Add(-offset).Sub(start)
-	row := ldWithEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: ldSYNLabel(dc), Detail: ldDataOutcome(dc)}, r, ldDataRef(dc))
+	at := dataTime(dc).Add(-offset).Sub(start)
+	row := withEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: synLabel(dc), Detail: dataOutcome(dc)}, r, dataRef(dc))
 	if dc.State() != analyze.Established {
 		row.Severity = "error"
-		if ldDied(b.facts, dc) && stop >= 0 {
+		if diedOnPath(b.facts, dc) && stop >= 0 {
 			row.Stop = stop
 		}
 	}
@@ -893,20 +900,20 @@ func (b *ldBuilder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *ana
 	return row
 }
 
-// ldNegRaw is a negotiation's line as sent, not cleaned: the command for
+// negRaw is a negotiation's line as sent, not cleaned: the command for
 // PORT/EPRT/LPRT, the reply for PASV/EPSV/LPSV.
-func ldNegRaw(n *analyze.Negotiation) string {
+func negRaw(n *analyze.Negotiation) string {
 	if n.Mode.IsPassive() {
 		return strings.TrimSpace(fmt.Sprintf("%d %s", n.Reply.Code, n.Reply.Text))
 	}
 	return strings.TrimSpace(n.Command + " " + n.Arg)
 }
 
-// ldNegText is a negotiation's line, cleaned.
-func ldNegText(n *analyze.Negotiation) string { return Clean(ldNegRaw(n)) }
+// negText is a negotiation's line, cleaned.
+func negText(n *analyze.Negotiation) string { return term.Clean(negRaw(n)) }
 
-// ldVerdictSeverity colours an ALG verdict.
-func ldVerdictSeverity(v analyze.ALGVerdict) string {
+// verdictSeverity colours an ALG verdict.
+func verdictSeverity(v analyze.ALGVerdict) string {
 	switch v {
 	case analyze.ALGRewritten:
 		return "info"
@@ -918,14 +925,14 @@ func ldVerdictSeverity(v analyze.ALGVerdict) string {
 	return "error"
 }
 
-// BuildALGLadder draws one session seen at two capture points on either
+// BuildALG draws one session seen at two capture points on either
 // side of a NAT (a's inside and outside points): the client, the NAT and
 // the server; the control dialogue as seen inside, each negotiation's
 // rewrite on the NAT column, each data connection as seen by whichever
 // point saw it (ending at the NAT when it never came out), and the
 // findings. Times are the inside point's; the outside point's are moved by
 // the estimated clock offset.
-func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) *Ladder {
+func BuildALG(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) *Ladder {
 	rin, rout := a.Inside, a.Outside
 	offset := a.ClockOffset
 	start := inside.Start
@@ -944,16 +951,16 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 		through = "a router"
 	}
 	l.Title = fmt.Sprintf("%s: %s → %s across %s, captured inside at %q and outside at %q",
-		l.Session, inside.Client, inside.Server, through, Clean(rin.Point), Clean(rout.Point))
+		l.Session, inside.Client, inside.Server, through, term.Clean(rin.Point), term.Clean(rout.Point))
 	if snat {
 		nat.Addr = append(nat.Addr, outside.Client.Addr().String(), inside.Client.Addr().String())
 		l.Notes = append(l.Notes, fmt.Sprintf("The NAT translates the client %s (seen at %q) to %s (seen at %q).",
-			inside.Client, Clean(rin.Point), outside.Client, Clean(rout.Point)))
+			inside.Client, term.Clean(rin.Point), outside.Client, term.Clean(rout.Point)))
 	}
 	if dnat {
 		nat.Addr = append(nat.Addr, outside.Server.Addr().String(), inside.Server.Addr().String())
 		l.Notes = append(l.Notes, fmt.Sprintf("The NAT forwards %s (seen at %q) to the server at %s (seen at %q).",
-			outside.Server, Clean(rout.Point), inside.Server, Clean(rin.Point)))
+			outside.Server, term.Clean(rout.Point), inside.Server, term.Clean(rin.Point)))
 	}
 	if !snat && !dnat {
 		nat.Name = "router"
@@ -961,13 +968,13 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 	}
 	l.Columns = []Column{client, nat, server}
 	l.Notes = append(l.Notes, fmt.Sprintf("Times are those of %q; those of %q are corrected by the estimated clock offset between the points (%s).",
-		Clean(rin.Point), Clean(rout.Point), ldSecs(offset)))
-	b := &ldBuilder{l: l, mid: 1, client: 0, server: 2, diedAtNAT: map[*analyze.DataConn]bool{}}
+		term.Clean(rin.Point), term.Clean(rout.Point), secs(offset)))
+	b := &builder{l: l, mid: 1, client: 0, server: 2, diedAtNAT: map[*analyze.DataConn]bool{}}
 	otherSide := func(r *diagnose.Point) string {
 		if r == rin {
-			return Clean(rout.Point)
+			return term.Clean(rout.Point)
 		}
-		return Clean(rin.Point)
+		return term.Clean(rin.Point)
 	}
 	// onInitiatorSide reports whether point r sees a connection from
 	// initiator before it crosses the NAT.
@@ -1006,16 +1013,16 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 		}
 	}
 	addF(algF, source{rout.Result, offset})
-	addF(ldSessionFindings(rin, inside), source{rin.Result, 0})
-	addF(ldSessionFindings(rout, outside), source{rout.Result, offset})
+	addF(sessionFindings(rin, inside), source{rin.Result, 0})
+	addF(sessionFindings(rout, outside), source{rout.Result, offset})
 
-	d := newLdDialogue(rin.Result, inside, start)
-	negs := ldChooseNegotiations(inside, findings)
+	d := newDialogue(rin.Result, inside, start)
+	negs := chooseNegotiations(inside, findings)
 	var times []time.Time
 	for _, c := range comps {
 		for _, n := range []*analyze.Negotiation{c.Inside, c.Outside} {
 			if n != nil && n.Data != nil {
-				t := ldDataTime(n.Data)
+				t := dataTime(n.Data)
 				if n == c.Outside {
 					t = t.Add(-offset)
 				}
@@ -1023,7 +1030,7 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 			}
 		}
 	}
-	left := b.lineRows(d, ldKeepLines(d, negs, findings, times))
+	left := b.lineRows(d, keepLines(d, negs, findings, times))
 	b.unlinedNegotiations(d, negs)
 	if left > 0 || inside.DroppedLines > 0 {
 		l.Notes = append(l.Notes, fmt.Sprintf("%d of %d control lines are left out to keep the ladder short (those around negotiations, data connections and findings are drawn).",
@@ -1039,30 +1046,30 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 			continue
 		}
 		// The rewrite, on the NAT column.
-		row := Row{Kind: RowRewrite, From: 1, To: 1, Stop: -1, Code: string(c.Verdict), Severity: ldVerdictSeverity(c.Verdict), Detail: Clean(c.Why)}
+		row := Row{Kind: RowRewrite, From: 1, To: 1, Stop: -1, Code: string(c.Verdict), Severity: verdictSeverity(c.Verdict), Detail: term.Clean(c.Why)}
 		var at time.Duration
 		switch {
 		case c.Inside != nil:
 			at = c.Inside.At.Time.Sub(start)
-			row = ldWithEvidence(row, rin.Result, c.Inside.At)
+			row = withEvidence(row, rin.Result, c.Inside.At)
 		case c.Outside != nil:
 			at = c.Outside.At.Time.Add(-offset).Sub(start)
-			row = ldWithEvidence(row, rout.Result, c.Outside.At)
+			row = withEvidence(row, rout.Result, c.Outside.At)
 		default:
 			at = inside.TLSAt.Time.Sub(start)
-			row = ldWithEvidence(row, rin.Result, inside.TLSAt)
+			row = withEvidence(row, rin.Result, inside.TLSAt)
 		}
 		switch {
 		case c.Verdict == analyze.ALGEncrypted:
 			row.Label = "encrypted control channel: nothing for the NAT to rewrite"
-		case c.Inside != nil && c.Outside != nil && ldNegText(c.Inside) == ldNegText(c.Outside):
-			row.Label = ldNegText(c.Inside) + " passed unchanged"
+		case c.Inside != nil && c.Outside != nil && negText(c.Inside) == negText(c.Outside):
+			row.Label = negText(c.Inside) + " passed unchanged"
 		case c.Inside != nil && c.Outside != nil:
-			row.Label = ldNegText(c.Inside) + " → " + ldNegText(c.Outside)
+			row.Label = negText(c.Inside) + " → " + negText(c.Outside)
 		case c.Inside != nil:
-			row.Label = ldNegText(c.Inside) + fmt.Sprintf(" never seen at %q", Clean(rout.Point))
+			row.Label = negText(c.Inside) + fmt.Sprintf(" never seen at %q", term.Clean(rout.Point))
 		default:
-			row.Label = ldNegText(c.Outside) + fmt.Sprintf(" never seen at %q", Clean(rin.Point))
+			row.Label = negText(c.Outside) + fmt.Sprintf(" never seen at %q", term.Clean(rin.Point))
 		}
 		if c.SeqChecked && (c.LengthChange != 0 || !c.SeqConsistent) {
 			row.Detail += fmt.Sprintf("; sequence numbers shifted by %+d for a %+d-byte change", c.SeqShift, c.LengthChange)
@@ -1085,11 +1092,11 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 		switch {
 		case din != nil && dout != nil:
 			row := b.dataRow(din, c.Inside, rin.Result, start, 0, -1)
-			if ldDied(nil, din) && ldDied(nil, dout) {
+			if diedOnPath(nil, din) && diedOnPath(nil, dout) {
 				row.Stop = row.To // it crossed the NAT and died beyond it
 			}
 			if dout.Src != din.Src || dout.Dst != din.Dst {
-				row.Detail += fmt.Sprintf("; at %q: %s", Clean(rout.Point), ldSYNLabel(dout))
+				row.Detail += fmt.Sprintf("; at %q: %s", term.Clean(rout.Point), synLabel(dout))
 			}
 			b.add(row.At, row)
 		case din != nil || dout != nil:
@@ -1121,7 +1128,7 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 				continue
 			}
 			for _, o := range x.n.Others {
-				b.add(ldDataTime(o).Add(-x.off).Sub(start), b.dataRow(o, x.n, x.r, start, x.off, 1))
+				b.add(dataTime(o).Add(-x.off).Sub(start), b.dataRow(o, x.n, x.r, start, x.off, 1))
 			}
 		}
 		if din == nil && dout == nil && c.Inside != nil {
@@ -1145,7 +1152,7 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 			b.dataRows(n, nil, rout.Result, start, offset)
 		}
 	}
-	frames := map[*analyze.Session]ldFrames{inside: ldSessionFrames(inside), outside: ldSessionFrames(outside)}
+	frames := map[*analyze.Session]frameSet{inside: sessionFrames(inside), outside: sessionFrames(outside)}
 	for _, f := range findings {
 		src := sourceOf[f]
 		b.addFinding(f, func(e diagnose.Evidence) (*analyze.Result, time.Duration, int) {
@@ -1171,11 +1178,12 @@ func BuildALGLadder(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) 
 	return b.finish()
 }
 
-// Ladders builds the ladders of in's sessions: all of them (sessionID ""
-// or "all"), those whose ID is sessionID ("S3", at any point), or those of
-// one point ("POINT:S3", "POINT:all"). Sessions matched across a NAT (in.ALG) are drawn together,
-// once, with BuildALGLadder.
-func Ladders(in *Input, sessionID string) []*Ladder {
+// Ladders builds the ladders of the sessions of points: all of them
+// (sessionID "" or "all"), those whose ID is sessionID ("S3", at any
+// point), or those of one point ("POINT:S3", "POINT:all"). Sessions
+// matched across a NAT (alg, the points compared two by two) are drawn
+// together, once, with BuildALG; the others with Build.
+func Ladders(points []*diagnose.Point, alg []*diagnose.ALGDiagnosis, sessionID string) []*Ladder {
 	point, id := "", sessionID
 	if i := strings.LastIndex(sessionID, ":"); i >= 0 {
 		point, id = sessionID[:i], sessionID[i+1:]
@@ -1191,7 +1199,7 @@ func Ladders(in *Input, sessionID string) []*Ladder {
 		in, out *analyze.Session
 	}
 	pairOf := map[*analyze.Session]*pair{}
-	for _, a := range in.ALG {
+	for _, a := range alg {
 		for _, c := range a.Comparisons {
 			if c.InsideSession == nil || c.OutsideSession == nil || pairOf[c.InsideSession] != nil || pairOf[c.OutsideSession] != nil {
 				continue
@@ -1202,17 +1210,17 @@ func Ladders(in *Input, sessionID string) []*Ladder {
 	}
 	done := map[*pair]bool{}
 	var out []*Ladder
-	for _, r := range in.Results {
+	for _, r := range points {
 		for _, s := range r.Sessions {
 			if p := pairOf[s]; p != nil {
 				if !done[p] && (want(p.a.Inside.Result, p.in) || want(p.a.Outside.Result, p.out)) {
 					done[p] = true
-					out = append(out, BuildALGLadder(p.a, p.in, p.out))
+					out = append(out, BuildALG(p.a, p.in, p.out))
 				}
 				continue
 			}
 			if want(r.Result, s) {
-				out = append(out, BuildLadder(r, s))
+				out = append(out, Build(r, s))
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package report
+package ladder
 
 import (
 	"bytes"
@@ -18,33 +18,24 @@ import (
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
-// The golden ladders are rewritten with: go test ./report -run Ladder -update
-// (and the diff reviewed). The flag is shared with any other test file of
-// the package that defines it first.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite the golden files in testdata/")
-	}
-}
+// The golden ladders are rewritten with: go test ./report/ladder -run Golden
+// -update (and the diff reviewed).
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
+const labCaptures = "../../lab/captures/"
 
-const labCaptures = "../lab/captures/"
-
-// readLadderPoint reads capture files as one capture point with the real
+// readPoint reads capture files as one capture point with the real
 // pipeline, as the command does.
-func readLadderPoint(t testing.TB, name string, files ...string) *diagnose.Point {
+func readPoint(t testing.TB, name string, files ...string) *diagnose.Point {
 	t.Helper()
 	pt, err := capture.OpenPoint(name, files)
 	if err != nil {
 		t.Fatal(err)
 	}
-	an := analyze.New(analyze.Options{Point: name, Inputs: files, Limits: analyze.DefaultLimits})
+	an := analyze.New(analyze.Options{Point: name, Inputs: files, Limits: analyze.DefaultLimits()})
 	var p capture.Packet
 	for pt.Next(&p) == nil {
 		an.Packet(&p)
@@ -58,41 +49,54 @@ func readLadderPoint(t testing.TB, name string, files ...string) *diagnose.Point
 	return diagnose.New(name).Finish(res)
 }
 
-// ladderInput is the report input of one capture file (point "capture",
-// as the command names it), or of two points compared across a NAT.
-func ladderInput(t testing.TB, files ...string) *Input {
-	t.Helper()
-	if len(files) == 1 {
-		return &Input{Results: []*diagnose.Point{readLadderPoint(t, "capture", labCaptures+files[0])}}
-	}
-	in := readLadderPoint(t, "inside", labCaptures+files[0])
-	out := readLadderPoint(t, "outside", labCaptures+files[1])
-	return &Input{Results: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}}
+// capturePoints is what Ladders draws from: capture points, and their
+// comparisons across a NAT.
+type capturePoints struct {
+	points []*diagnose.Point
+	alg    []*diagnose.ALGDiagnosis
 }
 
-func ladderText(t testing.TB, l *Ladder, width int, color bool) string {
+func (c capturePoints) ladders(sessionID string) []*Ladder {
+	return Ladders(c.points, c.alg, sessionID)
+}
+
+// readLab reads one lab capture file (point "capture", as the command
+// names it), or two as points compared across a NAT.
+func readLab(t testing.TB, files ...string) capturePoints {
+	t.Helper()
+	if len(files) == 1 {
+		return capturePoints{points: []*diagnose.Point{readPoint(t, "capture", labCaptures+files[0])}}
+	}
+	in := readPoint(t, "inside", labCaptures+files[0])
+	out := readPoint(t, "outside", labCaptures+files[1])
+	return capturePoints{points: []*diagnose.Point{in, out}, alg: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}}
+}
+
+// render draws l as text.
+func render(t testing.TB, l *Ladder, width int, color bool) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := WriteLadder(&b, l, width, color); err != nil {
+	if err := WriteText(&b, l, width, color); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
 }
 
-func laddersText(t testing.TB, ls []*Ladder, width int, color bool) string {
+// renderAll draws ls as text, one after the other, as the command does.
+func renderAll(t testing.TB, ls []*Ladder, width int, color bool) string {
 	var parts []string
 	for _, l := range ls {
-		parts = append(parts, ladderText(t, l, width, color))
+		parts = append(parts, render(t, l, width, color))
 	}
 	return strings.Join(parts, "\n")
 }
 
-// TestLadderGolden pins the text ladders (width 100, no colour) of a
+// TestGolden pins the text ladders (width 100, no colour) of a
 // failing active-mode session through a NAT without helper (seen outside
 // the NAT, and on the server's LAN where the server's SYN dies), of a
 // passive session whose SYN a firewall drops, and of active sessions
 // through a NAT whose helper works, seen at both of its sides.
-func TestLadderGolden(t *testing.T) {
+func TestGolden(t *testing.T) {
 	cases := []struct {
 		golden string
 		files  []string
@@ -105,9 +109,9 @@ func TestLadderGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			got := laddersText(t, Ladders(ladderInput(t, c.files...), ""), 100, false)
-			path := filepath.Join("testdata", "ladder", c.golden+".golden")
-			if updating() {
+			got := renderAll(t, readLab(t, c.files...).ladders(""), 100, false)
+			path := filepath.Join("testdata", c.golden+".golden")
+			if *update {
 				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 					t.Fatal(err)
 				}
@@ -118,7 +122,7 @@ func TestLadderGolden(t *testing.T) {
 			}
 			want, err := os.ReadFile(path)
 			if err != nil {
-				t.Fatalf("%v (go test ./report -run LadderGolden -update writes it)", err)
+				t.Fatalf("%v (go test ./report/ladder -run Golden -update writes it)", err)
 			}
 			if got != string(want) {
 				t.Errorf("the ladder differs from %s (rerun with -update once the change is checked):\n%s", path, lineDiff(string(want), got))
@@ -175,13 +179,13 @@ func rowsOfKind(l *Ladder, k RowKind) []Row {
 	return out
 }
 
-// TestLadderPassiveSYNDroppedByAFirewall: what a user looks for in the
+// TestPassiveSYNDroppedByAFirewall: what a user looks for in the
 // ladder of s6 (a firewall in front of the server drops the passive data
 // connection): a firewall column, the 227 with its address, the SYN dying
 // on the firewall's lifeline with its retransmissions, the finding there.
-func TestLadderPassiveSYNDroppedByAFirewall(t *testing.T) {
-	in := ladderInput(t, "s6-fw-drop-passive.client-lan.pcap")
-	ls := Ladders(in, "S1")
+func TestPassiveSYNDroppedByAFirewall(t *testing.T) {
+	in := readLab(t, "s6-fw-drop-passive.client-lan.pcap")
+	ls := in.ladders("S1")
 	if len(ls) != 1 {
 		t.Fatalf("Ladders(S1) gave %d ladders, want 1", len(ls))
 	}
@@ -212,7 +216,7 @@ func TestLadderPassiveSYNDroppedByAFirewall(t *testing.T) {
 		t.Errorf("finding rows %+v: want data-no-answer on the firewall, after the SYN", f)
 	}
 
-	text := ladderText(t, l, 100, false)
+	text := render(t, l, 100, false)
 	xs := lifelines(t, text)
 	if len(xs) != 3 {
 		t.Fatalf("lifelines at %v", xs)
@@ -240,12 +244,12 @@ func TestLadderPassiveSYNDroppedByAFirewall(t *testing.T) {
 	}
 }
 
-// TestLadderActiveThroughNATWithoutHelper: s3 seen on the server's LAN:
+// TestActiveThroughNATWithoutHelper: s3 seen on the server's LAN:
 // the PORT's private address puts a NAT in the middle, the server's SYN to
 // it dies there, and the finding stands on the NAT.
-func TestLadderActiveThroughNATWithoutHelper(t *testing.T) {
-	in := ladderInput(t, "s3-nat-noalg-active.server-lan.pcap")
-	l := Ladders(in, "capture:S2")
+func TestActiveThroughNATWithoutHelper(t *testing.T) {
+	in := readLab(t, "s3-nat-noalg-active.server-lan.pcap")
+	l := in.ladders("capture:S2")
 	if len(l) != 1 {
 		t.Fatalf("Ladders(capture:S2) gave %d ladders", len(l))
 	}
@@ -265,7 +269,7 @@ func TestLadderActiveThroughNATWithoutHelper(t *testing.T) {
 	if len(f) != 1 || f[0].Code != "active-nat-no-alg" || f[0].From != 1 || f[0].Frame != 40 {
 		t.Errorf("finding rows %+v: want active-nat-no-alg on the NAT at the 421 (frame 40)", f)
 	}
-	text := ladderText(t, lad, 100, false)
+	text := render(t, lad, 100, false)
 	xs := lifelines(t, text)
 	for _, line := range strings.Split(text, "\n") {
 		if strings.Contains(line, "━") && !strings.Contains(line, "died there") {
@@ -276,18 +280,18 @@ func TestLadderActiveThroughNATWithoutHelper(t *testing.T) {
 	}
 	// Outside the NAT the same session shows no data connection at all, and
 	// its ladder says where the PORT was refused.
-	out := Ladders(ladderInput(t, "s3-nat-noalg-active.nat-outside.pcap"), "S1")
-	if len(out) != 1 || len(rowsOfKind(out[0], RowData)) != 0 || !strings.Contains(ladderText(t, out[0], 100, false), "500 Illegal PORT command.") {
+	out := readLab(t, "s3-nat-noalg-active.nat-outside.pcap").ladders("S1")
+	if len(out) != 1 || len(rowsOfKind(out[0], RowData)) != 0 || !strings.Contains(render(t, out[0], 100, false), "500 Illegal PORT command.") {
 		t.Errorf("outside ladder of S1: %+v", out)
 	}
 }
 
-// TestLadderTwoPoints: the NAT's helper rewrote each PORT; the rewrite
+// TestTwoPoints: the NAT's helper rewrote each PORT; the rewrite
 // stands on the NAT column with its verdict, and the NAT column holds the
 // outside and inside addresses.
-func TestLadderTwoPoints(t *testing.T) {
-	in := ladderInput(t, "s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap")
-	all := Ladders(in, "")
+func TestTwoPoints(t *testing.T) {
+	in := readLab(t, "s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap")
+	all := in.ladders("")
 	if len(all) != 3 {
 		t.Fatalf("%d ladders for 3 sessions seen at two points, want 3 (one per pair)", len(all))
 	}
@@ -312,17 +316,17 @@ func TestLadderTwoPoints(t *testing.T) {
 			t.Errorf("%s: data rows %+v", l.Session, data)
 		}
 	}
-	if got := Ladders(in, "outside:S2"); len(got) != 1 || got[0].Session != "S2 ↔ S2" {
+	if got := in.ladders("outside:S2"); len(got) != 1 || got[0].Session != "S2 ↔ S2" {
 		t.Errorf("Ladders(outside:S2) = %v", got)
 	}
-	text := ladderText(t, all[0], 100, false)
+	text := render(t, all[0], 100, false)
 	if !strings.Contains(text, "◇ rewritten") || !strings.Contains(text, "alg-rewrite") {
 		t.Errorf("the rewrite is not drawn:\n%s", text)
 	}
 
 	// s6b: the router rejects the server's SYN in the client's name; the SYN
 	// is seen outside only, so it dies on the router's column.
-	l := Ladders(ladderInput(t, "s6b-fw-reset-active.client-lan.pcap", "s6b-fw-reset-active.nat-outside.pcap"), "S2")
+	l := readLab(t, "s6b-fw-reset-active.client-lan.pcap", "s6b-fw-reset-active.nat-outside.pcap").ladders("S2")
 	if len(l) != 1 {
 		t.Fatalf("s6b: %d ladders", len(l))
 	}
@@ -338,23 +342,23 @@ func TestLadderTwoPoints(t *testing.T) {
 }
 
 func TestLaddersSelectSessions(t *testing.T) {
-	in := ladderInput(t, "s6-fw-drop-passive.client-lan.pcap")
+	in := readLab(t, "s6-fw-drop-passive.client-lan.pcap")
 	for id, want := range map[string]int{"": 2, "all": 2, "S2": 1, "s2": 1, "capture:S1": 1, "capture:all": 2, "capture:": 2, "other:S1": 0, "S9": 0} {
-		if got := len(Ladders(in, id)); got != want {
+		if got := len(in.ladders(id)); got != want {
 			t.Errorf("Ladders(%q): %d ladders, want %d", id, got, want)
 		}
 	}
-	if got := Ladders(in, "S2"); got[0].Session != "S2" || !strings.Contains(got[0].Title, "10.1.0.2:46826 → 203.0.113.10:21") {
+	if got := in.ladders("S2"); got[0].Session != "S2" || !strings.Contains(got[0].Title, "10.1.0.2:46826 → 203.0.113.10:21") {
 		t.Errorf("Ladders(S2) = %+v", got[0])
 	}
 }
 
 var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// TestLadderWidthAndColour: no line is wider than asked, at any width; no
+// TestWidthAndColour: no line is wider than asked, at any width; no
 // escape byte without colour; with colour, the same text plus SGR
 // sequences, errors in red.
-func TestLadderWidthAndColour(t *testing.T) {
+func TestWidthAndColour(t *testing.T) {
 	var ladders []*Ladder
 	for _, files := range [][]string{
 		{"s3-nat-noalg-active.server-lan.pcap"},
@@ -362,22 +366,22 @@ func TestLadderWidthAndColour(t *testing.T) {
 		{"s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap"},
 		{"s7-ipv6.client-lan.pcap"},
 	} {
-		ladders = append(ladders, Ladders(ladderInput(t, files...), "")...)
+		ladders = append(ladders, readLab(t, files...).ladders("")...)
 	}
 	for _, width := range []int{10, 40, 41, 60, 80, 100, 133, 200} {
 		for _, l := range ladders {
-			plain := ladderText(t, l, width, false)
+			plain := render(t, l, width, false)
 			if strings.IndexByte(plain, 0x1b) >= 0 {
 				t.Fatalf("%s at %d: ESC without colour", l.Session, width)
 			}
-			limit := max(width, MinLadderWidth)
+			limit := max(width, MinWidth)
 			for _, line := range strings.Split(plain, "\n") {
 				// Every glyph of these ladders takes one cell.
 				if n := utf8.RuneCountInString(line); n > limit {
 					t.Fatalf("%s at width %d: a line of %d cells:\n%s", l.Session, width, n, line)
 				}
 			}
-			colored := ladderText(t, l, width, true)
+			colored := render(t, l, width, true)
 			if !strings.Contains(colored, "\x1b[") {
 				t.Fatalf("%s at %d: no colour asked for colour", l.Session, width)
 			}
@@ -386,20 +390,20 @@ func TestLadderWidthAndColour(t *testing.T) {
 			}
 		}
 	}
-	text := ladderText(t, Ladders(ladderInput(t, "s6-fw-drop-passive.client-lan.pcap"), "S1")[0], 100, true)
-	if !strings.Contains(text, "\x1b[1;31m◆ data-no-answer ERROR") && !strings.Contains(text, "\x1b["+sgrError+"m◆") {
+	text := render(t, readLab(t, "s6-fw-drop-passive.client-lan.pcap").ladders("S1")[0], 100, true)
+	if !strings.Contains(text, "\x1b[1;31m◆ data-no-answer ERROR") && !strings.Contains(text, "\x1b["+term.SGRError+"m◆") {
 		t.Errorf("the error finding is not red:\n%q", text)
 	}
-	if !strings.Contains(text, "\x1b["+sgrNegotiation+"m") {
+	if !strings.Contains(text, "\x1b["+term.SGRNegotiation+"m") {
 		t.Errorf("the negotiation is not highlighted:\n%q", text)
 	}
 }
 
-// TestLadderHostileStrings: wire strings with escapes, bidi overrides and
+// TestHostileStrings: wire strings with escapes, bidi overrides and
 // invalid UTF-8 reach the ladder only escaped, through the builder (a
 // capture written by pcapgen, read by the real pipeline) and through the
 // renderer alone (a Ladder built by hand with raw strings).
-func TestLadderHostileStrings(t *testing.T) {
+func TestHostileStrings(t *testing.T) {
 	const name = "\x1b]0;owned\x07invoice\u202efdp.exe\xc3\x28\u009b2J"
 	capture, err := pcapgen.Dialogue(pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet},
 		"220 \x1b[2Jhi\r\n", "USER \x1b[31mroot\u202e\r\n", "331 pw\r\n", "PASV\r\n",
@@ -411,27 +415,27 @@ func TestLadderHostileStrings(t *testing.T) {
 	if err := os.WriteFile(path, capture, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := readLadderPoint(t, "capture", path)
-	h := hostileResult() // report_test.go: a negotiation whose reply is hostile
-	ls := append(Ladders(&Input{Results: []*diagnose.Point{r}}, ""), BuildLadder(h, h.Sessions[0]))
+	r := readPoint(t, "capture", path)
+	h := hostileResult() // a negotiation whose reply is hostile
+	ls := append(Ladders([]*diagnose.Point{r}, nil, ""), Build(h, h.Sessions[0]))
 	ls = append(ls, &Ladder{Session: "\x1b[31mS1", Title: "title \x1b]0;x\x07 \u202e", Notes: []string{"note \x9b2J"},
 		Columns: []Column{{Name: "cli\x1bent", Addr: []string{"\u2066addr"}}, {Name: "server"}},
 		Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + name, Detail: "\x1b[2J"},
 			{Kind: RowFinding, From: 1, To: 1, Stop: -1, Code: "x\x1b", Label: "x\x1b: " + name, Detail: name}}})
 	for _, l := range ls {
 		for _, color := range []bool{false, true} {
-			text := ladderText(t, l, 100, color)
+			text := render(t, l, 100, color)
 			if color {
 				text = sgr.ReplaceAllString(text, "")
 			}
 			for _, r := range text {
-				if r != '\n' && (unsafeRune(r) || r == utf8.RuneError) {
+				if r != '\n' && (term.UnsafeRune(r) || r == utf8.RuneError) {
 					t.Fatalf("%U reaches the terminal:\n%s", r, text)
 				}
 			}
 		}
 	}
-	text := ladderText(t, ls[0], 200, false)
+	text := render(t, ls[0], 200, false)
 	for _, want := range []string{`RETR \x1b]0;owned\x07invoice\u202efdp.exe\xc3(\x9b2J`, `USER \x1b[31mroot\u202e`, `220 \x1b[2Jhi`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the ladder does not show %q escaped:\n%s", want, text)
@@ -439,10 +443,10 @@ func TestLadderHostileStrings(t *testing.T) {
 	}
 }
 
-// TestLadderBounded: a session of thousands of lines gives a ladder of a
+// TestBounded: a session of thousands of lines gives a ladder of a
 // bounded number of rows that keeps every negotiation (up to the limit),
 // and says how much it left out.
-func TestLadderBounded(t *testing.T) {
+func TestBounded(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
 	if err != nil {
@@ -471,31 +475,31 @@ func TestLadderBounded(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := readLadderPoint(t, "capture", path)
+	r := readPoint(t, "capture", path)
 	s := r.Sessions[0]
 	if len(s.Negotiations) != negs || len(s.Lines)+s.DroppedLines < 4000 {
 		t.Fatalf("the capture holds %d negotiations and %d lines", len(s.Negotiations), len(s.Lines)+s.DroppedLines)
 	}
-	l := BuildLadder(r, s)
-	if n := len(rowsOfKind(l, RowNegotiation)); n < LadderMaxNegotiations {
-		t.Errorf("%d negotiations drawn, want at least %d", n, LadderMaxNegotiations)
+	l := Build(r, s)
+	if n := len(rowsOfKind(l, RowNegotiation)); n < MaxNegotiations {
+		t.Errorf("%d negotiations drawn, want at least %d", n, MaxNegotiations)
 	}
-	if n := len(rowsOfKind(l, RowData)); n != LadderMaxNegotiations {
-		t.Errorf("%d data rows (not attempted), want %d", n, LadderMaxNegotiations)
+	if n := len(rowsOfKind(l, RowData)); n != MaxNegotiations {
+		t.Errorf("%d data rows (not attempted), want %d", n, MaxNegotiations)
 	}
-	limit := LadderMaxNegotiations*(4*(2*LadderContext+1)+2) + 20
+	limit := MaxNegotiations*(4*(2*ContextLines+1)+2) + 20
 	if len(l.Rows) > limit {
 		t.Errorf("%d rows for %d lines, want at most %d", len(l.Rows), len(s.Lines), limit)
 	}
 	notes := strings.Join(l.Notes, "\n")
-	if !strings.Contains(notes, "control lines are left out") || !strings.Contains(notes, fmt.Sprintf("%d of %d negotiations", LadderMaxNegotiations, negs)) {
+	if !strings.Contains(notes, "control lines are left out") || !strings.Contains(notes, fmt.Sprintf("%d of %d negotiations", MaxNegotiations, negs)) {
 		t.Errorf("the notes do not say what was left out:\n%s", notes)
 	}
 	if len(rowsOfKind(l, RowNote)) == 0 {
 		t.Errorf("no row marks where lines were left out")
 	}
 	// A short session is drawn whole.
-	short := Ladders(ladderInput(t, "s6-fw-drop-passive.client-lan.pcap"), "S2")[0]
+	short := readLab(t, "s6-fw-drop-passive.client-lan.pcap").ladders("S2")[0]
 	if got, want := len(rowsOfKind(short, RowCommand))+len(rowsOfKind(short, RowReply))+len(rowsOfKind(short, RowNegotiation)), 9; got != want {
 		t.Errorf("the short session has %d dialogue rows, want all %d", got, want)
 	}
@@ -528,35 +532,35 @@ func randomLadder(rng *rand.Rand) *Ladder {
 	return l
 }
 
-// TestLadderWidthProperty: whatever the ladder and the width, no line is
-// wider than the width (or MinLadderWidth), no control character gets
+// TestWidthProperty: whatever the ladder and the width, no line is
+// wider than the width (or MinWidth), no control character gets
 // out, and the output is deterministic.
-func TestLadderWidthProperty(t *testing.T) {
+func TestWidthProperty(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 1000; i++ {
 		l := randomLadder(rng)
 		width := rng.IntN(260)
 		color := rng.IntN(2) == 0
-		text := ladderText(t, l, width, color)
-		if again := ladderText(t, l, width, color); again != text {
+		text := render(t, l, width, color)
+		if again := render(t, l, width, color); again != text {
 			t.Fatalf("case %d: two renderings differ", i)
 		}
-		checkLadderLines(t, text, width, color)
+		checkLines(t, text, width, color)
 	}
 }
 
-func checkLadderLines(t *testing.T, text string, width int, color bool) {
+func checkLines(t *testing.T, text string, width int, color bool) {
 	t.Helper()
 	if !color && strings.IndexByte(text, 0x1b) >= 0 {
 		t.Fatalf("ESC without colour:\n%q", text)
 	}
 	text = sgr.ReplaceAllString(text, "")
 	for _, line := range strings.Split(text, "\n") {
-		if w := ldWidth(line); w > max(width, MinLadderWidth) {
+		if w := term.Width(line); w > max(width, MinWidth) {
 			t.Fatalf("width %d: a line of %d cells:\n%s", width, w, line)
 		}
 		for _, r := range line {
-			if unsafeRune(r) || r == utf8.RuneError {
+			if term.UnsafeRune(r) || r == utf8.RuneError {
 				t.Fatalf("%U in the output:\n%q", r, line)
 			}
 		}
@@ -576,7 +580,20 @@ func FuzzWriteLadder(f *testing.F) {
 			Rows: []Row{{Kind: RowData, From: from, To: to, Stop: stop, Label: label, Detail: detail, Severity: "error"},
 				{Kind: RowFinding, From: to, To: to, Stop: -1, Code: label, Label: label, Detail: detail}}}
 		for _, color := range []bool{false, true} {
-			checkLadderLines(t, ladderText(t, l, width, color), width, color)
+			checkLines(t, render(t, l, width, color), width, color)
 		}
 	})
+}
+
+// hostileResult is a session whose every wire string is hostile.
+func hostileResult() *diagnose.Point {
+	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
+	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
+		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
+		Reply:   analyze.Reply{Code: 227, Text: "Entering \x1b]0;pwned\x07 Passive Mode", At: at}}
+	tr := &analyze.Transfer{ID: "S1.T1", Command: "RETR", Arg: "\x1b[2Jinvoice\u202efdp.exe\xff", Negotiation: n,
+		Final: analyze.Reply{Code: 226, Text: "done\r\n\x1b[31m"}}
+	s := &analyze.Session{ID: "S1", User: "root\x1b[8m", Client: netip.MustParseAddrPort("10.0.0.1:1000"),
+		Server: netip.MustParseAddrPort("198.51.100.10:21"), Transfers: []*analyze.Transfer{tr}, Negotiations: []*analyze.Negotiation{n}}
+	return &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}}
 }

@@ -1,15 +1,15 @@
-package report
+package term
 
 // Colours are ANSI SGR parameters (ECMA-48 "Select Graphic Rendition"),
 // written only when the caller asks for colour: a terminal, no --no-color,
 // no NO_COLOR. Without colour no escape byte is ever written.
 const (
-	sgrError       = "1;31" // bold red
-	sgrWarning     = "33"   // yellow
-	sgrInfo        = "36"   // cyan
-	sgrNegotiation = "1;35" // bold magenta: the line that carries a data address
-	sgrBold        = "1"
-	sgrDim         = "2"
+	SGRError       = "1;31" // bold red
+	SGRWarning     = "33"   // yellow
+	SGRInfo        = "36"   // cyan
+	SGRNegotiation = "1;35" // bold magenta: the line that carries a data address
+	SGRBold        = "1"
+	SGRDim         = "2"
 )
 
 // SeverityColor returns the SGR parameters for a severity ("error",
@@ -17,11 +17,11 @@ const (
 func SeverityColor(severity string) string {
 	switch severity {
 	case "error":
-		return sgrError
+		return SGRError
 	case "warning":
-		return sgrWarning
+		return SGRWarning
 	case "info":
-		return sgrInfo
+		return SGRInfo
 	}
 	return ""
 }

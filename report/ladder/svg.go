@@ -1,4 +1,4 @@
-package report
+package ladder
 
 import (
 	"bufio"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
 // The SVG ladder: one lifeline per column, one row per event, top to
@@ -51,36 +53,10 @@ var (
 // are); anything else with a control or format character is cleaned here,
 // so no raw escape sequence reaches the page.
 func svgText(s string) string {
-	if !isSafeForMarkup(s) {
-		s = Clean(s)
+	if !term.IsSafe(s) {
+		s = term.Clean(s)
 	}
 	return template.HTMLEscapeString(s)
-}
-
-// isSafeForMarkup: valid UTF-8 with no control or text-reordering
-// character (backslashes are fine: they are Clean's own escapes).
-func isSafeForMarkup(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if unsafeRune(r) {
-			return false
-		}
-	}
-	return true
-}
-
-// fit cuts s to at most n runes, ending with "…" when cut.
-func fit(s string, n int) string {
-	if n < 2 {
-		n = 2
-	}
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	rs := []rune(s)
-	return string(rs[:n-1]) + "…"
 }
 
 // fmtAt writes a row's time: seconds since the session started.
@@ -88,9 +64,9 @@ func fmtAt(d time.Duration) string {
 	return "+" + strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + " s"
 }
 
-// WriteLadderSVG draws l as one standalone SVG element (it can be saved as
+// WriteSVG draws l as one standalone SVG element (it can be saved as
 // an .svg file or placed inline in HTML).
-func WriteLadderSVG(w io.Writer, l *Ladder) error {
+func WriteSVG(w io.Writer, l *Ladder) error {
 	bw := bufio.NewWriter(w)
 	ncol := len(l.Columns)
 	gap := 420
@@ -127,9 +103,9 @@ func WriteLadderSVG(w io.Writer, l *Ladder) error {
 		svgText(l.Session), len(l.Rows), ncol, width, height, width, height, svgText("ladder diagram of "+title))
 	fmt.Fprintf(bw, "<title>%s</title>\n", svgText(title))
 	fmt.Fprintf(bw, `<rect class="background" x="0" y="0" width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
-	fmt.Fprintf(bw, `<text class="ladder-title" x="8" y="%d" font-size="14" font-weight="600" fill="#212121">%s</text>`+"\n", titleY, svgText(fit(title, width/8)))
+	fmt.Fprintf(bw, `<text class="ladder-title" x="8" y="%d" font-size="14" font-weight="600" fill="#212121">%s</text>`+"\n", titleY, svgText(term.TruncateRunes(title, width/8)))
 	for i, n := range l.Notes {
-		fmt.Fprintf(bw, `<text class="ladder-note" x="8" y="%d" font-size="11" fill="#616161">%s</text>`+"\n", notesY+16*i, svgText(fit(n, int(float64(width-16)/6.2))))
+		fmt.Fprintf(bw, `<text class="ladder-note" x="8" y="%d" font-size="11" fill="#616161">%s</text>`+"\n", notesY+16*i, svgText(term.TruncateRunes(n, int(float64(width-16)/6.2))))
 	}
 	if ncol == 0 {
 		fmt.Fprintf(bw, `<text x="8" y="%d" fill="#616161">(nothing to draw: no endpoints)</text>`+"\n", headY+20)
@@ -159,13 +135,13 @@ func WriteLadderSVG(w io.Writer, l *Ladder) error {
 			fill = "#fff3e0"
 		}
 		fmt.Fprintf(bw, `<rect x="%.1f" y="%d" width="%.1f" height="%d" rx="5" fill="%s" stroke="#78909c"/>`, x-boxW/2, headY, boxW, svgHeadH, fill)
-		fmt.Fprintf(bw, `<text class="column-name" x="%.1f" y="%d" text-anchor="middle" font-weight="600" font-size="13" fill="#212121">%s</text>`, x, headY+16, svgText(fit(c.Name, int(boxW/7.5))))
+		fmt.Fprintf(bw, `<text class="column-name" x="%.1f" y="%d" text-anchor="middle" font-weight="600" font-size="13" fill="#212121">%s</text>`, x, headY+16, svgText(term.TruncateRunes(c.Name, int(boxW/7.5))))
 		addrs := c.Addr
 		if len(addrs) > 2 {
 			addrs = []string{c.Addr[0], fmt.Sprintf("%s (+%d more)", c.Addr[1], len(c.Addr)-2)}
 		}
 		for j, a := range addrs {
-			fmt.Fprintf(bw, `<text class="column-addr" x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#455a64">%s</text>`, x, headY+31+12*j, svgText(fit(a, int(boxW/6.2))))
+			fmt.Fprintf(bw, `<text class="column-addr" x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#455a64">%s</text>`, x, headY+31+12*j, svgText(term.TruncateRunes(a, int(boxW/6.2))))
 		}
 		bw.WriteString("</g>\n")
 	}
@@ -225,9 +201,9 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	bw.WriteString(">")
 
 	// The tooltip: everything, with the evidence.
-	tip := []string{fit(r.Label, svgMaxTip)}
+	tip := []string{term.TruncateRunes(r.Label, svgMaxTip)}
 	if r.Detail != "" {
-		tip = append(tip, fit(r.Detail, svgMaxTip))
+		tip = append(tip, term.TruncateRunes(r.Detail, svgMaxTip))
 	}
 	if r.Code != "" {
 		tip = append(tip, string(r.Kind)+": "+r.Code)
@@ -301,10 +277,10 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 		weight = ` font-weight="600"`
 	}
 	fmt.Fprintf(bw, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle" fill="%s"%s font-family="ui-monospace, 'DejaVu Sans Mono', Menlo, Consolas, monospace">%s</text>`,
-		mid, y-8, ink, weight, svgText(fit(r.Label, chars)))
+		mid, y-8, ink, weight, svgText(term.TruncateRunes(r.Label, chars)))
 	if r.Detail != "" {
 		fmt.Fprintf(bw, `<text class="detail" x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="%s">%s</text>`,
-			mid, y+17, detailInk(r, ink), svgText(fit(r.Detail, int((span-16)/6.2))))
+			mid, y+17, detailInk(r, ink), svgText(term.TruncateRunes(r.Detail, int((span-16)/6.2))))
 	}
 	bw.WriteString("</g>\n")
 }
@@ -358,9 +334,9 @@ func writeSVGBox(bw *bufio.Writer, r Row, y float64, width int, x float64, ink s
 	if r.Detail != "" {
 		ly = y - 2
 	}
-	fmt.Fprintf(bw, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-weight="600">%s</text>`, left+w/2, ly, ink, svgText(fit(label, chars)))
+	fmt.Fprintf(bw, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-weight="600">%s</text>`, left+w/2, ly, ink, svgText(term.TruncateRunes(label, chars)))
 	if r.Detail != "" {
-		fmt.Fprintf(bw, `<text class="detail" x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#424242">%s</text>`, left+w/2, y+11, svgText(fit(r.Detail, int((w-14)/6.2))))
+		fmt.Fprintf(bw, `<text class="detail" x="%.1f" y="%.1f" text-anchor="middle" font-size="11" fill="#424242">%s</text>`, left+w/2, y+11, svgText(term.TruncateRunes(r.Detail, int((w-14)/6.2))))
 	}
 }
 

@@ -1,8 +1,9 @@
-// Package report formats what analyze found for people and programs: tables
-// for a terminal, JSON Lines, Markdown and HTML. It is the only place where
-// findings and records become text, and every string that came off the wire
-// is escaped here before it can reach a terminal or a page.
-package report
+// Package term is terminal-safe text: escaping wire text, display width,
+// colours. Every string that came off the wire goes through Clean before a
+// report prints it; Width and Truncate measure text in terminal cells the
+// same way whatever the locale; SeverityColor and Colorize write ANSI SGR
+// sequences, and only when the caller asks for colour.
+package term
 
 import (
 	"strconv"
@@ -28,7 +29,7 @@ func Clean(s string) string {
 		case r == utf8.RuneError && size == 1:
 			b.WriteString(`\x`)
 			b.WriteString(hex2(s[i]))
-		case unsafeRune(r):
+		case UnsafeRune(r):
 			if r < 0x100 {
 				b.WriteString(`\x`)
 				b.WriteString(hex2(byte(r)))
@@ -62,7 +63,7 @@ func isClean(s string) bool {
 		if c >= 0x80 {
 			// Slow path for anything non-ASCII.
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || unsafeRune(r) {
+				if r == utf8.RuneError || UnsafeRune(r) {
 					return false
 				}
 			}
@@ -72,7 +73,10 @@ func isClean(s string) bool {
 	return true
 }
 
-func unsafeRune(r rune) bool {
+// UnsafeRune reports whether Clean escapes r: a control character (C0,
+// DEL, C1), a bidi embedding, override, isolate or mark, a zero-width
+// character, or a line or paragraph separator.
+func UnsafeRune(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
 		return true
@@ -84,4 +88,19 @@ func unsafeRune(r rune) bool {
 		return true // line and paragraph separators
 	}
 	return unicode.Is(unicode.Cc, r)
+}
+
+// IsSafe reports whether s is valid UTF-8 with no rune Clean escapes
+// (backslashes are fine: they are Clean's own escapes). Text that went
+// through Clean is safe; cleaning it again would double its backslashes.
+func IsSafe(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if UnsafeRune(r) {
+			return false
+		}
+	}
+	return true
 }

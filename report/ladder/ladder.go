@@ -1,4 +1,13 @@
-package report
+// Package ladder builds the ladder diagram of an FTP session, seen at one
+// capture point (Build) or at two compared across a NAT (BuildALG), from
+// the analysis and the diagnosis, and renders it as text for a terminal
+// (WriteText) or as SVG (WriteSVG); Ladders picks the sessions to draw.
+//
+// Where the diagnosis has concluded something, the ladder draws that
+// conclusion rather than working it out again: the NAT in sight and who
+// answered each data connection come from diagnose.Facts and
+// SessionFacts.AnswerFor, the rewrites from the ALG comparison.
+package ladder
 
 import "time"
 
@@ -10,10 +19,10 @@ import "time"
 // connection with its outcome, each ALG rewrite (two capture points) and
 // each finding at the moment it happened are rows.
 //
-// A Ladder is plain data built from analyze's results (BuildLadder,
-// BuildALGLadder); the text and SVG renderers only draw it. Every string
-// in it that came off the wire has already been through Clean: renderers
-// still escape it for their own format (HTML, SVG).
+// A Ladder is plain data built from analyze's results (Build, BuildALG);
+// the text and SVG renderers only draw it. Every string in it that came
+// off the wire has already been through term.Clean: renderers still escape
+// it for their own format (HTML, SVG).
 type Ladder struct {
 	// Session is the session's ID ("S1"; "S1 ↔ S2" for the two sides of a
 	// NAT) and Title says what it is: client, server, capture point.

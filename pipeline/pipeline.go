@@ -1,0 +1,252 @@
+// Package pipeline runs ftpsniff's one loop, the same for capture files and
+// for live capture: it reads each capture point's packets, analyses them,
+// diagnoses every session as it finishes and hands it to a sink (or keeps
+// it for the report), compares two points across a NAT, and keeps the
+// totals of every finding made, whatever the sinks did with them.
+//
+// The command only parses flags, opens the capture points, picks the
+// sinks, and writes the report from the Result.
+package pipeline
+
+import (
+	"sync"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
+)
+
+// Sink receives what the pipeline decides as it goes. A sink may be called
+// from the goroutines of several points at once (live capture): it must
+// guard itself if it holds state shared between points.
+type Sink interface {
+	// Transfer takes one transfer as soon as its final reply is seen, with
+	// the findings it alone supports (live capture).
+	Transfer(point string, s *analyze.Session, t *analyze.Transfer, findings []*diagnose.Finding)
+	// Session takes one finished session, which the analysis lets go, with
+	// its findings.
+	Session(point string, s *analyze.Session, findings []*diagnose.Finding)
+}
+
+// Options configure a run.
+type Options struct {
+	// Analysis is the analyzer's configuration; each point gets a copy
+	// with its own name and inputs.
+	Analysis analyze.Options
+	// Sessions, when set, receives each session of a lone capture point as
+	// soon as it is finished (a JSON report written as it goes), and the
+	// Result then holds only the sessions still open at the end. With two
+	// points the sessions are kept for the comparison, and Sessions is not
+	// used.
+	Sessions Sink
+	// Keep bounds the sessions a lone point keeps for a report for people
+	// when Sessions is nil: the worst first (diagnose.Keeper); 0 keeps
+	// every one.
+	Keep int
+	// Transfers, when set, receives each transfer as soon as it is decided
+	// (live capture's verdict lines).
+	Transfers Sink
+	// Concurrent reads the points at once, each on its own goroutine (live
+	// capture); otherwise one after the other (files).
+	Concurrent bool
+	// Reading, when set, is called as a point starts to be read, and the
+	// function it returns when the point is done (a progress line).
+	Reading func(pt *capture.Point) (done func())
+	// Stop, when set, is asked after each session handed to Sessions
+	// whether to stop reading (the report's reader went away: a closed
+	// pipe); what was read is still diagnosed.
+	Stop func() bool
+}
+
+// Result is what a run found.
+type Result struct {
+	// Points are the capture points' diagnoses, in the order given.
+	Points []*diagnose.Point
+	// ALG is the comparison of two points across a NAT (nil otherwise):
+	// the one named "inside" (else the first) is inside.
+	ALG *diagnose.ALGDiagnosis
+	// Totals counts every finding made, by severity, including those of
+	// sessions handed to a sink: what --fail-on reads.
+	Totals [3]int
+	// Errors are the input errors of the points (each point's reader stops
+	// at its damage; what came before is analysed).
+	Errors []error
+}
+
+// Worst is the most severe finding's severity, and whether there was any.
+func (r *Result) Worst() (diagnose.Severity, bool) {
+	for sev := diagnose.Error; sev >= diagnose.Info; sev-- {
+		if r.Totals[sev] > 0 {
+			return sev, true
+		}
+	}
+	return 0, false
+}
+
+// Run reads every point to its end and returns what was found. The points
+// are closed when read.
+func Run(points []*capture.Point, opts Options) *Result {
+	res := &Result{Points: make([]*diagnose.Point, len(points))}
+	runs := make([]*pointRun, len(points))
+	for i, pt := range points {
+		runs[i] = newPointRun(pt, opts, len(points) == 1)
+	}
+	if opts.Concurrent {
+		var wg sync.WaitGroup
+		for _, r := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r.read(opts)
+			}()
+		}
+		wg.Wait()
+	} else {
+		for _, r := range runs {
+			r.read(opts)
+		}
+	}
+	for i, r := range runs {
+		res.Points[i] = r.point
+		res.Errors = append(res.Errors, r.pt.Errors...)
+		for sev, n := range r.dg.Totals() {
+			res.Totals[sev] += n
+		}
+	}
+	if len(runs) == 2 {
+		inside, outside := res.Points[0], res.Points[1]
+		if outside.Point == "inside" || inside.Point == "outside" {
+			inside, outside = outside, inside
+		}
+		res.ALG = diagnose.DiagnoseALG(analyze.CompareALG(inside.Result, outside.Result), inside, outside)
+		for _, f := range res.ALG.Findings {
+			res.Totals[f.Severity]++
+		}
+	}
+	return res
+}
+
+// pointRun is one capture point being read.
+type pointRun struct {
+	pt      *capture.Point
+	an      *analyze.Analyzer
+	dg      *diagnose.Diagnoser
+	keep    *diagnose.Keeper
+	point   *diagnose.Point
+	stopped bool // Options.Stop said so
+}
+
+func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
+	r := &pointRun{pt: pt, dg: diagnose.New(pt.Name)}
+	ao := opts.Analysis
+	ao.Point, ao.Inputs = pt.Name, pt.Inputs
+	if t := opts.Transfers; t != nil {
+		ao.OnTransfer = func(s *analyze.Session, tr *analyze.Transfer) {
+			t.Transfer(pt.Name, s, tr, r.dg.Transfer(s, tr))
+		}
+	}
+	// A lone point lets its finished sessions go, so memory follows the
+	// sessions open at once: to the sink, or to the keeper of the report's
+	// worst sessions. Two points keep theirs, to compare them.
+	switch {
+	case alone && opts.Sessions != nil:
+		ao.OnSessionDone = func(s *analyze.Session) {
+			opts.Sessions.Session(pt.Name, s, r.dg.Session(s))
+			r.stopped = r.stopped || opts.Stop != nil && opts.Stop()
+		}
+	case alone && opts.Keep > 0:
+		r.keep = &diagnose.Keeper{Max: opts.Keep}
+		ao.OnSessionDone = func(s *analyze.Session) {
+			fs := r.dg.Session(s)
+			r.keep.Session(s, fs)
+			if opts.Transfers != nil {
+				opts.Transfers.Session(pt.Name, s, fs) // it may forget the session's transfers
+			}
+		}
+	}
+	r.an = analyze.New(ao)
+	return r
+}
+
+// read runs the point's packets through the analysis, then diagnoses what
+// is left.
+func (r *pointRun) read(opts Options) {
+	var done func()
+	if opts.Reading != nil {
+		done = opts.Reading(r.pt)
+	}
+	var p capture.Packet
+	for !r.stopped && r.pt.Next(&p) == nil {
+		r.an.Packet(&p)
+	}
+	if done != nil {
+		done()
+	}
+	res := r.an.Finish()
+	res.Capture = r.pt.Stats
+	r.pt.Close()
+	r.point = r.dg.Finish(res)
+	if r.keep != nil {
+		r.keep.Apply(r.point)
+	}
+}
+
+// Serialize makes a sink safe for the goroutines of several points, and
+// for sinks sharing one writer: one call at a time, under mu.
+func Serialize(mu *sync.Mutex, s Sink) Sink { return &serialized{mu: mu, s: s} }
+
+type serialized struct {
+	mu *sync.Mutex
+	s  Sink
+}
+
+func (x *serialized) Transfer(point string, s *analyze.Session, t *analyze.Transfer, fs []*diagnose.Finding) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.s.Transfer(point, s, t, fs)
+}
+
+func (x *serialized) Session(point string, s *analyze.Session, fs []*diagnose.Finding) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.s.Session(point, s, fs)
+}
+
+// Queue hands sessions to s on a goroutine of their own, at most n waiting
+// (then the analysis waits), so that a live capture's analysis, which must
+// keep up with the interface, does not wait for a writer. Transfers are
+// passed on at once. The returned function waits until every queued
+// session was handed on; the sink must not be used after it.
+func Queue(s Sink, n int) (Sink, func()) {
+	q := &queue{s: s, c: make(chan queued, n), done: make(chan struct{})}
+	go func() {
+		defer close(q.done)
+		for x := range q.c {
+			s.Session(x.point, x.s, x.fs)
+		}
+	}()
+	return q, func() {
+		close(q.c)
+		<-q.done
+	}
+}
+
+type queued struct {
+	point string
+	s     *analyze.Session
+	fs    []*diagnose.Finding
+}
+
+type queue struct {
+	s    Sink
+	c    chan queued
+	done chan struct{}
+}
+
+func (q *queue) Transfer(point string, s *analyze.Session, t *analyze.Transfer, fs []*diagnose.Finding) {
+	q.s.Transfer(point, s, t, fs)
+}
+
+func (q *queue) Session(point string, s *analyze.Session, fs []*diagnose.Finding) {
+	q.c <- queued{point, s, fs}
+}

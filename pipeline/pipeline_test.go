@@ -1,0 +1,157 @@
+package pipeline
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/diagnose"
+)
+
+func open(t *testing.T, name string, files ...string) *capture.Point {
+	t.Helper()
+	for i, f := range files {
+		files[i] = filepath.Join("..", f)
+	}
+	pt, err := capture.OpenPoint(name, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pt
+}
+
+// recorder is a sink that remembers what it was given.
+type recorder struct {
+	mu        sync.Mutex
+	sessions  []string
+	transfers []string
+	findings  [3]int
+}
+
+func (r *recorder) Transfer(point string, s *analyze.Session, t *analyze.Transfer, fs []*diagnose.Finding) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.transfers = append(r.transfers, point+":"+t.ID)
+}
+
+func (r *recorder) Session(point string, s *analyze.Session, fs []*diagnose.Finding) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sessions = append(r.sessions, point+":"+s.ID)
+	for _, f := range fs {
+		r.findings[f.Severity]++
+	}
+}
+
+// TestTotalsCountStreamedFindings: the totals (what --fail-on reads) count
+// every finding, also those of sessions handed to a sink as they finished
+// and no longer in the result.
+func TestTotalsCountStreamedFindings(t *testing.T) {
+	sink := &recorder{}
+	res := Run([]*capture.Point{open(t, "capture", "testdata/data-failures.pcap")}, Options{Sessions: sink})
+	if len(sink.sessions) != 1 || len(res.Points[0].Sessions) != 0 {
+		t.Fatalf("sink got %v, the result keeps %d sessions; want the one session streamed", sink.sessions, len(res.Points[0].Sessions))
+	}
+	if res.Totals[diagnose.Error] != 3 || sink.findings[diagnose.Error] != 3 {
+		t.Errorf("totals %v, sink findings %v; want 3 errors each", res.Totals, sink.findings)
+	}
+	if worst, ok := res.Worst(); !ok || worst != diagnose.Error {
+		t.Errorf("worst %v %v, want error", worst, ok)
+	}
+}
+
+// TestKeepKeepsTheWorst: a lone point without a sink keeps at most Keep
+// sessions, those with the worst findings, and counts the rest.
+func TestKeepKeepsTheWorst(t *testing.T) {
+	res := Run([]*capture.Point{open(t, "capture", "lab/captures/s9-mixed-session.client-lan.pcap")}, Options{Keep: 1})
+	if n := len(res.Points[0].Sessions); n != 1 {
+		t.Errorf("kept %d sessions, want 1", n)
+	}
+	res = Run([]*capture.Point{open(t, "capture", "lab/captures/s11-control-refused.client-lan.pcap")}, Options{Keep: 1})
+	p := res.Points[0]
+	if len(p.Sessions) != 1 || p.LeftOut.Sessions != 2 || res.Totals[diagnose.Error] != 3 {
+		t.Errorf("kept %d, left out %+v, totals %v; want 1 kept, 2 left out, 3 errors counted", len(p.Sessions), p.LeftOut, res.Totals)
+	}
+}
+
+// TestTwoPointsAreCompared: two points keep their sessions and are compared
+// across the NAT; the one named "inside" is inside whatever the order.
+func TestTwoPointsAreCompared(t *testing.T) {
+	for _, order := range [][2]string{{"inside", "outside"}, {"outside", "inside"}} {
+		files := map[string]string{"inside": "lab/captures/s2-nat-alg-active.client-lan.pcap", "outside": "lab/captures/s2-nat-alg-active.nat-outside.pcap"}
+		sink := &recorder{}
+		res := Run([]*capture.Point{open(t, order[0], files[order[0]]), open(t, order[1], files[order[1]])}, Options{Sessions: sink, Keep: 1})
+		if len(sink.sessions) != 0 {
+			t.Errorf("%v: two points streamed %v; they must keep their sessions to compare them", order, sink.sessions)
+		}
+		if res.ALG == nil || res.ALG.Inside.Point != "inside" {
+			t.Fatalf("%v: no comparison, or inside is not the point named inside", order)
+		}
+		var verdicts []string
+		for _, c := range res.ALG.Comparisons {
+			verdicts = append(verdicts, string(c.Verdict))
+		}
+		if got := strings.Join(verdicts, " "); got != "rewritten rewritten rewritten" {
+			t.Errorf("%v: verdicts %q", order, got)
+		}
+		if res.Totals[diagnose.Info] != 3 {
+			t.Errorf("%v: totals %v, want the 3 alg-rewrite infos counted", order, res.Totals)
+		}
+	}
+}
+
+// TestConcurrentIsSequential: reading the points at once (live capture)
+// gives what reading them one after the other gives.
+func TestConcurrentIsSequential(t *testing.T) {
+	run := func(concurrent bool) []string {
+		res := Run([]*capture.Point{open(t, "inside", "lab/captures/s10-split-port.client-lan.pcap"), open(t, "outside", "lab/captures/s10-split-port.nat-outside.pcap")},
+			Options{Concurrent: concurrent})
+		var out []string
+		for _, p := range res.Points {
+			for _, f := range p.Findings {
+				out = append(out, p.Point+" "+f.Severity.String()+":"+string(f.Code))
+			}
+		}
+		for _, f := range res.ALG.Findings {
+			out = append(out, "alg "+string(f.Code))
+		}
+		sort.Strings(out)
+		return out
+	}
+	if seq, con := run(false), run(true); strings.Join(seq, "\n") != strings.Join(con, "\n") {
+		t.Errorf("concurrent:\n%s\nsequential:\n%s", strings.Join(con, "\n"), strings.Join(seq, "\n"))
+	}
+}
+
+// TestStop: Stop, asked after each session handed on, ends the reading;
+// what was read is still diagnosed.
+func TestStop(t *testing.T) {
+	sink := &recorder{}
+	res := Run([]*capture.Point{open(t, "capture", "lab/captures/s11-control-refused.client-lan.pcap")},
+		Options{Sessions: sink, Stop: func() bool { return len(sink.sessions) >= 1 }})
+	if len(sink.sessions) == 0 || len(sink.sessions) >= 3 {
+		t.Errorf("sink got %v, want the reading stopped after the first session", sink.sessions)
+	}
+	if res.Points[0] == nil {
+		t.Fatal("no diagnosis of what was read")
+	}
+}
+
+// TestTransfersAndQueue: decided transfers go to Transfers as they come;
+// a queued sink hands every session on before its wait returns.
+func TestTransfersAndQueue(t *testing.T) {
+	tr, ss := &recorder{}, &recorder{}
+	q, wait := Queue(ss, 1)
+	res := Run([]*capture.Point{open(t, "capture", "lab/captures/s9-mixed-session.client-lan.pcap")}, Options{Sessions: q, Transfers: tr})
+	wait()
+	if len(tr.transfers) != 6 {
+		t.Errorf("transfers %v, want the 6 of the session", tr.transfers)
+	}
+	if len(ss.sessions) != 1 || res.Points[0].LeftOut.Sessions != 1 {
+		t.Errorf("queued sink got %v, left out %+v; want the one session", ss.sessions, res.Points[0].LeftOut)
+	}
+}

@@ -1,0 +1,211 @@
+package ladder
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strings"
+	"testing"
+	"time"
+)
+
+// handLadder is a failed passive transfer through a firewall, drawn by
+// hand: the SVG renderer is tested on its own, whatever the builder does.
+func handLadder(label string) *Ladder {
+	return &Ladder{
+		Session: "S1", Title: "client 10.1.0.2:40000 → server 203.0.113.10:21, captured at client-lan",
+		Columns: []Column{
+			{Role: RoleClient, Name: "client", Addr: []string{"10.1.0.2"}},
+			{Role: RoleFirewall, Name: "firewall"},
+			{Role: RoleServer, Name: "server", Addr: []string{"203.0.113.10", "2001:db8::10", "198.51.100.2"}},
+		},
+		Notes: []string{"captured on the client side"},
+		Rows: []Row{
+			{Kind: RowCommand, At: 0, From: 0, To: 2, Stop: -1, Label: "USER anonymous", Point: "lan", File: "lan.pcap", Frame: 9},
+			{Kind: RowReply, At: time.Millisecond, From: 2, To: 0, Stop: -1, Label: "331 Please specify the password.", Frame: 10},
+			{Kind: RowCommand, At: 2 * time.Millisecond, From: 0, To: 2, Stop: -1, Label: "PASS <redacted>", Frame: 11},
+			{Kind: RowNegotiation, At: 3 * time.Millisecond, From: 2, To: 0, Stop: -1, Label: "227 Entering Passive Mode (203,0,113,10,117,48)", Detail: "advertises 203.0.113.10:30000", Frame: 14},
+			{Kind: RowData, At: 4 * time.Millisecond, From: 0, To: 2, Stop: 1, Label: "SYN 10.1.0.2:42176 → 203.0.113.10:30000", Detail: "no answer: SYN resent at +1.0 s, +3.0 s", Severity: "error", Point: "lan", File: "lan.pcap", Frame: 15},
+			{Kind: RowFinding, At: 5 * time.Second, From: 1, To: 1, Stop: -1, Label: label, Code: "data-no-answer", Severity: "error", Frame: 18},
+			{Kind: RowRewrite, At: 6 * time.Second, From: 1, To: 1, Stop: -1, Label: "PORT rewritten", Code: "rewritten"},
+			{Kind: RowData, At: 7 * time.Second, From: 2, To: 0, Stop: -1, Label: "SYN 203.0.113.10:20 → 10.1.0.2:40001", Detail: "established, 1,024 B", Frame: 30},
+			{Kind: RowNote, At: 8 * time.Second, From: 0, To: 0, Stop: -1, Label: "TLS from here on"},
+		},
+	}
+}
+
+// svgDoc parses an SVG (or the inline SVGs of a page) with encoding/xml:
+// the markup must be well-formed.
+type svgNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Nodes   []svgNode  `xml:",any"`
+	Text    string     `xml:",chardata"`
+}
+
+func (n *svgNode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n *svgNode) walk(fn func(*svgNode)) {
+	fn(n)
+	for i := range n.Nodes {
+		n.Nodes[i].walk(fn)
+	}
+}
+
+// rowsOf returns the <g class="row ..."> elements of a parsed SVG.
+func rowsOf(root *svgNode) []*svgNode {
+	var rows []*svgNode
+	root.walk(func(n *svgNode) {
+		if n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "row ") {
+			rows = append(rows, n)
+		}
+	})
+	return rows
+}
+
+func hasClass(n *svgNode, c string) bool {
+	for _, f := range strings.Fields(n.attr("class")) {
+		if f == c {
+			return true
+		}
+	}
+	return false
+}
+
+func childText(n *svgNode, class string) string {
+	var s string
+	n.walk(func(m *svgNode) {
+		if m.attr("class") == class && s == "" {
+			s = m.Text
+		}
+	})
+	return s
+}
+
+func TestSVG(t *testing.T) {
+	var b bytes.Buffer
+	hostile := "data-no-answer <script>alert(1)</script> \"q\" \x1b[31m red \u202eexe.txt"
+	if err := WriteSVG(&b, handLadder(hostile)); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	var root svgNode
+	if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
+		t.Fatalf("the SVG is not well-formed XML: %v\n%s", err, out)
+	}
+	if root.XMLName.Local != "svg" || root.attr("class") != "ladder" || root.attr("data-session") != "S1" || root.attr("data-rows") != "9" {
+		t.Errorf("root element %s class=%q session=%q rows=%q", root.XMLName.Local, root.attr("class"), root.attr("data-session"), root.attr("data-rows"))
+	}
+
+	lifelines := 0
+	root.walk(func(n *svgNode) {
+		if n.attr("class") == "lifeline" {
+			lifelines++
+		}
+	})
+	if lifelines != 3 {
+		t.Errorf("%d lifelines, want 3", lifelines)
+	}
+	if !strings.Contains(out, "203.0.113.10") || !strings.Contains(out, "+1 more") {
+		t.Errorf("the server column does not show its addresses (first two, then a count)")
+	}
+
+	rows := rowsOf(&root)
+	if len(rows) != 9 {
+		t.Fatalf("%d rows, want 9", len(rows))
+	}
+	count := map[string]int{}
+	for _, r := range rows {
+		shape := "box"
+		if hasClass(r, "arrow") {
+			shape = "arrow"
+		}
+		count[shape+" "+r.attr("data-kind")]++
+		// Every row has its tooltip, with the evidence when there is some.
+		if r.Nodes[0].XMLName.Local != "title" {
+			t.Errorf("row %s: the first child is <%s>, want <title>", r.attr("data-kind"), r.Nodes[0].XMLName.Local)
+		}
+		if f := r.attr("data-frame"); f != "" && !strings.Contains(r.Nodes[0].Text, "frame "+f) {
+			t.Errorf("row at frame %s: tooltip %q does not name the frame", f, r.Nodes[0].Text)
+		}
+		if childText(r, "time") == "" {
+			t.Errorf("row %s has no time", r.attr("data-kind"))
+		}
+	}
+	want := map[string]int{"arrow command": 2, "arrow reply": 1, "arrow negotiation": 1, "arrow data": 2, "box finding": 1, "box rewrite": 1, "box note": 1}
+	for k, n := range want {
+		if count[k] != n {
+			t.Errorf("%d %s rows, want %d (all: %v)", count[k], k, n, count)
+		}
+	}
+
+	// The dropped SYN ends at the firewall's column with a red ✕; the
+	// arrow that arrived has an arrowhead and no ✕.
+	for _, r := range rows {
+		switch r.attr("data-frame") {
+		case "15":
+			if !hasClass(r, "dies") || r.attr("data-stop") != "1" || childText(r, "stop-mark") != "✕" || !hasClass(r, "sev-error") {
+				t.Errorf("the dropped SYN: class %q stop %q mark %q", r.attr("class"), r.attr("data-stop"), childText(r, "stop-mark"))
+			}
+			if !strings.Contains(r.Nodes[0].Text, "point lan, file lan.pcap, frame 15") {
+				t.Errorf("the dropped SYN's tooltip %q lacks its evidence", r.Nodes[0].Text)
+			}
+		case "30":
+			heads := 0
+			r.walk(func(n *svgNode) {
+				if n.attr("class") == "head" {
+					heads++
+				}
+			})
+			if hasClass(r, "dies") || childText(r, "stop-mark") != "" || heads != 1 {
+				t.Errorf("the established connection: class %q, %d heads", r.attr("class"), heads)
+			}
+		}
+	}
+	if n := strings.Count(out, "✕"); n != 1 {
+		t.Errorf("%d ✕ in the SVG, want 1", n)
+	}
+
+	// Hostile text: escaped for XML, control and bidi characters shown as escapes.
+	if strings.Contains(out, "<script") || strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x202e) {
+		t.Errorf("raw hostile text reaches the SVG:\n%s", out)
+	}
+	if !strings.Contains(out, `&lt;script&gt;`) || !strings.Contains(out, `\x1b[31m`) || !strings.Contains(out, `\u202eexe`) {
+		t.Errorf("the hostile label is not shown escaped:\n%s", out)
+	}
+}
+
+func TestSVGEdgeCases(t *testing.T) {
+	for name, l := range map[string]*Ladder{
+		"no columns": {Session: "S9", Rows: []Row{{Kind: RowNote, Stop: -1, Label: "x"}}},
+		"indexes out of range": {Session: "S9", Columns: []Column{{Role: RoleClient, Name: "client"}, {Role: RoleServer, Name: "server"}},
+			Rows: []Row{{Kind: RowData, From: 7, To: -3, Stop: 9, Label: "SYN"}, {Kind: RowData, From: 0, To: 1, Stop: 0, Label: "SYN dies at once"}}},
+		"long label": {Session: "S9", Columns: []Column{{Name: "a"}, {Name: "b"}},
+			Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + strings.Repeat("x", 5000)}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := WriteSVG(&b, l); err != nil {
+				t.Fatal(err)
+			}
+			var root svgNode
+			if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
+				t.Fatalf("not well-formed: %v\n%s", err, b.String())
+			}
+			if strings.Contains(b.String(), strings.Repeat("x", 500)) {
+				t.Errorf("a long label is kept whole in the tooltip")
+			}
+			for _, r := range rowsOf(&root) {
+				if n := len([]rune(childText(r, "label"))); n > 80 {
+					t.Errorf("a label of %d runes is drawn on an arrow %d px long", n, 420)
+				}
+			}
+		})
+	}
+}
