@@ -195,6 +195,12 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 		s.ServerTTL = p.TTL
 	}
 	c.opening(p, fromClient)
+	if p.PayloadLen > len(p.Payload) {
+		if s.SnapCut == 0 {
+			s.SnapCutAt = ref(p)
+		}
+		s.SnapCut++
+	}
 	// Duplicate ACKs: a pure ACK repeating the previous acknowledgement.
 	if p.Flags&capture.ACK != 0 {
 		if len(p.Payload) == 0 && p.Flags&(capture.SYN|capture.FIN|capture.RST) == 0 && c.ackSeen[dir] && p.Ack == c.lastAck[dir] {
@@ -209,7 +215,9 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	}
 	switch f := &c.flights[dir]; {
 	case len(p.Payload) > 0:
-		f.data(p.Seq, len(p.Payload), ref(p))
+		// The segment occupies its whole payload's sequence space, even
+		// what the snap length cut from the capture.
+		f.data(p.Seq, max(len(p.Payload), p.PayloadLen), ref(p))
 	case p.Flags&(capture.SYN|capture.RST) == 0:
 		f.empty(p.Seq, ref(p))
 	}

@@ -344,6 +344,11 @@ type Session struct {
 	// never got as far as the capture shows. The rest the capture missed.
 	UnackedGaps  int
 	UnackedBytes uint64
+	// SnapCut counts the control segments the snap length cut (their
+	// payload is partly missing from the capture, making holes of its
+	// own); SnapCutAt is the first.
+	SnapCut   int
+	SnapCutAt Ref
 	// Lost are the first unacknowledged hole of each direction.
 	Lost []Hole
 	// Rewrites are bytes seen twice with different content: a box between

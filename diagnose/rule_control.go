@@ -337,10 +337,12 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 	}
 	f := &Finding{Code: ServerClosed, Severity: Warning, Session: ss,
 		Evidence: []Evidence{{At: ss.Closing.At, What: ss.Closing.String()}}}
-	idle := ""
+	idle, pause := "", ""
 	if last, ok := lastReadLineBefore(ss, ss.Closing.At); ok {
 		f.Evidence = append(f.Evidence, Evidence{At: last.At, What: "the client's last line before it: " + last.Text})
-		idle = fmt.Sprintf(", %s after the client's last command (%s, frame %d)", ss.Closing.At.Time.Sub(last.At.Time).Round(time.Millisecond), last.Text, last.At.Frame)
+		quiet := ss.Closing.At.Time.Sub(last.At.Time).Round(time.Millisecond)
+		idle = fmt.Sprintf(", %s after the client's last command (%s, frame %d)", quiet, last.Text, last.At.Frame)
+		pause = fmt.Sprintf(" (here the client sent nothing for %s before it)", quiet)
 	}
 	var late []string
 	for _, c := range ss.Unanswered {
@@ -352,8 +354,9 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 		f.Severity = Error
 		f.Summary += fmt.Sprintf("; the client's %s never got an answer", strings.Join(late, ", "))
 	}
-	f.Advice = "A 421 with no command waiting is the server's idle timeout or a shutdown. If the client was idle, raise the server's idle timeout " +
-		"(vsftpd idle_session_timeout, proftpd TimeoutIdle, pure-ftpd -I) or have the client send NOOP while idle, and make the client reconnect when it finds the session closed."
+	f.Advice = "If the server timed the session out, raise its idle timeout (vsftpd idle_session_timeout, proftpd TimeoutIdle, pure-ftpd -I) above the client's pauses" + pause +
+		" or have the client send NOOP while idle, and make the client reconnect when it finds the session closed. " +
+		"A 421 that answers no command is an idle timeout, a shutdown or a limit of the server: its log says which."
 	for _, t := range s.Transfers {
 		if t.T.Final.Code == 0 && (unanswered(ss, t.T.CommandAt) || t.N != nil && unanswered(ss, t.N.CommandAt) || commandAtOrAfter(t.T, ss.Closing.At)) {
 			f.Transfers = append(f.Transfers, t.T)

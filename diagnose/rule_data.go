@@ -43,7 +43,7 @@ func serverRefusedRequest(s *SessionFacts, t *TransferFacts) *Finding {
 	case t.State == analyze.Established:
 		f.Advice = "The data connection itself was set up; the reply says why the server gave up (permissions, a missing file, a full disk)."
 	default:
-		f.Advice = "The reply says why the server refused the request (permissions, a missing file, a full disk): the data connection is not the cause."
+		f.Advice = "Act on the server's reply, which says why it refused the request (permissions, a missing file, a full disk): the data connection is not the cause."
 	}
 	return f
 }

@@ -35,6 +35,11 @@ func ruleCaptureGap(d *run, s *SessionFacts) {
 			f.Evidence = append(f.Evidence, Evidence{At: ss.GapAt, What: "the segment after the first missing bytes"})
 		}
 		f.Advice = "Capture with a larger buffer (tcpdump -B 8192), write to a fast disk, or filter to the FTP hosts."
+		if ss.SnapCut > 0 {
+			parts[len(parts)-1] += fmt.Sprintf(" (the snap length cut %s of this connection, the first at frame %d)", plural(ss.SnapCut, "segment", "segments"), ss.SnapCutAt.Frame)
+			f.Evidence = append(f.Evidence, Evidence{At: ss.SnapCutAt, What: "a segment cut by the snap length"})
+			f.Advice = "Capture whole packets (tcpdump -s 0; the default of old tcpdump versions and some tools' \"headers only\" settings cut them)."
+		}
 	}
 	for _, h := range unknown {
 		parts = append(parts, fmt.Sprintf("%d bytes from the %s are missing before frame %d, and the capture ends before the %s acknowledged anything after them: this point cannot tell whether the capture or the network lost them",

@@ -114,6 +114,28 @@ var captureGapCases = []pinCase{
 			evidence: []string{"acked", "after"}}},
 	},
 	{
+		name: "the snap length cut the server's replies: one hole each, acknowledged, and the fix is whole packets",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := gapSession(an)
+			w.C("PWD\r\n")
+			fr["cut"] = w.SCut("257 \"/a/long/working/directory\" is the current directory\r\n", 20)
+			w.C("NOOP\r\n")
+			w.Send(w.Server, w.Client, w.SSeq, w.CSeq, capture.ACK, "") // an empty ACK past the cut bytes: no hole of its own
+			fr["after"] = w.S("200 ok\r\n")
+			w.Close()
+		},
+		want: "warning:capture-gap",
+		expect: []pinExpect{{code: CaptureGap, severity: Warning,
+			summary:  []string{"38 bytes of the control connection", "(1 hole) although the receiver acknowledged them", "the snap length cut 1 segment of this connection, the first at frame {cut}"},
+			advice:   []string{"Capture whole packets (tcpdump -s 0"},
+			evidence: []string{"cut", "after"}}},
+		check: func(t *testing.T, p *Point, _ pinFrames) {
+			if s := p.Sessions[0]; s.Gaps != 1 || s.MissingBytes != 38 || s.SnapCut != 1 {
+				t.Errorf("gaps %d (%d bytes), snap-cut segments %d; want 1 hole of 38 bytes, 1 cut segment", s.Gaps, s.MissingBytes, s.SnapCut)
+			}
+		},
+	},
+	{
 		name: "no hole: nothing",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := gapSession(an)

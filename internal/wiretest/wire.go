@@ -45,6 +45,12 @@ func (w *Wire) SetTTL(addr string, ttl uint8) { w.TTL[netip.MustParseAddr(addr)]
 
 // Send writes one TCP segment and returns its frame number.
 func (w *Wire) Send(src, dst netip.AddrPort, seq, ack uint32, flags capture.Flags, payload string) uint64 {
+	return w.send(src, dst, seq, ack, flags, payload, len(payload))
+}
+
+// send writes one TCP segment whose payload on the wire was wireLen bytes
+// long, of which the capture kept payload.
+func (w *Wire) send(src, dst netip.AddrPort, seq, ack uint32, flags capture.Flags, payload string, wireLen int) uint64 {
 	w.Frame++
 	step := w.Step
 	if step == 0 {
@@ -56,7 +62,7 @@ func (w *Wire) Send(src, dst netip.AddrPort, seq, ack uint32, flags capture.Flag
 		ttl = 64
 	}
 	p := capture.Packet{Frame: w.Frame, Time: w.Now, Kind: capture.TCP, Src: src.Addr(), Dst: dst.Addr(), TTL: ttl,
-		SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Ack: ack, Flags: flags, Payload: []byte(payload), PayloadLen: len(payload)}
+		SrcPort: src.Port(), DstPort: dst.Port(), Seq: seq, Ack: ack, Flags: flags, Payload: []byte(payload), PayloadLen: wireLen}
 	w.Sink.Packet(&p)
 	return w.Frame
 }
@@ -99,6 +105,14 @@ func (w *Wire) C(s string) uint64 {
 // S writes a server segment carrying s, acknowledging the client's bytes.
 func (w *Wire) S(s string) uint64 {
 	f := w.Send(w.Server, w.Client, w.SSeq, w.CSeq, capture.PSH|capture.ACK, s)
+	w.SSeq += uint32(len(s))
+	return f
+}
+
+// SCut writes a server segment carrying s whose capture the snap length
+// cut after keep bytes, acknowledging the client's bytes.
+func (w *Wire) SCut(s string, keep int) uint64 {
+	f := w.send(w.Server, w.Client, w.SSeq, w.CSeq, capture.PSH|capture.ACK, s[:keep], len(s))
 	w.SSeq += uint32(len(s))
 	return f
 }
