@@ -49,7 +49,7 @@ type HTMLOptions struct {
 	// ladders builds the ladders of the sessions query names ("POINT:S3",
 	// as ladder.Ladders takes it); nil means inputLadders. Tests give their
 	// own.
-	ladders func(in *Input, query string) []*ladder.Ladder
+	ladders func(in *Run, query string) []*ladder.Ladder
 }
 
 // DefaultHTMLOptions returns the limits WriteHTML uses.
@@ -80,8 +80,8 @@ func (o HTMLOptions) withDefaults() HTMLOptions {
 
 // inputLadders builds the ladders of the sessions query names ("POINT:S3",
 // as ladder.Ladders takes it) from in's capture points.
-func inputLadders(in *Input, query string) []*ladder.Ladder {
-	return ladder.Ladders(in.Results, in.ALG, query)
+func inputLadders(in *Run, query string) []*ladder.Ladder {
+	return ladder.Ladders(in.Points, in.ALG, query)
 }
 
 // htmlMaxWireText bounds the runes of one string from the wire in a table
@@ -184,10 +184,10 @@ func utc(t time.Time) string {
 // summary, the findings with their evidence and advice, the sessions and
 // transfers as sortable, filterable tables, the ALG comparison, and each
 // session's ladder as inline SVG, within DefaultHTMLOptions.
-func WriteHTML(w io.Writer, in *Input) error { return WriteHTMLWith(w, in, HTMLOptions{}) }
+func WriteHTML(w io.Writer, in *Run) error { return WriteHTMLWith(w, in, HTMLOptions{}) }
 
 // WriteHTMLWith writes WriteHTML's page within o's limits.
-func WriteHTMLWith(w io.Writer, in *Input, o HTMLOptions) error {
+func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 	o = o.withDefaults()
 	css, err := htmlAssets.ReadFile("htmlassets/report.css")
 	if err != nil {
@@ -215,9 +215,9 @@ func WriteHTMLWith(w io.Writer, in *Input, o HTMLOptions) error {
 	var names []string
 	for i, pt := range sum.Points {
 		hp := htmlPoint{Name: wire(pt.Name), Files: wire(strings.Join(pt.Files, ", ")), Packets: pt.Packets, Bytes: pt.Bytes, Truncated: pt.TruncatedPackets,
-			LeftOut: strings.Join(append(leftOutAt(pt), notShown(in, in.Results[i])), "; ")}
+			LeftOut: strings.Join(append(leftOutAt(pt), notShown(in, in.Points[i])), "; ")}
 		hp.LeftOut = strings.TrimSuffix(hp.LeftOut, "; ")
-		if r := in.Results[i]; !r.Start.IsZero() {
+		if r := in.Points[i]; !r.Start.IsZero() {
 			hp.Span = "from " + utc(r.Start) + " to " + utc(r.End) + " UTC"
 		}
 		p.Points = append(p.Points, hp)
@@ -237,7 +237,7 @@ func WriteHTMLWith(w io.Writer, in *Input, o HTMLOptions) error {
 		others []*analyze.Result
 	}
 	var all []pf
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		for _, f := range r.Findings {
 			all = append(all, pf{r: r.Result, f: f})
 		}
@@ -311,14 +311,14 @@ func WriteHTMLWith(w io.Writer, in *Input, o HTMLOptions) error {
 
 	// Sessions and transfers.
 	nSessions, nTransfers := 0, 0
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		for _, s := range r.Sessions {
 			nSessions++
 			if len(p.Sessions) < o.MaxTableRows {
 				row := sessionRow(r.Result, s)
-				hs := htmlSession{Point: wire(r.Point), ID: s.ID, Client: row[1], Server: row[2], User: wire(s.User), TLS: row[4],
+				hs := htmlSession{Point: wire(r.Point), ID: s.ID, Client: row.Client, Server: row.Server, User: wire(s.User), TLS: row.TLS,
 					Start: utc(s.Start), StartValue: s.Start.UTC().Format(TimeFormat), Commands: s.Commands, Transfers: len(s.Transfers),
-					Gaps: row[7], GapsValue: s.Gaps, Closed: row[8], Notes: row[9],
+					Gaps: row.Gaps, GapsValue: s.Gaps, Closed: row.Closed, Notes: row.Notes,
 					LadderHref: ladderHref[r.Point+"\x00"+s.ID]}
 				if hs.User == "" {
 					hs.User = "-"
@@ -400,63 +400,18 @@ func contains(list []string, s string) bool {
 }
 
 func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding, ladderHref string) htmlTransfer {
-	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladderHref, Mode: "-", Negotiated: "-", NegReplyText: "-", State: string(t.DataState()),
-		Data: "-", BytesText: "-", Reply: "-"}
-	cmd := t.Command
-	if cmd == "" {
-		cmd = "(none)"
+	row := transferRow(r, nil, t, f)
+	h := htmlTransfer{Point: wire(r.Point), ID: t.ID, LadderHref: ladderHref, Command: row.Command, Mode: row.Mode,
+		Negotiated: row.Address, NegFrame: row.NegFrame, NegReply: row.NegReplyCode, NegReplyText: row.NegReply,
+		State: row.State, Data: row.Flow, SYNFrame: row.SYNFrame, Bytes: row.ByteCount, BytesText: row.Bytes,
+		Reply: row.Reply, Verdict: row.Verdict}
+	if h.Data == "" {
+		h.Data = "-"
 	}
-	if t.Arg != "" {
-		cmd += " " + t.Arg
-	}
-	h.Command = wire(cmd)
-	if n := t.Negotiation; n != nil {
-		h.Mode = string(n.Mode)
-		switch {
-		case n.Inferred == "tls-host-pair":
-			h.Negotiated = "(encrypted) " + n.Address.String()
-		case n.Inferred != "":
-			h.Negotiated = "(not captured) " + n.Address.String()
-		case n.ParseError != "":
-			h.Negotiated = wire(n.Command + " unparsable: " + n.ParseError)
-		case n.Address.IsValid():
-			h.Negotiated = n.Command + " " + n.Address.String()
-		default:
-			h.Negotiated = wire(n.Command)
-		}
-		h.NegFrame = n.At.Frame
-		if n.Reply.Code != 0 {
-			h.NegReply = n.Reply.Code
-			h.NegReplyText = strconv.Itoa(n.Reply.Code)
-		} else if n.Inferred == "" {
-			h.NegReplyText = "none"
-		}
-	}
-	if d := t.Data(); d != nil {
-		h.State = string(d.State())
-		h.Data = fmt.Sprintf("%s %s → %s", d.Initiator, d.Src, d.Dst)
-		if d.MatchedBy == "control-address" {
-			h.Data += ", to the control address"
-		}
-		if n := len(d.SYNRetries); n > 0 && d.State() != analyze.Established {
-			h.Data += fmt.Sprintf(", %d SYN retries", n)
-		}
-		h.SYNFrame = d.SYN.Frame
-		h.Bytes = d.Bytes()
-		h.BytesText = strconv.FormatUint(d.Bytes(), 10)
-	}
-	if t.Final.Code != 0 {
-		h.Reply = wire(strconv.Itoa(t.Final.Code) + " " + t.Final.Text)
-	} else if t.Prelim.Code != 0 {
-		h.Reply = wire(strconv.Itoa(t.Prelim.Code)+" "+t.Prelim.Text) + " (no final reply)"
-	}
-	code := ""
 	if f != nil {
-		code = string(f.Code)
 		h.Class = f.Severity.String()
 		h.Problem = f.Severity >= diagnose.Warning
 	}
-	h.Verdict = verdict(t, code)
 	if h.Verdict == "ok" {
 		h.Class = "ok"
 	}
@@ -469,7 +424,7 @@ func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding
 // ladders drawn are built: a capture of a million sessions costs
 // o.MaxLadders of them. A session seen at two capture points across a
 // NAT is one ladder.
-func addHTMLLadders(p *htmlPage, in *Input, o HTMLOptions, rank func(*analyze.Session) int) map[string]string {
+func addHTMLLadders(p *htmlPage, in *Run, o HTMLOptions, rank func(*analyze.Session) int) map[string]string {
 	type other struct {
 		r *analyze.Result
 		s *analyze.Session
@@ -498,14 +453,14 @@ func addHTMLLadders(p *htmlPage, in *Input, o HTMLOptions, rank func(*analyze.Se
 	}
 	var cands []cand
 	seen := map[*analyze.Session]bool{}
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		for _, s := range r.Sessions {
 			if seen[s] {
 				continue
 			}
 			seen[s] = true
 			c := cand{keys: []string{r.Point + "\x00" + s.ID}, query: r.Point + ":" + s.ID, point: r.Point, name: s.ID, rank: rank(s), order: len(cands)}
-			if len(in.Results) > 1 {
+			if len(in.Points) > 1 {
 				c.name = r.Point + " " + s.ID
 			}
 			if o, ok := partner[s]; ok {

@@ -149,7 +149,7 @@ func checkSelfContained(t *testing.T, page string) {
 	}
 }
 
-func writeHTML(t *testing.T, in *Input) string {
+func writeHTML(t *testing.T, in *Run) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteHTML(&b, in); err != nil {
@@ -159,7 +159,7 @@ func writeHTML(t *testing.T, in *Input) string {
 }
 
 // writeHTMLWith writes the page within o's limits and with its ladders.
-func writeHTMLWith(t *testing.T, in *Input, o HTMLOptions) string {
+func writeHTMLWith(t *testing.T, in *Run, o HTMLOptions) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteHTMLWith(&b, in, o); err != nil {
@@ -170,7 +170,7 @@ func writeHTMLWith(t *testing.T, in *Input, o HTMLOptions) string {
 
 func TestHTMLReportOfALabCapture(t *testing.T) {
 	r := labResult(t, "client-lan", "s6-fw-drop-passive.client-lan.pcap")
-	page := writeHTML(t, &Input{Results: []*diagnose.Point{r}})
+	page := writeHTML(t, &Run{Points: []*diagnose.Point{r}})
 	checkSelfContained(t, page)
 	for _, want := range []string{
 		`<dd data-count="sessions">2</dd>`, `<dd data-count="error">2</dd>`,
@@ -265,7 +265,7 @@ func inlineSVGs(t *testing.T, page string) []*svgNode {
 func TestHTMLReportOfTwoPoints(t *testing.T) {
 	in := labResult(t, "inside", "s2-nat-alg-active.client-lan.pcap")
 	out := labResult(t, "outside", "s2-nat-alg-active.nat-outside.pcap")
-	page := writeHTML(t, &Input{Results: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}})
+	page := writeHTML(t, &Run{Points: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}})
 	checkSelfContained(t, page)
 	for _, want := range []string{`<section id="alg">`, `<table class="data" id="alg-table" data-sortable>`,
 		`PORT 10.1.0.2:40001`, `PORT 198.51.100.1:40001`, `<td class="verdict">rewritten</td>`, `<code>alg-rewrite</code>`} {
@@ -312,7 +312,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 		Evidence: []diagnose.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
 	res.Point = "<b>p</b>"
 	var o HTMLOptions
-	o.ladders = func(_ *Input, query string) []*ladder.Ladder {
+	o.ladders = func(_ *Run, query string) []*ladder.Ladder {
 		if query != "<b>p</b>:S1" {
 			t.Errorf("ladders asked for %q", query)
 		}
@@ -321,7 +321,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 		l.Rows[0].Point = "<b>p</b>"
 		return []*ladder.Ladder{l}
 	}
-	page := writeHTMLWith(t, &Input{Results: []*diagnose.Point{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}}, o)
+	page := writeHTMLWith(t, &Run{Points: []*diagnose.Point{res}, Errors: []string{"x.pcap: <script>\x1b[31m"}}, o)
 	checkSelfContained(t, page)
 	for _, r := range page {
 		if r != '\n' && (term.UnsafeRune(r) || r == 0xfffd) {
@@ -366,7 +366,7 @@ func TestHTMLBounded(t *testing.T) {
 		{Code: "cleartext-credentials", Severity: diagnose.Info, Session: res.Sessions[6]},
 	}
 	var built []string
-	o.ladders = func(_ *Input, query string) []*ladder.Ladder {
+	o.ladders = func(_ *Run, query string) []*ladder.Ladder {
 		built = append(built, query)
 		l := handLadder("x")
 		l.Session = strings.TrimPrefix(query, "p:")
@@ -375,7 +375,7 @@ func TestHTMLBounded(t *testing.T) {
 		}
 		return []*ladder.Ladder{l}
 	}
-	page := writeHTMLWith(t, &Input{Results: []*diagnose.Point{res}}, o)
+	page := writeHTMLWith(t, &Run{Points: []*diagnose.Point{res}}, o)
 	// S6 (error), S7 (info), then the first without finding; in report order.
 	if strings.Join(built, " ") != "p:S1 p:S6 p:S7" {
 		t.Errorf("ladders built: %v, want p:S1 p:S6 p:S7", built)

@@ -394,11 +394,11 @@ func (sw *SessionWriter) Err() error { return sw.err }
 
 // WriteJSON writes in JSON Lines: every session, then its transfers, then
 // the findings (most severe first), then one summary record.
-func WriteJSON(w io.Writer, in *Input) error {
+func WriteJSON(w io.Writer, in *Run) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		for _, s := range r.Sessions {
 			if err := enc.Encode(sessionRec(r.Result, s)); err != nil {
 				return err
@@ -413,7 +413,7 @@ func WriteJSON(w io.Writer, in *Input) error {
 			}
 		}
 	}
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		for _, f := range r.Findings {
 			if streamed(in, r.Point, f) {
 				continue
@@ -443,7 +443,7 @@ func WriteJSON(w io.Writer, in *Input) error {
 
 // streamed reports whether every transfer a finding explains was already
 // written with it (live capture).
-func streamed(in *Input, point string, f *diagnose.Finding) bool {
+func streamed(in *Run, point string, f *diagnose.Finding) bool {
 	if len(in.StreamedFindings) == 0 || len(f.Transfers) == 0 {
 		return false
 	}
@@ -455,13 +455,13 @@ func streamed(in *Input, point string, f *diagnose.Finding) bool {
 	return true
 }
 
-func summaryRec(in *Input) summaryRecord {
+func summaryRec(in *Run) summaryRecord {
 	sum := summaryRecord{Type: "summary", Findings: map[string]int{"error": 0, "warning": 0, "info": 0}, Files: []string{}, Errors: in.Errors}
 	if in.Live {
 		rcv, drop := in.KernelReceived, in.KernelDrops
 		sum.KernelReceived, sum.KernelDrops = &rcv, &drop
 	}
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		sum.Sessions += len(r.Sessions) + r.LeftOut.Sessions
 		sum.Transfers += r.LeftOut.Transfers
 		for _, f := range r.Findings {
@@ -476,7 +476,7 @@ func summaryRec(in *Input) summaryRecord {
 			sum.Findings[f.Severity.String()]++
 		}
 	}
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		st := r.Capture
 		for _, s := range r.Sessions {
 			sum.Transfers += len(s.Transfers)

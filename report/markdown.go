@@ -1,28 +1,131 @@
 package report
 
 import (
+	"bufio"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 )
+
+// WriteMarkdown writes the report as Markdown, to paste into an issue:
+// the summary first, then per capture point its answer, sessions,
+// transfers and findings. Every text is made literal (mdText).
+func WriteMarkdown(w io.Writer, run *Run) error {
+	v := NewView(run)
+	bw := bufio.NewWriter(w)
+	fmt.Fprintln(bw, "## ftpsniff report")
+	fmt.Fprintln(bw)
+	writeMarkdownSummary(bw, run, v)
+	for _, p := range v.Points {
+		fmt.Fprintf(bw, "Capture point **%s**: %s — %s\n\n", mdText(strconv.Quote(p.Name)), mdText(p.Files), mdText(p.Stats))
+		for _, a := range p.Answer {
+			fmt.Fprintf(bw, "> %s\n", mdText(a))
+		}
+		if len(p.Answer) > 0 {
+			fmt.Fprintln(bw)
+		}
+		if len(p.Sessions) == 0 {
+			continue
+		}
+		fmt.Fprintf(bw, "### Sessions\n\n")
+		st := newMarkdownTable(bw, "ID", "Client", "Server", "User", "TLS", "Cmds", "Transfers", "Gaps", "Closed", "Notes")
+		for _, r := range p.Sessions {
+			st.Append([]string{r.ID, r.Client, r.Server, r.User, r.TLS, r.Commands, r.Transfers, r.Gaps, r.Closed, r.Notes})
+		}
+		if err := st.Render(); err != nil {
+			return err
+		}
+		if len(p.Transfers) > 0 {
+			fmt.Fprintf(bw, "\n### Transfers\n\n")
+			tt := newMarkdownTable(bw, "ID", "Command", "Mode", "Negotiated (frame)", "Neg. reply", "Data connection", "Bytes", "Reply", "Verdict")
+			for _, r := range p.Transfers {
+				tt.Append([]string{r.ID, short(r.Command), r.Mode, short(r.Negotiated), r.NegReply, r.Data, r.Bytes, short(r.Reply), r.Verdict})
+			}
+			if err := tt.Render(); err != nil {
+				return err
+			}
+		}
+		if len(p.Findings) > 0 {
+			fmt.Fprintf(bw, "\n### Findings (most severe first)\n\n")
+			writeMarkdownFindings(bw, p.Findings)
+		}
+		fmt.Fprintln(bw)
+	}
+	for _, a := range v.ALG {
+		fmt.Fprintf(bw, "\n### %s\n\n", mdText(a.Title))
+		if len(a.Rows) == 0 {
+			fmt.Fprintln(bw, "No session was seen on both sides.")
+			continue
+		}
+		t := newMarkdownTable(bw, "Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift")
+		for _, r := range a.Rows {
+			t.Append([]string{r.Sessions, r.Inside, r.Outside, r.Verdict, r.SeqShift})
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+		if len(a.Findings) > 0 {
+			fmt.Fprintf(bw, "\n### ALG findings\n\n")
+			writeMarkdownFindings(bw, a.Findings)
+		}
+	}
+	return bw.Flush()
+}
+
+// newMarkdownTable is a Markdown table whose every cell is made literal,
+// whatever wrote it: a | from the wire cannot split a row, nor a backtick
+// or <img> render.
+func newMarkdownTable(w io.Writer, headers ...any) *tablewriter.Table {
+	t := tablewriter.NewTable(w, tablewriter.WithRenderer(renderer.NewMarkdown()),
+		tablewriter.WithHeaderAutoFormat(tw.Off), tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithTrimSpace(tw.Off),
+		tablewriter.WithRowFilter(tw.CellFilter{Global: func(cells []string) []string {
+			for i, c := range cells {
+				cells[i] = mdText(c)
+			}
+			return cells
+		}}))
+	t.Header(headers...)
+	return t
+}
+
+// writeMarkdownFindings lists findings as a numbered list, evidence and fix
+// as sub-items.
+func writeMarkdownFindings(w io.Writer, fs []FindingView) {
+	for _, f := range fs {
+		// A sub-item is indented to the item's text ("10. " is 4 wide),
+		// else Markdown starts a new list.
+		indent := strings.Repeat(" ", len(strconv.Itoa(f.Number))+2)
+		ids := ""
+		if f.IDs != "" {
+			ids = " " + mdText(f.IDs)
+		}
+		fmt.Fprintf(w, "%d. **%s `%s`**%s: %s\n", f.Number, strings.ToUpper(f.Severity), f.Code, ids, mdText(f.Summary))
+		for _, e := range f.Evidence {
+			fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", indent, mdText(e.File), e.Frame, e.Time, mdText(e.What))
+		}
+		fmt.Fprintf(w, "%s- fix: %s\n", indent, mdText(f.Advice))
+	}
+	if len(fs) > 0 {
+		fmt.Fprintln(w) // ends the list: what follows is not one of its items
+	}
+}
 
 // writeMarkdownSummary writes what a reader of an issue wants first: the
 // counts, one line per kind of finding with the transfers it concerns, and
 // what was left out or could not be read. The details follow it.
-func writeMarkdownSummary(w io.Writer, in *Input) {
-	sum := summaryRec(in)
+func writeMarkdownSummary(w io.Writer, run *Run, v *View) {
+	sum := summaryRec(run)
 	ok, released := 0, false
-	for _, r := range in.Results {
-		released = released || r.LeftOut.Transfers > 0
-		for _, s := range r.Sessions {
-			for _, t := range s.Transfers {
-				if verdict(t, "") == "ok" {
-					ok++
-				}
+	for i, p := range v.Points {
+		released = released || run.Points[i].LeftOut.Transfers > 0
+		for _, t := range p.Transfers {
+			if t.Verdict == "ok" {
+				ok++
 			}
 		}
 	}
@@ -43,71 +146,22 @@ func writeMarkdownSummary(w io.Writer, in *Input) {
 	}
 	fmt.Fprintln(w, ".")
 	fmt.Fprintln(w)
-
-	// One line per finding code, most severe first, naming where it was
-	// made ("S1.T2", with the point's name when there are two).
-	type kind struct {
-		sev   diagnose.Severity
-		code  string
-		n     int
-		where []string
-	}
-	var kinds []*kind
-	add := func(point string, f *diagnose.Finding) {
-		var k *kind
-		for _, c := range kinds {
-			if c.code == string(f.Code) && c.sev == f.Severity {
-				k = c
-			}
-		}
-		if k == nil {
-			k = &kind{sev: f.Severity, code: string(f.Code)}
-			kinds = append(kinds, k)
-		}
-		k.n++
-		var ids []string
-		for _, t := range f.Transfers {
-			ids = append(ids, t.ID)
-		}
-		if len(ids) == 0 && f.Session != nil {
-			ids = append(ids, f.Session.ID)
-		}
-		for _, id := range ids {
-			if len(in.Results) > 1 {
-				id = point + " " + id
-			}
-			if !slices.Contains(k.where, id) {
-				k.where = append(k.where, id)
-			}
-		}
-	}
-	for _, r := range in.Results {
-		for _, f := range r.Findings {
-			add(r.Point, f)
-		}
-	}
-	for _, a := range in.ALG {
-		for _, f := range a.Findings {
-			add(a.Outside.Point, f) // as the findings list shows them
-		}
-	}
-	slices.SortStableFunc(kinds, func(a, b *kind) int { return int(b.sev) - int(a.sev) })
-	for _, k := range kinds {
-		where := k.where
+	for _, k := range v.Kinds {
+		where := k.Where
 		if len(where) > 8 {
-			where = append(where[:8:8], fmt.Sprintf("and %d more", len(k.where)-8))
+			where = append(where[:8:8], fmt.Sprintf("and %d more", len(k.Where)-8))
 		}
 		times := ""
-		if k.n > 1 {
-			times = fmt.Sprintf(" ×%d", k.n)
+		if k.Count > 1 {
+			times = fmt.Sprintf(" ×%d", k.Count)
 		}
-		fmt.Fprintf(w, "- **%s** `%s`%s: %s\n", k.sev, k.code, times, mdText(strings.Join(where, ", ")))
+		fmt.Fprintf(w, "- **%s** `%s`%s: %s\n", k.Severity, k.Code, times, mdText(strings.Join(where, ", ")))
 	}
-	if len(kinds) > 0 {
+	if len(v.Kinds) > 0 {
 		fmt.Fprintln(w)
 	}
-	for _, n := range summaryNotes(in, sum) {
-		fmt.Fprintf(w, "**%s:** %s\n\n", mdText(n.label), mdText(n.text))
+	for _, n := range v.SummaryNotes {
+		fmt.Fprintf(w, "**%s:** %s\n\n", mdText(n.Label), mdText(n.Text))
 	}
 }
 

@@ -35,7 +35,7 @@ func markdownOf(t *testing.T) string {
 		Advice:   "check " + hostileName}
 	r := &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}, Findings: []*diagnose.Finding{f}}
 	var b bytes.Buffer
-	if err := WriteMarkdown(&b, &Input{Results: []*diagnose.Point{r}}); err != nil {
+	if err := WriteMarkdown(&b, &Run{Points: []*diagnose.Point{r}}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -188,10 +188,10 @@ func TestMarkdownTenFindingsKeepTheirEvidence(t *testing.T) {
 			Summary: fmt.Sprint("gap ", i), Evidence: []diagnose.Evidence{{At: at, What: "gap"}}, Advice: "none"})
 	}
 	var b bytes.Buffer
-	writeFindings(&b, &analyze.Result{Inputs: []string{"x.pcap"}}, fs, true, false)
+	writeMarkdownFindings(&b, findingViews(fs, &analyze.Result{Inputs: []string{"x.pcap"}}))
 	out := b.String()
-	if !strings.Contains(out, "\n9. **WARNING `capture-gap`** : gap 8\n   - x.pcap frame 1") ||
-		!strings.Contains(out, "\n10. **WARNING `capture-gap`** : gap 9\n    - x.pcap frame 1") ||
+	if !strings.Contains(out, "\n9. **WARNING `capture-gap`**: gap 8\n   - x.pcap frame 1") ||
+		!strings.Contains(out, "\n10. **WARNING `capture-gap`**: gap 9\n    - x.pcap frame 1") ||
 		!strings.Contains(out, "\n    - fix: none\n\n") {
 		t.Errorf("sub-items not indented to their item's text:\n%s", out)
 	}

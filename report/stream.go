@@ -71,12 +71,12 @@ func (st *Stream) writeTransfer(s *analyze.Session, t *analyze.Transfer, finding
 		}
 		return nil
 	}
-	row := transferRow(t)
-	code := ""
+	var why *diagnose.Finding
 	if len(findings) > 0 {
-		code = string(findings[0].Code)
+		why = findings[0]
 	}
-	_, err := fmt.Fprintf(st.w, "%s %s %s | %s | %s | %s | %s | %s\n", t.Final.At.Time.UTC().Format("15:04:05.000"), row[0], row[1], row[2], row[3], row[5], row[7], verdict(t, code))
+	row := transferRow(r, s, t, why)
+	_, err := fmt.Fprintf(st.w, "%s %s %s | %s | %s | %s | %s | %s\n", t.Final.At.Time.UTC().Format("15:04:05.000"), row.ID, short(row.Command), row.Mode, short(row.Negotiated), row.Data, short(row.Reply), row.Verdict)
 	if err != nil {
 		return err
 	}

@@ -7,18 +7,16 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
-
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
 	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
-// Input is everything a report shows.
-type Input struct {
-	Results []*diagnose.Point // one per capture point, with its diagnosis
+// Run is what one run of ftpsniff found, as the reports show it: the
+// capture points with their diagnoses, the comparison of two points, input
+// errors, and what live capture streamed already.
+type Run struct {
+	Points []*diagnose.Point // one per capture point, with its diagnosis
 	// ALG compares two capture points on either side of a NAT.
 	ALG    []*diagnose.ALGDiagnosis
 	Errors []string // input errors (the analysis covers what was read before them)
@@ -33,17 +31,31 @@ type Input struct {
 	// MaxSessions is the limit on the sessions kept for this report (0:
 	// none); the sessions it left out are counted in Point.LeftOut.
 	MaxSessions int
-	// Color: the table report may colour severities (standard output is a
-	// terminal, and neither --no-color nor NO_COLOR).
+}
+
+// TableOptions say how the table report is drawn.
+type TableOptions struct {
+	// Width is the terminal's width in cells (0: DefaultWidth). Tables
+	// wrap their cells to fit; when even that cannot, each session and
+	// transfer is written as a short block instead.
+	Width int
+	// Color colours severities (standard output is a terminal, and neither
+	// --no-color nor NO_COLOR).
 	Color bool
 }
+
+// DefaultWidth is the width of a table report written to a file or a pipe
+// when nothing says otherwise.
+const DefaultWidth = 100
 
 // maxCell bounds a cell's text from the wire so one hostile file name cannot
 // flood the terminal.
 const maxCell = 60
 
-func cell(s string) string {
-	s = term.Clean(s)
+func cell(s string) string { return short(term.Clean(s)) }
+
+// short cuts text already through Clean to maxCell bytes.
+func short(s string) string {
 	if len(s) > maxCell {
 		cut := maxCell
 		for cut > 0 && s[cut]&0xc0 == 0x80 { // stay on a UTF-8 boundary
@@ -88,328 +100,273 @@ func mdText(s string) string {
 // GitLab).
 const mdSpecial = "\\`*_~[]<>&|$"
 
-func newTable(w io.Writer, md bool, headers ...any) *tablewriter.Table {
-	var r tw.Renderer = renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleLight)})
-	opts := []tablewriter.Option{
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAutoWrap(tw.WrapNone),
-		tablewriter.WithTrimSpace(tw.Off),
+// WriteTable writes the report for people: per capture point, the answer
+// first (how many transfers failed, why, and the fix), then the sessions,
+// the transfers and the findings, fitted to opts.Width; then a summary.
+func WriteTable(w io.Writer, run *Run, opts TableOptions) error {
+	if opts.Width <= 0 {
+		opts.Width = DefaultWidth
 	}
-	if md {
-		r = renderer.NewMarkdown()
-		// Every cell is made literal, whatever wrote it: a | from the wire
-		// cannot split a row, nor a backtick or <img> render.
-		opts = append(opts, tablewriter.WithRowFilter(tw.CellFilter{Global: func(cells []string) []string {
-			for i, c := range cells {
-				cells[i] = mdText(c)
-			}
-			return cells
-		}}))
+	v := NewView(run)
+	t := &tableWriter{w: bufio.NewWriter(w), width: opts.Width, prose: min(opts.Width, maxProse), color: opts.Color}
+	for _, p := range v.Points {
+		t.point(p)
 	}
-	t := tablewriter.NewTable(w, append([]tablewriter.Option{tablewriter.WithRenderer(r)}, opts...)...)
-	t.Header(headers...)
-	return t
+	for _, a := range v.ALG {
+		t.alg(a)
+	}
+	t.para("Summary: "+v.Summary, "")
+	for _, n := range v.SummaryNotes {
+		t.para(n.Label+": "+n.Text, "  ")
+	}
+	if t.err != nil {
+		return t.err
+	}
+	return t.w.Flush()
 }
 
-// WriteTable writes the report for people: per capture point, the sessions
-// and the transfers, then a summary.
-func WriteTable(w io.Writer, in *Input) error { return writeTables(w, in, false) }
+// maxProse is the widest a line of prose gets on a wide terminal: longer
+// lines are hard to follow back.
+const maxProse = 120
 
-// WriteMarkdown writes the same report as Markdown, to paste into a ticket.
-func WriteMarkdown(w io.Writer, in *Input) error { return writeTables(w, in, true) }
+// tableWriter lays a View out for a terminal.
+type tableWriter struct {
+	w     *bufio.Writer
+	width int // the tables'
+	prose int // the text's
+	color bool
+	err   error
+}
 
-func writeTables(w io.Writer, in *Input, md bool) error {
-	bw := bufio.NewWriter(w)
-	h := func(title string) {
-		if md {
-			fmt.Fprintf(bw, "\n### %s\n\n", title)
+// para writes text wrapped to the width, continuation lines indented.
+func (t *tableWriter) para(text, indent string) {
+	t.indented(text, "", indent)
+}
+
+// indented writes text wrapped to the width, the first line after first,
+// the others after rest.
+func (t *tableWriter) indented(text, first, rest string) {
+	lines := wrapText(text, t.prose-max(term.Width(first), term.Width(rest)))
+	for i, l := range lines {
+		p := rest
+		if i == 0 {
+			p = first
+		}
+		t.line(p + l)
+	}
+}
+
+func (t *tableWriter) line(s string) {
+	if t.err == nil {
+		_, t.err = t.w.WriteString(s + "\n")
+	}
+}
+
+func (t *tableWriter) sev(s, severity string) string {
+	if t.color && severity != "" {
+		return term.Colorize(s, term.SeverityColor(severity))
+	}
+	return s
+}
+
+func (t *tableWriter) point(p PointView) {
+	t.para(fmt.Sprintf("Capture point %q: %s — %s", p.Name, p.Files, p.Stats), "  ")
+	for _, a := range p.Answer {
+		t.indented(a, "  ", "  ")
+	}
+	if len(p.Sessions) == 0 {
+		t.line("")
+		return
+	}
+	t.line("")
+	t.line("Sessions")
+	g := &grid{headers: []string{"ID", "Client", "Server", "User", "TLS", "Cmds", "Transfers", "Gaps", "Closed"}}
+	for _, r := range p.Sessions {
+		g.rows = append(g.rows, []string{r.ID, r.Client, r.Server, r.User, r.TLS, r.Commands, r.Transfers, r.Gaps, r.Closed})
+	}
+	if widths, ok := g.widths(t.width); ok {
+		t.grid(g, widths)
+		t.sessionNotes(p.Sessions)
+	} else {
+		for _, r := range p.Sessions {
+			t.indented(fmt.Sprintf("%s  %s → %s", r.ID, r.Client, r.Server), "", "    ")
+			gaps := "no gaps"
+			if r.Gaps != "0" {
+				gaps = "gaps: " + r.Gaps
+			}
+			t.indented(fmt.Sprintf("user %s · TLS %s · %s · %s · %s · %s", r.User, r.TLS, plural(atoi(r.Commands), "command"), plural(atoi(r.Transfers), "transfer"), gaps, closedWords(r.Closed)), "    ", "      ")
+			if r.Notes != "" {
+				t.indented(r.Notes, "    ", "      ")
+			}
+		}
+	}
+	if len(p.Transfers) > 0 {
+		t.line("")
+		t.line("Transfers")
+		g := &grid{headers: []string{"ID", "Command", "Negotiation (frame)", "Data connection", "Bytes", "Final reply", "Verdict"}}
+		for _, r := range p.Transfers {
+			g.rows = append(g.rows, []string{r.ID, short(r.Command), short(exchange(r)), r.Data, r.Bytes, short(r.Reply), r.Verdict})
+		}
+		g.style = func(i int) string { return term.SeverityColor(p.Transfers[i].Severity) }
+		if widths, ok := g.widths(t.width); ok {
+			t.grid(g, widths)
 		} else {
-			fmt.Fprintf(bw, "\n%s\n", title)
+			for _, r := range p.Transfers {
+				t.indented(fmt.Sprintf("%s  %s → %s", r.ID, r.Command, t.sev(r.Verdict, r.Severity)), "", "    ")
+				t.indented("negotiated: "+exchange(r), "    ", "      ")
+				data := "data: " + r.Data
+				if r.Bytes != "-" {
+					data += "; " + plural(atoi(r.Bytes), "byte")
+				}
+				t.indented(data, "    ", "      ")
+				if r.Reply != "-" {
+					t.indented("final reply: "+r.Reply, "    ", "      ")
+				} else {
+					t.indented("no final reply seen", "    ", "      ")
+				}
+			}
 		}
 	}
-	if md {
-		fmt.Fprintln(bw, "## ftpsniff report")
-		fmt.Fprintln(bw)
-		writeMarkdownSummary(bw, in)
+	if len(p.Findings) > 0 {
+		t.line("")
+		t.line("Findings (most severe first)")
+		t.findings(p.Findings, p.SeveralFiles)
 	}
-	for _, r := range in.Results {
-		point, files := strconv.Quote(r.Point), cell(strings.Join(r.Inputs, ", "))
-		if md {
-			point, files = "**"+mdText(point)+"**", mdText(files)
-		}
-		fmt.Fprintf(bw, "Capture point %s: %s — %d packets, %d bytes", point, files, r.Capture.Packets, r.Capture.Bytes)
-		if r.Capture.Truncated > 0 {
-			fmt.Fprintf(bw, ", %d cut by the snap length", r.Capture.Truncated)
-		}
-		fmt.Fprintln(bw)
-		if len(r.Sessions) == 0 {
-			fmt.Fprintln(bw, "No FTP control connection found.")
-			fmt.Fprintln(bw)
+	t.line("")
+}
+
+// exchange is a negotiation and its reply in one cell: "PORT
+// 10.0.0.2:40001 (13) → 200", "PASV → 227 192.0.2.1:30005 (16)" (the
+// address, and the frame, are the reply's in passive mode).
+func exchange(r TransferRow) string {
+	n := r.Transfer.Negotiation
+	switch {
+	case n == nil:
+		return "-"
+	case n.Inferred != "":
+		return r.Mode + " " + r.Negotiated
+	case r.NegReply == "-" || r.NegReply == "none":
+		return r.Negotiated + " → no reply"
+	case n.Mode == analyze.Passive && n.Address.IsValid() && n.ParseError == "":
+		return n.Command + " → " + r.NegReply + strings.TrimPrefix(r.Negotiated, n.Command)
+	}
+	return r.Negotiated + " → " + r.NegReply
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
+
+// sessionNotes writes the sessions' notes under their grid, sessions with
+// the same notes together ("S1, S2: captured between the client and the
+// server").
+func (t *tableWriter) sessionNotes(rows []SessionRow) {
+	var order []string
+	ids := map[string][]string{}
+	for _, r := range rows {
+		if r.Notes == "" {
 			continue
 		}
-		h("Sessions")
-		st := newTable(bw, md, "ID", "Client", "Server", "User", "TLS", "Cmds", "Transfers", "Gaps", "Closed", "Notes")
-		for _, s := range r.Sessions {
-			if err := st.Append(sessionRow(r.Result, s)); err != nil {
-				return err
+		if ids[r.Notes] == nil {
+			order = append(order, r.Notes)
+		}
+		ids[r.Notes] = append(ids[r.Notes], r.ID)
+	}
+	for _, n := range order {
+		t.indented(idList(ids[n])+": "+n, "  ", "    ")
+	}
+}
+
+// idList names a few IDs, and counts the rest.
+func idList(ids []string) string {
+	const shown = 6
+	if len(ids) <= shown {
+		return strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(ids[:shown], ", "), len(ids)-shown)
+}
+
+// closedWords says how a session ended, for the compact layout.
+func closedWords(c string) string {
+	if c == "open" {
+		return "still open at the end"
+	}
+	return "closed (" + c + ")"
+}
+
+func (t *tableWriter) grid(g *grid, widths []int) {
+	if t.err == nil {
+		t.err = g.render(t.w, widths, t.color)
+	}
+}
+
+// findings writes each finding: its headline, its sentence, its evidence
+// as frames in a column, and the fix. withFile names each frame's file
+// (a point reading several files, the comparison of two points).
+func (t *tableWriter) findings(fs []FindingView, withFile bool) {
+	for _, f := range fs {
+		t.line(strings.TrimRight(fmt.Sprintf("%d. %s %s  %s", f.Number, t.sev(strings.ToUpper(f.Severity), f.Severity), f.Code, f.IDs), " "))
+		t.indented(f.Summary, "   ", "   ")
+		where := make([]string, len(f.Evidence))
+		wide := 0
+		for i, e := range f.Evidence {
+			where[i] = fmt.Sprintf("frame %d", e.Frame)
+			if withFile {
+				where[i] = e.File + " " + where[i]
 			}
+			wide = max(wide, term.Width(where[i]))
 		}
-		if err := st.Render(); err != nil {
-			return err
-		}
-		verdicts := map[*analyze.Transfer]string{}
-		for _, f := range r.Findings {
-			for _, t := range f.Transfers {
-				if verdicts[t] == "" {
-					verdicts[t] = string(f.Code)
+		for i, e := range f.Evidence {
+			head := fmt.Sprintf("     %s%s  %s  ", where[i], strings.Repeat(" ", wide-term.Width(where[i])), e.Time)
+			hang := term.Width(head)
+			if hang > t.prose/2 { // long file names: the text goes under them
+				hang = 7
+			}
+			for j, l := range wrapText(e.What, t.prose-hang) {
+				if j == 0 {
+					t.line(head + l)
+				} else {
+					t.line(strings.Repeat(" ", hang) + l)
 				}
 			}
 		}
-		var rows [][]string
-		for _, s := range r.Sessions {
-			for _, t := range s.Transfers {
-				rows = append(rows, append(transferRow(t), verdict(t, verdicts[t])))
-			}
-		}
-		if len(rows) > 0 {
-			h("Transfers")
-			tt := newTable(bw, md, "ID", "Command", "Mode", "Negotiated (frame)", "Neg. reply", "Data connection", "Bytes", "Reply", "Verdict")
-			for _, row := range rows {
-				if err := tt.Append(row); err != nil {
-					return err
-				}
-			}
-			if err := tt.Render(); err != nil {
-				return err
-			}
-		}
-		if len(r.Findings) > 0 {
-			h("Findings (most severe first)")
-			writeFindings(bw, r.Result, r.Findings, md, in.Color)
-		}
-		fmt.Fprintln(bw)
+		t.indented("fix: "+f.Advice, "   ", "     ")
 	}
-	for _, a := range in.ALG {
-		if err := writeALG(bw, a, md, in.Color, h); err != nil {
-			return err
-		}
-	}
-	if !md {
-		writeSummary(bw, in) // Markdown has it at the top
-	}
-	return bw.Flush()
 }
 
-func sessionRow(r *analyze.Result, s *analyze.Session) []string {
-	tls := "no"
-	if s.TLS {
-		tls = "yes"
-		if s.DetectedBy == "implicit-tls" {
-			tls = "implicit"
+func (t *tableWriter) alg(a ALGView) {
+	t.para(a.Title, "  ")
+	if len(a.Rows) == 0 {
+		t.line("No session was seen on both sides.")
+		return
+	}
+	g := &grid{headers: []string{"Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift"}}
+	for _, r := range a.Rows {
+		g.rows = append(g.rows, []string{r.Sessions, r.Inside, r.Outside, r.Verdict, r.SeqShift})
+	}
+	if widths, ok := g.widths(t.width); ok {
+		t.grid(g, widths)
+	} else {
+		for _, r := range a.Rows {
+			t.indented(fmt.Sprintf("%s  %s: inside %s, outside %s, sequence shift %s", r.Sessions, r.Verdict, r.Inside, r.Outside, r.SeqShift), "", "    ")
 		}
-		if s.TLSEnded {
-			tls += ", then clear (CCC)"
-		}
-	}
-	gaps := "0"
-	if s.Gaps > 0 {
-		gaps = fmt.Sprintf("%d (%d B)", s.Gaps, s.MissingBytes)
-	}
-	var notes []string
-	if s.Side != "" && s.Side != analyze.SideUnknown {
-		notes = append(notes, "captured on the "+string(s.Side)+" side")
-	}
-	if s.MidStream {
-		notes = append(notes, "capture starts mid-session")
-	}
-	if s.DetectedBy == "greeting" {
-		notes = append(notes, "found by its greeting on port "+strconv.Itoa(int(s.Server.Port())))
-	}
-	if s.ProtocolErrors > 0 {
-		notes = append(notes, fmt.Sprintf("%d non-FTP lines", s.ProtocolErrors))
-	}
-	closed := s.Closed
-	if closed == "" {
-		closed = "open"
-	}
-	user := s.User
-	if user == "" {
-		user = "-"
-	}
-	return []string{s.ID, s.Client.String(), s.Server.String(), cell(user), tls,
-		strconv.Itoa(s.Commands), strconv.Itoa(len(s.Transfers)), gaps, closed, strings.Join(notes, "; ")}
-}
-
-func transferRow(t *analyze.Transfer) []string {
-	cmd := t.Command
-	if cmd == "" {
-		cmd = "(none)"
-	}
-	if t.Arg != "" {
-		cmd += " " + t.Arg
-	}
-	mode, neg, negReply := "-", "-", "-"
-	if n := t.Negotiation; n != nil {
-		mode = string(n.Mode)
-		switch {
-		case n.Inferred == "tls-host-pair":
-			neg = "(encrypted) " + n.Address.String()
-		case n.Inferred != "":
-			neg = "(not captured) " + n.Address.String()
-		case n.ParseError != "":
-			neg = n.Command + " unparsable"
-		case n.Address.IsValid():
-			neg = fmt.Sprintf("%s %s (%d)", n.Command, n.Address, n.At.Frame)
-		default:
-			neg = n.Command
-		}
-		if n.Reply.Code != 0 {
-			negReply = strconv.Itoa(n.Reply.Code)
-		} else if n.Inferred == "" {
-			negReply = "none"
-		}
-	}
-	data, bytes := "no SYN seen here", "-"
-	if t.DataState() == analyze.NotCaptured {
-		data = "not captured here (the replies say it ran)"
-	}
-	if d := t.Data(); d != nil {
-		data = fmt.Sprintf("%s, %s %s→%s (SYN %d)", d.State(), d.Initiator, d.Src, d.Dst, d.SYN.Frame)
-		if d.MatchedBy == "control-address" {
-			data += ", to the control address"
-		}
-		if n := len(d.SYNRetries); n > 0 && d.State() != analyze.Established {
-			data += fmt.Sprintf(", %d SYN retries", n)
-		}
-		bytes = strconv.FormatUint(d.Bytes(), 10)
-	}
-	reply := "-"
-	if t.Final.Code != 0 {
-		reply = strconv.Itoa(t.Final.Code) + " " + t.Final.Text
-	} else if t.Prelim.Code != 0 {
-		reply = strconv.Itoa(t.Prelim.Code) + " " + t.Prelim.Text + " (no final reply)"
-	}
-	return []string{t.ID, cell(cmd), mode, cell(neg), negReply, data, bytes, cell(reply)}
-}
-
-func writeALG(w io.Writer, a *diagnose.ALGDiagnosis, md, color bool, h func(string)) error {
-	h(fmt.Sprintf("ALG comparison: %q (inside) and %q (outside), clock offset %s", a.Inside.Point, a.Outside.Point, a.ClockOffset))
-	if len(a.Comparisons) == 0 {
-		fmt.Fprintln(w, "No session was seen on both sides.")
-		return nil
-	}
-	t := newTable(w, md, "Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift")
-	for _, c := range a.Comparisons {
-		ids := c.InsideSession.ID + "/" + c.OutsideSession.ID
-		line := func(n *analyze.Negotiation) string {
-			if n == nil {
-				return "-"
-			}
-			return fmt.Sprintf("%s %s (%d)", n.Command, n.Address, n.At.Frame)
-		}
-		shift := "-"
-		if c.SeqChecked {
-			shift = fmt.Sprintf("%+d for %+d bytes", c.SeqShift, c.LengthChange)
-			if !c.SeqConsistent {
-				shift += " BROKEN"
-			}
-		}
-		if err := t.Append([]string{ids, cell(line(c.Inside)), cell(line(c.Outside)), string(c.Verdict), shift}); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
 	}
 	if len(a.Findings) > 0 {
-		h("ALG findings")
-		writeFindings(w, a.Outside.Result, a.Findings, md, color, a.Inside.Result)
+		t.line("")
+		t.line("ALG findings")
+		t.findings(a.Findings, true)
 	}
-	return nil
-}
-
-func verdict(t *analyze.Transfer, code string) string {
-	switch {
-	case code != "":
-		return code
-	case t.Data() != nil && t.Data().State() == analyze.Established && t.Final.Code >= 200 && t.Final.Code < 300:
-		return "ok"
-	}
-	return "-"
-}
-
-// writeFindings lists findings; evidence from another capture point is
-// looked up among others.
-func writeFindings(w io.Writer, r *analyze.Result, findings []*diagnose.Finding, md, color bool, others ...*analyze.Result) {
-	for i, f := range findings {
-		sev := strings.ToUpper(f.Severity.String())
-		if color && !md {
-			sev = term.Colorize(sev, term.SeverityColor(f.Severity.String()))
-		}
-		ids := ""
-		if f.Session != nil {
-			ids = f.Session.ID
-		}
-		if len(f.Transfers) > 0 {
-			var ts []string
-			for _, t := range f.Transfers {
-				ts = append(ts, t.ID)
-			}
-			ids += " (" + strings.Join(ts, ", ") + ")"
-		}
-		// A sub-item is indented to the item's text ("10. " is 4 wide),
-		// else Markdown starts a new list.
-		mdIndent := strings.Repeat(" ", len(strconv.Itoa(i+1))+2)
-		if md {
-			fmt.Fprintf(w, "%d. **%s `%s`** %s: %s\n", i+1, sev, f.Code, ids, mdText(term.Clean(f.Summary)))
-		} else {
-			fmt.Fprintf(w, "%d. %s %s %s\n   %s\n", i+1, sev, f.Code, ids, term.Clean(f.Summary))
-		}
-		for _, e := range f.Evidence {
-			src := r
-			for _, o := range others {
-				if e.Point != "" && e.Point == o.Point {
-					src = o
-				}
-			}
-			file := fileOf(src, e.At)
-			if md {
-				fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", mdIndent, mdText(term.Clean(file)), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), mdText(term.Clean(e.What)))
-			} else {
-				fmt.Fprintf(w, "   evidence: %s frame %d at %s: %s\n", term.Clean(file), e.At.Frame, e.At.Time.UTC().Format("15:04:05.000000"), term.Clean(e.What))
-			}
-		}
-		if md {
-			fmt.Fprintf(w, "%s- fix: %s\n", mdIndent, mdText(term.Clean(f.Advice)))
-		} else {
-			fmt.Fprintf(w, "   fix: %s\n", term.Clean(f.Advice))
-		}
-	}
-	if md && len(findings) > 0 {
-		fmt.Fprintln(w) // ends the list: what follows is not one of its items
-	}
-}
-
-func writeSummary(w io.Writer, in *Input) {
-	sum := summaryRec(in)
-	fmt.Fprintf(w, "Summary: %s, %s; findings: %d error, %d warning, %d info; %s, %d bytes read",
-		plural(sum.Sessions, "session"), plural(sum.Transfers, "transfer"), sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"], plural(int(sum.Packets), "packet"), sum.Bytes)
-	if sum.TruncatedPackets > 0 {
-		fmt.Fprintf(w, ", %d truncated by the snap length", sum.TruncatedPackets)
-	}
-	fmt.Fprintln(w, ".")
-	for _, n := range summaryNotes(in, sum) {
-		fmt.Fprintf(w, "%s: %s\n", n.label, n.text)
-	}
+	t.line("")
 }
 
 // A summaryNote is a line under the summary: what the limits left out,
 // the kernel's drops, input errors. text is already through Clean.
 type summaryNote struct{ label, text string }
 
-func summaryNotes(in *Input, sum summaryRecord) []summaryNote {
+func summaryNotes(in *Run, sum summaryRecord) []summaryNote {
 	var notes []summaryNote
-	for _, r := range in.Results {
+	for _, r := range in.Points {
 		if text := notShown(in, r); text != "" {
 			notes = append(notes, summaryNote{"Not shown at " + strconv.Quote(r.Point), text + "."})
 		}
@@ -454,7 +411,7 @@ func leftOutAt(p pointRecord) []string {
 
 // notShown says which sessions of r the report leaves out (beyond
 // --max-sessions), or "".
-func notShown(in *Input, r *diagnose.Point) string {
+func notShown(in *Run, r *diagnose.Point) string {
 	n := r.LeftOut.Sessions
 	if in.MaxSessions == 0 || n == 0 {
 		return ""

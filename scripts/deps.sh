@@ -10,6 +10,8 @@
 #   tshark    tshark (with editcap)                         pcapgen and pcapng checks
 #   browser   chromium fonts-dejavu-core                    the HTML report in Chromium
 #   bench     tcpreplay                                     bench/live.sh
+#   terminal  tmux                                          the table report on real
+#                                                           terminals of 80/120/200 columns
 #
 # Without SUITE: all of them. One apt-get at a time: runs of this script
 # queue on a lock of their own, and apt-get waits for the dpkg lock
@@ -30,8 +32,9 @@ declare -A PKGS=(
 	[tshark]="tshark"
 	[browser]="chromium fonts-dejavu-core"
 	[bench]="tcpreplay"
+	[terminal]="tmux"
 )
-ORDER=(lab tshark browser bench)
+ORDER=(lab tshark browser bench terminal)
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${ORDER[@]}")

@@ -8,7 +8,8 @@
 #                              line says which suites will be skipped and why
 #   1. go test ./...           every test; as root this includes the
 #                              namespace lab with live capture, the
-#                              headless-browser check and the tshark checks,
+#                              headless-browser check, the tshark checks and
+#                              the table report on tmux terminals,
 #                              which fail (not skip) when they cannot set
 #                              themselves up
 #   2. benchmarks, once each   a smoke run (-benchtime 1x): they still
@@ -22,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HEAVY=(lab "live capture" browser tshark)
+HEAVY=(lab "live capture" browser tshark terminal)
 suite_log=$(mktemp)
 bench_out=$(mktemp)
 export FTPSNIFF_SUITE_LOG=$suite_log

@@ -14,18 +14,18 @@ import (
 	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
-// defaultLadderWidth is the width of ladders written to a file or a pipe
-// when $COLUMNS does not say otherwise.
-const defaultLadderWidth = 100
+// defaultScreenWidth is the width of the table report and the ladders
+// written to a file or a pipe when $COLUMNS does not say otherwise.
+const defaultScreenWidth = 100
 
-// ladderTerminal reports whether stdout is a terminal (a variable so that
+// screenTerminal reports whether stdout is a terminal (a variable so that
 // tests can pretend it is one).
-var ladderTerminal = isTerminal
+var screenTerminal = isTerminal
 
-// ladderWidth is the width the ladders are drawn in: the terminal's, else
-// $COLUMNS, else defaultLadderWidth.
-func ladderWidth(stdout io.Writer) int {
-	if f, ok := stdout.(*os.File); ok && ladderTerminal(stdout) {
+// screenWidth is the width the table and the ladders are drawn in: the
+// terminal's, else $COLUMNS, else defaultScreenWidth.
+func screenWidth(stdout io.Writer) int {
+	if f, ok := stdout.(*os.File); ok && screenTerminal(stdout) {
 		if n := windowColumns(f); n > 0 {
 			return n
 		}
@@ -33,31 +33,31 @@ func ladderWidth(stdout io.Writer) int {
 	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
 		return n
 	}
-	return defaultLadderWidth
+	return defaultScreenWidth
 }
 
-// ladderColor says whether to colour the ladders: only on a terminal, and
+// screenColor says whether to colour the ladders: only on a terminal, and
 // neither with --no-color nor with NO_COLOR set to anything
 // (https://no-color.org) nor on a dumb terminal.
-func ladderColor(stdout io.Writer, noColor bool) bool {
+func screenColor(stdout io.Writer, noColor bool) bool {
 	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
-	return ladderTerminal(stdout)
+	return screenTerminal(stdout)
 }
 
 // writeLadders draws the ladders --ladder asks for on stdout and returns
 // the exit status: exitOK, exitUsage when no session has that ID, or
 // exitRuntime when stdout fails.
-func writeLadders(cfg config, in *report.Input, stdout, stderr io.Writer) int {
+func writeLadders(cfg config, in *report.Run, stdout, stderr io.Writer) int {
 	id := cfg.ladder
 	if id == "all" {
 		id = ""
 	}
-	ladders := ladder.Ladders(in.Results, in.ALG, id)
+	ladders := ladder.Ladders(in.Points, in.ALG, id)
 	if len(ladders) == 0 {
 		var ids []string
-		for _, r := range in.Results {
+		for _, r := range in.Points {
 			for _, s := range r.Sessions {
 				ids = append(ids, r.Point+":"+s.ID)
 			}
@@ -72,7 +72,7 @@ func writeLadders(cfg config, in *report.Input, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ftpsniff: no session %s to draw (the sessions are %s)\n", strconv.Quote(term.Clean(cfg.ladder)), strings.Join(ids, ", "))
 		return exitUsage
 	}
-	width, color := ladderWidth(stdout), ladderColor(stdout, cfg.noColor)
+	width, color := screenWidth(stdout), screenColor(stdout, cfg.noColor)
 	for i, l := range ladders {
 		if i > 0 {
 			if _, err := io.WriteString(stdout, "\n"); err != nil {

@@ -40,8 +40,8 @@ func TestLadderFlag(t *testing.T) {
 		t.Errorf("colours on a pipe")
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if n := utf8.RuneCountInString(line); n > defaultLadderWidth {
-			t.Errorf("a line of %d cells, wider than %d:\n%s", n, defaultLadderWidth, line)
+		if n := utf8.RuneCountInString(line); n > defaultScreenWidth {
+			t.Errorf("a line of %d cells, wider than %d:\n%s", n, defaultScreenWidth, line)
 		}
 	}
 
@@ -112,8 +112,8 @@ func TestLadderWidthAndColours(t *testing.T) {
 		t.Errorf("COLUMNS=64: the widest line has %d cells\n%s", widest, out)
 	}
 
-	defer func(f func(io.Writer) bool) { ladderTerminal = f }(ladderTerminal)
-	ladderTerminal = func(io.Writer) bool { return true }
+	defer func(f func(io.Writer) bool) { screenTerminal = f }(screenTerminal)
+	screenTerminal = func(io.Writer) bool { return true }
 	colored, _, _ := ftpsniff(t, "--ladder=S1", s6)
 	if !strings.Contains(colored, "\x1b[") {
 		t.Errorf("no colours on a terminal:\n%q", colored)

@@ -94,7 +94,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	defer closeAll()
 	opts := pipeline.Options{Analysis: analyze.Options{Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits},
 		Transfers: pipeline.Serialize(&mu, byName), Concurrent: true}
-	in := &report.Input{Streamed: map[*analyze.Transfer]bool{}, StreamedFindings: map[string]bool{}, Live: true}
+	in := &report.Run{Streamed: map[*analyze.Transfer]bool{}, StreamedFindings: map[string]bool{}, Live: true}
 	// A capture may run for days: with one point, finished sessions are let
 	// go. JSON writes each (what the stream has not written yet) on a
 	// goroutine of its own, so that the analysis, which must keep up with

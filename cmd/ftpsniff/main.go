@@ -223,7 +223,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// A closed pipe (ftpsniff x.pcap | head) makes writes fail with EPIPE
 	// instead of killing the process; that ends the run quietly.
 	signal.Ignore(syscall.SIGPIPE)
-	in := &report.Input{}
+	in := &report.Run{}
 	status := exitOK
 	// No progress line with -q, nor when JSON streamed to the terminal
 	// while reading would be mixed with it.
@@ -299,8 +299,8 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 // writeReport writes the final report of a run and returns the exit status:
 // status, or exitFindings when a finding made (written as it came or kept)
 // is at or above --fail-on.
-func writeReport(cfg config, in *report.Input, res *pipeline.Result, status int, stdout, stderr io.Writer) int {
-	in.Results = res.Points
+func writeReport(cfg config, in *report.Run, res *pipeline.Result, status int, stdout, stderr io.Writer) int {
+	in.Points = res.Points
 	if res.ALG != nil {
 		in.ALG = append(in.ALG, res.ALG)
 	}
@@ -329,8 +329,11 @@ func writeReport(cfg config, in *report.Input, res *pipeline.Result, status int,
 	case "html":
 		err = report.WriteHTML(w, in)
 	default:
-		in.Color = cfg.output == "" && ladderColor(stdout, cfg.noColor)
-		err = report.WriteTable(w, in)
+		opts := report.TableOptions{Width: screenWidth(stdout)}
+		if cfg.output == "" {
+			opts.Color = screenColor(stdout, cfg.noColor)
+		}
+		err = report.WriteTable(w, in, opts)
 	}
 	if err != nil {
 		if errors.Is(err, syscall.EPIPE) {

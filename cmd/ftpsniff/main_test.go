@@ -25,6 +25,9 @@ var update = flag.Bool("update", false, "rewrite the golden reports in testdata/
 // typing `ftpsniff testdata/x.pcap` there would see them.
 func TestMain(m *testing.M) {
 	flag.Parse()
+	// The reports are drawn at the default width, whatever the terminal
+	// running the tests says.
+	os.Unsetenv("COLUMNS")
 	if err := os.Chdir(filepath.Join("..", "..")); err != nil {
 		panic(err)
 	}

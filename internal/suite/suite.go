@@ -31,6 +31,8 @@ const (
 	Live    = "live capture"
 	Browser = "browser"
 	Tshark  = "tshark"
+	// Terminal is the table report drawn on real terminals (tmux).
+	Terminal = "terminal"
 )
 
 // LogEnv names the file each suite appends its line to.
