@@ -27,7 +27,7 @@ func ruleControlNeverStarted(d *run, s *SessionFacts) {
 		f.Evidence = append(f.Evidence, Evidence{At: o.RST, What: fmt.Sprintf("RST from %s", ss.Server)})
 		from := ""
 		if o.RSTTTL != 0 {
-			from = fmt.Sprintf(" %s (%s %d)", cameFrom(analyze.HopsFromTTL(o.RSTTTL)), ttl, o.RSTTTL)
+			from = " " + cameFrom(analyze.HopsFromTTL(o.RSTTTL), ttl, o.RSTTTL)
 		}
 		f.Summary = fmt.Sprintf("the client %s's control connection to %s was reset%s: nothing accepts connections on port %d there, or a firewall rejects them; no FTP session began",
 			ss.Client.Addr(), ss.Server, from, ss.Server.Port())

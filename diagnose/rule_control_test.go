@@ -236,7 +236,7 @@ var controlNeverStartedCases = []pinCase{
 		file: labCapture("s11-control-refused.server-lan.pcap"),
 		want: "error:control-refused",
 		expect: []pinExpect{{code: ControlRefused, severity: Error,
-			summary: []string{"198.51.100.1's control connection to 203.0.113.20:21 was reset from this link (no router between) (TTL 64)"}, evidence: []string{"3", "4"}}},
+			summary: []string{"198.51.100.1's control connection to 203.0.113.20:21 was reset from this link (no router between, TTL 64)"}, evidence: []string{"3", "4"}}},
 	},
 }
 

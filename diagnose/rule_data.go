@@ -3,7 +3,6 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -213,14 +212,14 @@ func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) Answer {
 		rstHops := analyze.HopsFromTTL(dc.RSTTTL)
 		switch {
 		case rstHops == e.acceptorHops:
-			return Answer{AnswerAcceptor, fmt.Sprintf("the reset came %s, as %s's own packets do (%s %d): %s itself refused it (nothing listening on port %d, or its own firewall)",
-				cameFrom(rstHops), e.acceptor, ttl, dc.RSTTTL, e.acceptor, dc.Dst.Port()), rstHops}
+			return Answer{AnswerAcceptor, fmt.Sprintf("the reset came %s, as %s's own packets do: %s itself refused it (nothing listening on port %d, or its own firewall)",
+				cameFrom(rstHops, ttl, dc.RSTTTL), e.acceptor, e.acceptor, dc.Dst.Port()), rstHops}
 		case rstHops < e.acceptorHops:
-			return Answer{AnswerInFront, fmt.Sprintf("the reset came %s (%s %d) while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
-				cameFrom(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
+			return Answer{AnswerInFront, fmt.Sprintf("the reset came %s while %s is %s away: a box between this point and %s rejected it in its name (a firewall rejecting with a TCP reset)",
+				cameFrom(rstHops, ttl, dc.RSTTTL), e.acceptor, hops(e.acceptorHops), e.acceptor), rstHops}
 		}
-		return Answer{AnswerUnknown, fmt.Sprintf("the reset came %s (%s %d), farther than %s (%s): nothing listened there, or a firewall rejects it",
-			cameFrom(rstHops), ttl, dc.RSTTTL, e.acceptor, hops(e.acceptorHops)), rstHops}
+		return Answer{AnswerUnknown, fmt.Sprintf("the reset came %s, farther than %s (%s): nothing listened there, or a firewall rejects it",
+			cameFrom(rstHops, ttl, dc.RSTTTL), e.acceptor, hops(e.acceptorHops)), rstHops}
 	case analyze.Unreachable:
 		what := icmpMeaning(dc.Dst.Addr().Is6(), dc.ICMPType, dc.ICMPCode)
 		if dc.ICMPTTL == 0 {
@@ -232,13 +231,23 @@ func answerOf(s *SessionFacts, t *TransferFacts, e dataEndsInfo) Answer {
 	return Answer{Kind: AnswerUnknown, Hops: -1}
 }
 
-// cameFrom says where a packet came from by its router hops: "from this
-// link" or "from 2 router hops away".
-func cameFrom(n int) string {
+// cameFrom says where a packet came from by its router hops, with the
+// TTL (hop limit) that says so: "from this link (no router between, TTL
+// 64)" or "from 2 router hops away (TTL 62)".
+func cameFrom(n int, ttlName string, ttl uint8) string {
 	if n == 0 {
-		return "from this link (no router between)"
+		return fmt.Sprintf("from this link (no router between, %s %d)", ttlName, ttl)
 	}
-	return "from " + hops(n) + " away"
+	return fmt.Sprintf("from %s away (%s %d)", hops(n), ttlName, ttl)
+}
+
+// hopsAway says where a box is from this point: "on this link" or "2
+// router hops from this point".
+func hopsAway(n int) string {
+	if n == 0 {
+		return "on this link"
+	}
+	return hops(n) + " from this point"
 }
 
 // icmpMeaning names an ICMP (or ICMPv6) destination-unreachable code.
@@ -302,7 +311,7 @@ func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) str
 	case AnswerAcceptor:
 		where = fmt.Sprintf("on %s itself (its own firewall, or the program listening)", e.acceptor)
 	case AnswerInFront:
-		where = fmt.Sprintf("on the box in front of %s that sent the reset (%s)", e.acceptor, strings.TrimPrefix(cameFrom(a.Hops), "from "))
+		where = fmt.Sprintf("on the box in front of %s that sent the reset (%s)", e.acceptor, hopsAway(a.Hops))
 	case AnswerRouter:
 		where = fmt.Sprintf("on %s, which refused it", t.DC.ICMPFrom)
 	default:
