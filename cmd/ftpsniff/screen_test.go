@@ -105,7 +105,7 @@ func TestTerminalScreens(t *testing.T) {
 			checkGolden(t, filepath.Join("testdata", "golden", "screen", name+".txt"), screen)
 		})
 	}
-	detail = fmt.Sprintf("ran: %d reports on tmux terminals of 80, 120 and 200 columns", len(screenCases))
+	detail = fmt.Sprintf("%d reports on tmux terminals of 80, 120 and 200 columns", len(screenCases))
 }
 
 // trimScreen drops the spaces that end a screen's lines and the blank
