@@ -412,7 +412,7 @@ func sessionRow(r *analyze.Result, s *analyze.Session) SessionRow {
 func transferRow(r *analyze.Result, s *analyze.Session, t *analyze.Transfer, why *diagnose.Finding) TransferRow {
 	cmd := t.Command
 	if cmd == "" {
-		cmd = "(not seen)"
+		cmd = "(no command)"
 	}
 	if t.Arg != "" {
 		cmd += " " + t.Arg

@@ -187,7 +187,7 @@ func TestTransferRowWords(t *testing.T) {
 		{name: "no transfer command seen", inputs: []string{"a.pcap"},
 			t: analyze.Transfer{Negotiation: pasv()},
 			check: func(t *testing.T, r TransferRow) {
-				if r.Command != "(not seen)" || r.Verdict != "-" {
+				if r.Command != "(no command)" || r.Verdict != "-" {
 					t.Errorf("command %q, verdict %q", r.Command, r.Verdict)
 				}
 			}},
