@@ -16,6 +16,7 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/internal/reporttest"
 	"github.com/ftpsniff/ftpsniff/report/ladder"
 	"github.com/ftpsniff/ftpsniff/report/term"
 )
@@ -47,59 +48,6 @@ func handLadder(label string) *ladder.Ladder {
 
 // svgDoc parses an SVG (or the inline SVGs of a page) with encoding/xml:
 // the markup must be well-formed.
-type svgNode struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Nodes   []svgNode  `xml:",any"`
-	Text    string     `xml:",chardata"`
-}
-
-func (n *svgNode) attr(name string) string {
-	for _, a := range n.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func (n *svgNode) walk(fn func(*svgNode)) {
-	fn(n)
-	for i := range n.Nodes {
-		n.Nodes[i].walk(fn)
-	}
-}
-
-// rowsOf returns the <g class="row ..."> elements of a parsed SVG.
-func rowsOf(root *svgNode) []*svgNode {
-	var rows []*svgNode
-	root.walk(func(n *svgNode) {
-		if n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "row ") {
-			rows = append(rows, n)
-		}
-	})
-	return rows
-}
-
-func hasClass(n *svgNode, c string) bool {
-	for _, f := range strings.Fields(n.attr("class")) {
-		if f == c {
-			return true
-		}
-	}
-	return false
-}
-
-func childText(n *svgNode, class string) string {
-	var s string
-	n.walk(func(m *svgNode) {
-		if m.attr("class") == class && s == "" {
-			s = m.Text
-		}
-	})
-	return s
-}
-
 // labResult runs the real pipeline on lab captures, as the command does.
 func labResult(t *testing.T, point string, files ...string) *diagnose.Point {
 	t.Helper()
@@ -201,49 +149,49 @@ func TestHTMLReportOfALabCapture(t *testing.T) {
 	}
 	for i, svg := range svgs {
 		id, syn, neg := []string{"S1", "S2"}[i], []string{"15", "36"}[i], []string{"14", "35"}[i]
-		if svg.attr("data-session") != id {
-			t.Errorf("ladder %d is of %q, want %s", i, svg.attr("data-session"), id)
+		if svg.Attr("data-session") != id {
+			t.Errorf("ladder %d is of %q, want %s", i, svg.Attr("data-session"), id)
 		}
 		if !strings.Contains(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`" title="its ladder">`+id+`</a>`) {
 			t.Errorf("the sessions table does not link %s to its ladder", id)
 		}
 		var roles []string
-		svg.walk(func(n *svgNode) {
-			if n.attr("class") == "lifeline" {
-				roles = append(roles, n.attr("data-role"))
+		svg.Walk(func(n *reporttest.Node) {
+			if n.Attr("class") == "lifeline" {
+				roles = append(roles, n.Attr("data-role"))
 			}
 		})
 		if strings.Join(roles, " ") != "client firewall server" {
 			t.Errorf("%s: columns %v", id, roles)
 		}
-		var data, negs, findings []*svgNode
-		for _, r := range rowsOf(svg) {
+		var data, negs, findings []*reporttest.Node
+		for _, r := range reporttest.Rows(svg) {
 			switch {
-			case hasClass(r, "arrow") && r.attr("data-kind") == "data":
+			case reporttest.HasClass(r, "arrow") && r.Attr("data-kind") == "data":
 				data = append(data, r)
-			case hasClass(r, "arrow") && r.attr("data-kind") == "negotiation":
+			case reporttest.HasClass(r, "arrow") && r.Attr("data-kind") == "negotiation":
 				negs = append(negs, r)
-			case hasClass(r, "box") && r.attr("data-kind") == "finding":
+			case reporttest.HasClass(r, "box") && r.Attr("data-kind") == "finding":
 				findings = append(findings, r)
 			}
 		}
-		if len(data) != 1 || data[0].attr("data-frame") != syn || !hasClass(data[0], "dies") ||
-			data[0].attr("data-stop") != "1" || childText(data[0], "stop-mark") != "✕" {
+		if len(data) != 1 || data[0].Attr("data-frame") != syn || !reporttest.HasClass(data[0], "dies") ||
+			data[0].Attr("data-stop") != "1" || reporttest.ChildText(data[0], "stop-mark") != "✕" {
 			t.Errorf("%s: want one data arrow (the SYN of frame %s) ending in ✕ at the firewall, got %d: %v", id, syn, len(data), data)
 		}
-		if len(negs) != 1 || negs[0].attr("data-frame") != neg || !strings.Contains(childText(negs[0], "label"), "227 Entering Passive Mode") {
+		if len(negs) != 1 || negs[0].Attr("data-frame") != neg || !strings.Contains(reporttest.ChildText(negs[0], "label"), "227 Entering Passive Mode") {
 			t.Errorf("%s: want the 227 of frame %s as the negotiation", id, neg)
 		}
-		if len(findings) != 1 || findings[0].attr("data-code") != "data-no-answer" || findings[0].attr("data-severity") != "error" {
+		if len(findings) != 1 || findings[0].Attr("data-code") != "data-no-answer" || findings[0].Attr("data-severity") != "error" {
 			t.Errorf("%s: want the data-no-answer finding on the ladder", id)
 		}
 	}
 }
 
 // inlineSVGs parses each <svg> of a page.
-func inlineSVGs(t *testing.T, page string) []*svgNode {
+func inlineSVGs(t *testing.T, page string) []*reporttest.Node {
 	t.Helper()
-	var out []*svgNode
+	var out []*reporttest.Node
 	for rest := page; ; {
 		i := strings.Index(rest, "<svg ")
 		if i < 0 {
@@ -253,7 +201,7 @@ func inlineSVGs(t *testing.T, page string) []*svgNode {
 		if j < 0 {
 			t.Fatal("an <svg> is not closed")
 		}
-		var n svgNode
+		var n reporttest.Node
 		if err := xml.Unmarshal([]byte(rest[i:i+j+len("</svg>")]), &n); err != nil {
 			t.Fatalf("an inline SVG is not well-formed: %v", err)
 		}
@@ -285,16 +233,16 @@ func TestHTMLReportOfTwoPoints(t *testing.T) {
 	for i, svg := range svgs {
 		id := "S" + strconv.Itoa(i+1)
 		rewrites, data := 0, 0
-		for _, r := range rowsOf(svg) {
-			if hasClass(r, "box") && r.attr("data-kind") == "rewrite" && r.attr("data-from") == "1" && r.attr("data-code") == "rewritten" {
+		for _, r := range reporttest.Rows(svg) {
+			if reporttest.HasClass(r, "box") && r.Attr("data-kind") == "rewrite" && r.Attr("data-from") == "1" && r.Attr("data-code") == "rewritten" {
 				rewrites++
 			}
-			if hasClass(r, "arrow") && r.attr("data-kind") == "data" && !hasClass(r, "dies") {
+			if reporttest.HasClass(r, "arrow") && r.Attr("data-kind") == "data" && !reporttest.HasClass(r, "dies") {
 				data++
 			}
 		}
-		if svg.attr("data-session") != id+" ↔ "+id || rewrites != 1 || data != 1 {
-			t.Errorf("ladder %q: %d rewrites on the NAT, %d data arrows; want 1 and 1", svg.attr("data-session"), rewrites, data)
+		if svg.Attr("data-session") != id+" ↔ "+id || rewrites != 1 || data != 1 {
+			t.Errorf("ladder %q: %d rewrites on the NAT, %d data arrows; want 1 and 1", svg.Attr("data-session"), rewrites, data)
 		}
 		if n := strings.Count(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`"`); n < 2+2 {
 			t.Errorf("%s: %d links to its ladder, want its inside and outside session and transfer rows", id, n)
@@ -303,7 +251,7 @@ func TestHTMLReportOfTwoPoints(t *testing.T) {
 }
 
 func TestHTMLEscapesWireText(t *testing.T) {
-	res := hostileResult()
+	res := reporttest.HostilePoint()
 	s := res.Sessions[0]
 	s.Transfers[0].Arg = "<script>alert(\"x\")</script>\x1b[2Jinvoice\u202efdp.exe\xff"
 	s.Password = "hunter2"
@@ -344,7 +292,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 	}
 	// The inline SVG stays well-formed.
 	i, j := strings.Index(page, "<svg"), strings.Index(page, "</svg>")
-	var root svgNode
+	var root reporttest.Node
 	if i < 0 || j < i {
 		t.Fatal("no inline SVG")
 	}

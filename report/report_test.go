@@ -3,32 +3,17 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"net/netip"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
-	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/internal/reporttest"
 	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
-// hostileResult is a session whose every wire string is hostile.
-func hostileResult() *diagnose.Point {
-	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
-	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
-		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
-		Reply:   analyze.Reply{Code: 227, Text: "Entering \x1b]0;pwned\x07 Passive Mode", At: at}}
-	tr := &analyze.Transfer{ID: "S1.T1", Command: "RETR", Arg: "\x1b[2Jinvoice\u202efdp.exe\xff", Negotiation: n,
-		Final: analyze.Reply{Code: 226, Text: "done\r\n\x1b[31m"}}
-	s := &analyze.Session{ID: "S1", User: "root\x1b[8m", Client: netip.MustParseAddrPort("10.0.0.1:1000"),
-		Server: netip.MustParseAddrPort("198.51.100.10:21"), Transfers: []*analyze.Transfer{tr}, Negotiations: []*analyze.Negotiation{n}}
-	return &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}}
-}
-
 func TestHostileStringsNeverReachTheTerminal(t *testing.T) {
-	in := &Run{Points: []*diagnose.Point{hostileResult()}, Errors: []string{"x.pcap: \x1b[31m"}}
+	in := &Run{Points: []*diagnose.Point{reporttest.HostilePoint()}, Errors: []string{"x.pcap: \x1b[31m"}}
 	for name, write := range map[string]func(*bytes.Buffer) error{
 		"table":    func(b *bytes.Buffer) error { return WriteTable(b, in, TableOptions{}) },
 		"markdown": func(b *bytes.Buffer) error { return WriteMarkdown(b, in) },

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/internal/golden"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
 )
 
@@ -66,24 +67,6 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-}
-
-func diffLines(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, c string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			c = g[i]
-		}
-		if a != c {
-			b.WriteString("- want: " + a + "\n-  got: " + c + "\n")
-		}
-	}
-	return b.String()
 }
 
 type record map[string]any
@@ -544,19 +527,7 @@ func runOutput(stdout, stderr string, code int) string {
 
 // checkGolden compares got with the golden file, or rewrites the file with
 // -update (after a person has checked the difference).
-func checkGolden(t *testing.T, golden, got string) {
+func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("the report differs from %s (run with -update after checking):\n%s", golden, diffLines(string(want), got))
-	}
+	golden.Check(t, path, got, *update, "go test ./cmd/ftpsniff -update")
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ftpsniff/ftpsniff/internal/golden"
 	"github.com/ftpsniff/ftpsniff/internal/suite"
 )
 
@@ -97,7 +98,7 @@ func TestTerminalScreens(t *testing.T) {
 				t.Fatalf("the report fills the %d-line pane: make it taller", height)
 			}
 			if screen != joined {
-				t.Errorf("a line is wider than %d columns (tmux wrapped it):\n%s", c.width, diffLines(screen, joined))
+				t.Errorf("a line is wider than %d columns (tmux wrapped it):\n%s", c.width, golden.Diff(screen, joined))
 			}
 			if strings.Contains(screen, "ERROR") && !strings.Contains(coloured, "\x1b[") {
 				t.Errorf("the severities are not coloured on a terminal")

@@ -17,7 +17,9 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/internal/golden"
 	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
+	"github.com/ftpsniff/ftpsniff/internal/reporttest"
 	"github.com/ftpsniff/ftpsniff/report/term"
 )
 
@@ -110,43 +112,9 @@ func TestGolden(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
 			got := renderAll(t, readLab(t, c.files...).ladders(""), 100, false)
-			path := filepath.Join("testdata", c.golden+".golden")
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (go test ./report/ladder -run Golden -update writes it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("the ladder differs from %s (rerun with -update once the change is checked):\n%s", path, lineDiff(string(want), got))
-			}
+			golden.Check(t, filepath.Join("testdata", c.golden+".golden"), got, *update, "go test ./report/ladder -run Golden -update")
 		})
 	}
-}
-
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var x, y string
-		if i < len(w) {
-			x = w[i]
-		}
-		if i < len(g) {
-			y = g[i]
-		}
-		if x != y {
-			fmt.Fprintf(&b, "line %d\n- want: %s\n-  got: %s\n", i+1, x, y)
-		}
-	}
-	return b.String()
 }
 
 // lifelines returns the cell positions of the lifelines, from the header's
@@ -386,7 +354,7 @@ func TestWidthAndColour(t *testing.T) {
 				t.Fatalf("%s at %d: no colour asked for colour", l.Session, width)
 			}
 			if stripped := sgr.ReplaceAllString(colored, ""); stripped != plain {
-				t.Fatalf("%s at %d: the coloured ladder is not the plain one plus colours:\n%s", l.Session, width, lineDiff(plain, stripped))
+				t.Fatalf("%s at %d: the coloured ladder is not the plain one plus colours:\n%s", l.Session, width, golden.Diff(plain, stripped))
 			}
 		}
 	}
@@ -416,7 +384,7 @@ func TestHostileStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := readPoint(t, "capture", path)
-	h := hostileResult() // a negotiation whose reply is hostile
+	h := reporttest.HostilePoint() // a negotiation whose reply is hostile
 	ls := append(Ladders([]*diagnose.Point{r}, nil, ""), Build(h, h.Sessions[0]))
 	ls = append(ls, &Ladder{Session: "\x1b[31mS1", Title: "title \x1b]0;x\x07 \u202e", Notes: []string{"note \x9b2J"},
 		Columns: []Column{{Name: "cli\x1bent", Addr: []string{"\u2066addr"}}, {Name: "server"}},
@@ -583,17 +551,4 @@ func FuzzWriteLadder(f *testing.F) {
 			checkLines(t, render(t, l, width, color), width, color)
 		}
 	})
-}
-
-// hostileResult is a session whose every wire string is hostile.
-func hostileResult() *diagnose.Point {
-	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
-	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
-		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
-		Reply:   analyze.Reply{Code: 227, Text: "Entering \x1b]0;pwned\x07 Passive Mode", At: at}}
-	tr := &analyze.Transfer{ID: "S1.T1", Command: "RETR", Arg: "\x1b[2Jinvoice\u202efdp.exe\xff", Negotiation: n,
-		Final: analyze.Reply{Code: 226, Text: "done\r\n\x1b[31m"}}
-	s := &analyze.Session{ID: "S1", User: "root\x1b[8m", Client: netip.MustParseAddrPort("10.0.0.1:1000"),
-		Server: netip.MustParseAddrPort("198.51.100.10:21"), Transfers: []*analyze.Transfer{tr}, Negotiations: []*analyze.Negotiation{n}}
-	return &diagnose.Point{Result: &analyze.Result{Point: "p", Inputs: []string{"x.pcap"}, Sessions: []*analyze.Session{s}}}
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ftpsniff/ftpsniff/internal/reporttest"
 )
 
 // handLadder is a failed passive transfer through a firewall, drawn by
@@ -35,59 +37,6 @@ func handLadder(label string) *Ladder {
 
 // svgDoc parses an SVG (or the inline SVGs of a page) with encoding/xml:
 // the markup must be well-formed.
-type svgNode struct {
-	XMLName xml.Name
-	Attrs   []xml.Attr `xml:",any,attr"`
-	Nodes   []svgNode  `xml:",any"`
-	Text    string     `xml:",chardata"`
-}
-
-func (n *svgNode) attr(name string) string {
-	for _, a := range n.Attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
-func (n *svgNode) walk(fn func(*svgNode)) {
-	fn(n)
-	for i := range n.Nodes {
-		n.Nodes[i].walk(fn)
-	}
-}
-
-// rowsOf returns the <g class="row ..."> elements of a parsed SVG.
-func rowsOf(root *svgNode) []*svgNode {
-	var rows []*svgNode
-	root.walk(func(n *svgNode) {
-		if n.XMLName.Local == "g" && strings.HasPrefix(n.attr("class"), "row ") {
-			rows = append(rows, n)
-		}
-	})
-	return rows
-}
-
-func hasClass(n *svgNode, c string) bool {
-	for _, f := range strings.Fields(n.attr("class")) {
-		if f == c {
-			return true
-		}
-	}
-	return false
-}
-
-func childText(n *svgNode, class string) string {
-	var s string
-	n.walk(func(m *svgNode) {
-		if m.attr("class") == class && s == "" {
-			s = m.Text
-		}
-	})
-	return s
-}
-
 func TestSVG(t *testing.T) {
 	var b bytes.Buffer
 	hostile := "data-no-answer <script>alert(1)</script> \"q\" \x1b[31m red \u202eexe.txt"
@@ -95,17 +44,17 @@ func TestSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := b.String()
-	var root svgNode
+	var root reporttest.Node
 	if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
 		t.Fatalf("the SVG is not well-formed XML: %v\n%s", err, out)
 	}
-	if root.XMLName.Local != "svg" || root.attr("class") != "ladder" || root.attr("data-session") != "S1" || root.attr("data-rows") != "9" {
-		t.Errorf("root element %s class=%q session=%q rows=%q", root.XMLName.Local, root.attr("class"), root.attr("data-session"), root.attr("data-rows"))
+	if root.XMLName.Local != "svg" || root.Attr("class") != "ladder" || root.Attr("data-session") != "S1" || root.Attr("data-rows") != "9" {
+		t.Errorf("root element %s class=%q session=%q rows=%q", root.XMLName.Local, root.Attr("class"), root.Attr("data-session"), root.Attr("data-rows"))
 	}
 
 	lifelines := 0
-	root.walk(func(n *svgNode) {
-		if n.attr("class") == "lifeline" {
+	root.Walk(func(n *reporttest.Node) {
+		if n.Attr("class") == "lifeline" {
 			lifelines++
 		}
 	})
@@ -116,26 +65,26 @@ func TestSVG(t *testing.T) {
 		t.Errorf("the server column does not show its addresses (first two, then a count)")
 	}
 
-	rows := rowsOf(&root)
+	rows := reporttest.Rows(&root)
 	if len(rows) != 9 {
 		t.Fatalf("%d rows, want 9", len(rows))
 	}
 	count := map[string]int{}
 	for _, r := range rows {
 		shape := "box"
-		if hasClass(r, "arrow") {
+		if reporttest.HasClass(r, "arrow") {
 			shape = "arrow"
 		}
-		count[shape+" "+r.attr("data-kind")]++
+		count[shape+" "+r.Attr("data-kind")]++
 		// Every row has its tooltip, with the evidence when there is some.
 		if r.Nodes[0].XMLName.Local != "title" {
-			t.Errorf("row %s: the first child is <%s>, want <title>", r.attr("data-kind"), r.Nodes[0].XMLName.Local)
+			t.Errorf("row %s: the first child is <%s>, want <title>", r.Attr("data-kind"), r.Nodes[0].XMLName.Local)
 		}
-		if f := r.attr("data-frame"); f != "" && !strings.Contains(r.Nodes[0].Text, "frame "+f) {
+		if f := r.Attr("data-frame"); f != "" && !strings.Contains(r.Nodes[0].Text, "frame "+f) {
 			t.Errorf("row at frame %s: tooltip %q does not name the frame", f, r.Nodes[0].Text)
 		}
-		if childText(r, "time") == "" {
-			t.Errorf("row %s has no time", r.attr("data-kind"))
+		if reporttest.ChildText(r, "time") == "" {
+			t.Errorf("row %s has no time", r.Attr("data-kind"))
 		}
 	}
 	want := map[string]int{"arrow command": 2, "arrow reply": 1, "arrow negotiation": 1, "arrow data": 2, "box finding": 1, "box rewrite": 1, "box note": 1}
@@ -148,23 +97,23 @@ func TestSVG(t *testing.T) {
 	// The dropped SYN ends at the firewall's column with a red ✕; the
 	// arrow that arrived has an arrowhead and no ✕.
 	for _, r := range rows {
-		switch r.attr("data-frame") {
+		switch r.Attr("data-frame") {
 		case "15":
-			if !hasClass(r, "dies") || r.attr("data-stop") != "1" || childText(r, "stop-mark") != "✕" || !hasClass(r, "sev-error") {
-				t.Errorf("the dropped SYN: class %q stop %q mark %q", r.attr("class"), r.attr("data-stop"), childText(r, "stop-mark"))
+			if !reporttest.HasClass(r, "dies") || r.Attr("data-stop") != "1" || reporttest.ChildText(r, "stop-mark") != "✕" || !reporttest.HasClass(r, "sev-error") {
+				t.Errorf("the dropped SYN: class %q stop %q mark %q", r.Attr("class"), r.Attr("data-stop"), reporttest.ChildText(r, "stop-mark"))
 			}
 			if !strings.Contains(r.Nodes[0].Text, "point lan, file lan.pcap, frame 15") {
 				t.Errorf("the dropped SYN's tooltip %q lacks its evidence", r.Nodes[0].Text)
 			}
 		case "30":
 			heads := 0
-			r.walk(func(n *svgNode) {
-				if n.attr("class") == "head" {
+			r.Walk(func(n *reporttest.Node) {
+				if n.Attr("class") == "head" {
 					heads++
 				}
 			})
-			if hasClass(r, "dies") || childText(r, "stop-mark") != "" || heads != 1 {
-				t.Errorf("the established connection: class %q, %d heads", r.attr("class"), heads)
+			if reporttest.HasClass(r, "dies") || reporttest.ChildText(r, "stop-mark") != "" || heads != 1 {
+				t.Errorf("the established connection: class %q, %d heads", r.Attr("class"), heads)
 			}
 		}
 	}
@@ -194,15 +143,15 @@ func TestSVGEdgeCases(t *testing.T) {
 			if err := WriteSVG(&b, l); err != nil {
 				t.Fatal(err)
 			}
-			var root svgNode
+			var root reporttest.Node
 			if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
 				t.Fatalf("not well-formed: %v\n%s", err, b.String())
 			}
 			if strings.Contains(b.String(), strings.Repeat("x", 500)) {
 				t.Errorf("a long label is kept whole in the tooltip")
 			}
-			for _, r := range rowsOf(&root) {
-				if n := len([]rune(childText(r, "label"))); n > 80 {
+			for _, r := range reporttest.Rows(&root) {
+				if n := len([]rune(reporttest.ChildText(r, "label"))); n > 80 {
 					t.Errorf("a label of %d runes is drawn on an arrow %d px long", n, 420)
 				}
 			}
