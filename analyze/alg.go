@@ -126,8 +126,13 @@ func matchSessions(in, out []*Session, offset *time.Duration) [][2]*Session {
 		score   float64
 	}
 	var cands []cand
+	outVerbs := make([][]string, len(out))
+	for k, o := range out {
+		outVerbs[k] = verbs(o)
+	}
 	for _, s := range in {
-		for _, o := range out {
+		sv := verbs(s)
+		for k, o := range out {
 			if o.Server.Port() != s.Server.Port() {
 				continue
 			}
@@ -138,7 +143,10 @@ func matchSessions(in, out []*Session, offset *time.Duration) [][2]*Session {
 			if d > time.Minute {
 				continue
 			}
-			score := 4*commonPrefix(verbs(o), verbs(s)) + 3*math.Exp(-d.Seconds()/2)
+			score := 4*commonPrefix(outVerbs[k], sv) + 3*math.Exp(-d.Seconds()/2)
+			if o.ClientISN != 0 && o.ClientISN == s.ClientISN {
+				score += 3 // the same TCP connection: NATs keep the numbers unless told to randomise them
+			}
 			if o.Server == s.Server {
 				score += 2 // a client-side NAT leaves the server as it is
 			}
@@ -215,6 +223,10 @@ func (r *ALGResult) compareSession(in, out *Session) {
 func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 	c := &ALGComparison{Inside: ni, Outside: no, InsideSession: in, OutsideSession: out}
 	r.Comparisons = append(r.Comparisons, c)
+	if ni == nil {
+		c.Verdict, c.Why = ALGNotSeen, "seen on the far side only"
+		return
+	}
 	active := !ni.Mode.IsPassive()
 	if no == nil {
 		if active && ni.SplitAt.Valid() {
@@ -237,10 +249,25 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 	same := ni.Address == no.Address
 	natAddr := out.Client.Addr() // the NAT's outside address for this session
 	c.NATAddr = natAddr
+	// The box translates the host whose address the line carries: the
+	// client's for PORT/EPRT, the server's for a passive reply. A box that
+	// does not is neither to blame nor to praise for the line.
+	translates := active && in.Client.Addr() != out.Client.Addr() || !active && in.Server.Addr() != out.Server.Addr()
+	if !translates {
+		c.NATAddr = netip.Addr{}
+		if same {
+			c.Verdict, c.Why = ALGUntouched, "passed unchanged by a box that does not translate the "+map[bool]string{true: "client's", false: "server's"}[active]+" address"
+		} else {
+			c.Verdict = ALGRewrittenWrong
+			c.Why = fmt.Sprintf("changed from %s to %s by a box that does not translate the %s address", ni.Address, no.Address, map[bool]string{true: "client's", false: "server's"}[active])
+		}
+		return
+	}
 	switch {
 	case active && same && ni.Address.Addr() != natAddr && !ClassOf(ni.Address.Addr()).Routable():
 		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("%s %s left the NAT unchanged, while the client appears outside as %s", ni.Command, ni.Address, natAddr)
 	case !active && same && ni.Address.Addr() != out.Server.Addr() && !ClassOf(ni.Address.Addr()).Routable():
+		c.NATAddr = out.Server.Addr()
 		c.Verdict, c.Why = ALGNotRewritten, fmt.Sprintf("the %d reply's private address %s crossed the NAT unchanged, while outside the server is %s", no.Reply.Code, ni.Address.Addr(), out.Server.Addr())
 	case same:
 		c.Verdict, c.Why = ALGUntouched, "the same on both sides, and it needed no change"
@@ -254,6 +281,7 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		c.Verdict, c.TextChanged = ALGRewrittenWrong, true
 		c.Why = fmt.Sprintf("text other than the address changed: \"%s\" inside, \"%s\" outside", ni.Reply.Text, no.Reply.Text)
 	case !active && ni.Address.Addr() == in.Server.Addr() && no.Address.Addr() == out.Server.Addr():
+		c.NATAddr = out.Server.Addr()
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply is %s inside and %s outside: on each side, the server's address as seen there", ni.Reply.Code, ni.Address, no.Address)
 	default:
 		c.Verdict = ALGRewrittenWrong

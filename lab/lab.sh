@@ -201,6 +201,7 @@ gc() {
 # Knobs a scenario sets (defaults in reset_knobs):
 #   R1_MODE    route | nat          R1_HELPER 0|1
 #   R1_FW      none | reject-inbound (connections opened from outside: TCP reset)
+#              | drop-inbound (connections opened from outside: dropped)
 #              | drop-retr (drops the client's port-21 segments whose payload
 #                starts with "RETR": a stalled control connection)
 #   R2_MODE    route | dnat         R2_HELPER 0|1
@@ -315,6 +316,7 @@ r1_rules() {
 	echo '  chain lab_fwd { type filter hook forward priority filter; policy accept;'
 	# a client-side firewall that rejects connections opened from outside
 	[ "$R1_FW" = reject-inbound ] && echo '    iifname "wan0" oifname "lan0" ct state new meta l4proto tcp reject with tcp reset'
+	[ "$R1_FW" = drop-inbound ] && echo '    iifname "wan0" oifname "lan0" ct state new meta l4proto tcp drop'
 	# a middlebox that drops one command of the control connection: the
 	# first 4 bytes of the TCP payload (@ih: after the TCP header, whatever
 	# its options) are "RETR"
@@ -606,7 +608,7 @@ act_port() { echo $((ACT_BASE + NSTEP + 1)); }   # the port of the step about to
 
 # ---- scenarios --------------------------------------------------------------------
 SCENARIOS=(s1-direct s2-nat-alg-active s3-nat-noalg-active s4-nat-noalg-passive
-	s5-dnat-private-227 s5b-dnat-pasv-address s5c-dnat-alg s6-fw-drop-passive s6b-fw-reset-active
+	s5-dnat-private-227 s5b-dnat-pasv-address s5c-dnat-alg s6-fw-drop-passive s6b-fw-reset-active s6c-fw-drop-active
 	s7-ipv6 s8-ftps-nat-alg s9-mixed-session s10-split-port
 	s11-control-refused s12-idle-timeout s13-control-stall s14-login-failures s15-bounce-scan
 	s16-ftps-dnat s16b-ftps-direct s17-fw-reject-variants)
@@ -704,6 +706,16 @@ conf_s6b-fw-reset-active() {
 	SERVERS=("vsftpd:$SRV4:plain")
 }
 steps_s6b-fw-reset-active() {
+	step curl-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
+	step lftp-port lftp vsftpd fail -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
+}
+
+conf_s6c-fw-drop-active() {
+	DESC="a client-side firewall silently drops the server's active data connection: vsftpd's SYNs go unanswered, it answers 425 after its connect timeout"
+	R1_FW=drop-inbound
+	SERVERS=("vsftpd:$SRV4:plain")
+}
+steps_s6c-fw-drop-active() {
 	step curl-port curl vsftpd fail -- curl_get ftp://$SRV4/small.bin -P "$CLI4:$(act_port)" --disable-eprt
 	step lftp-port lftp vsftpd fail -- lftp_run $SRV4 "set ftp:passive-mode off; set ftp:port-range $(act_port)-$(act_port)" 'get small.bin -o step@N@.out'
 }
