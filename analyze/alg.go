@@ -245,6 +245,7 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		r.seqShift(c, in, out, ni, no)
 	} else {
 		c.LengthChange = len(no.Reply.Text) - len(ni.Reply.Text)
+		r.replySeqShift(c, in, out, ni, no)
 	}
 	same := ni.Address == no.Address
 	natAddr := out.Client.Addr() // the NAT's outside address for this session
@@ -308,6 +309,33 @@ func (r *ALGResult) seqShift(c *ALGComparison, in, out *Session, ni, no *Negotia
 		after = int64(int32(lo.Seq - li.Seq))
 	}
 	c.SeqShift = after - before
+	c.SeqChecked = true
+	c.SeqConsistent = c.SeqShift == int64(c.LengthChange)
+}
+
+// replySeqShift measures the shift of the server's sequence numbers after
+// a passive reply: a rewritten 227 changes the server's stream, and the box
+// must shift the server's later numbers (and the client's acknowledgements)
+// by as much.
+func (r *ALGResult) replySeqShift(c *ALGComparison, in, out *Session, ni, no *Negotiation) {
+	if ni.ReplySeq == 0 || no.ReplySeq == 0 {
+		return
+	}
+	next := func(s *Session, after uint32) (Line, bool) {
+		for _, l := range s.Lines {
+			if !l.FromClient && int32(l.Seq-after) > 0 {
+				return l, true
+			}
+		}
+		return Line{}, false
+	}
+	li, ok1 := next(in, ni.ReplySeq)
+	lo, ok2 := next(out, no.ReplySeq)
+	if !ok1 || !ok2 {
+		return
+	}
+	before := int64(int32(no.ReplySeq - ni.ReplySeq))
+	c.SeqShift = int64(int32(lo.Seq-li.Seq)) - before
 	c.SeqChecked = true
 	c.SeqConsistent = c.SeqShift == int64(c.LengthChange)
 }

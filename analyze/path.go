@@ -74,6 +74,10 @@ type PathSession struct {
 	// Negotiations are the session's negotiations, each as every point saw
 	// it, in time order.
 	Negotiations []*PathNegotiation
+	// Encrypted holds, per box, the comparison that could not be made
+	// because the control channel is encrypted (nil: clear text, or a side
+	// that did not see the session).
+	Encrypted []*ALGComparison
 }
 
 // First returns the session at the first point that saw it.
@@ -396,6 +400,14 @@ func (p *Path) follow(ps *PathSession) {
 	sort.SliceStable(ps.Negotiations, func(a, b int) bool {
 		return p.negTime(ps.Negotiations[a]).Before(p.negTime(ps.Negotiations[b]))
 	})
+	ps.Encrypted = make([]*ALGComparison, len(p.Boxes))
+	for i := range p.Boxes {
+		near, far := ps.At[i], ps.At[i+1]
+		if near != nil && far != nil && near.TLS && !near.TLSEnded {
+			ps.Encrypted[i] = &ALGComparison{InsideSession: near, OutsideSession: far, Verdict: ALGEncrypted,
+				Why: "the control channel is encrypted: no ALG could read a PORT or 227 in it"}
+		}
+	}
 	for _, pn := range ps.Negotiations {
 		pn.Crossings = make([]*ALGComparison, len(p.Boxes))
 		for i := range p.Boxes {

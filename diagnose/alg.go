@@ -125,7 +125,11 @@ func algSeqBroken(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding {
 	if !c.SeqChecked || c.SeqConsistent {
 		return nil
 	}
+	who, line := "client", c.Inside.Command
+	if c.Inside.Mode.IsPassive() {
+		who, line = "server", fmt.Sprintf("the %d reply", c.Inside.Reply.Code)
+	}
 	return &Finding{Code: ALGSeqBroken, Severity: Error,
-		Summary: fmt.Sprintf("after the rewrite of %s the line grew by %d bytes but the NAT shifted the client's sequence numbers by %d: TCP across the NAT is broken", c.Inside.Command, c.LengthChange, c.SeqShift),
+		Summary: fmt.Sprintf("after the rewrite of %s the line grew by %d bytes but the NAT shifted the %s's sequence numbers by %d: TCP across the NAT is broken", line, c.LengthChange, who, c.SeqShift),
 		Advice:  "The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode."}
 }

@@ -21,7 +21,11 @@ type Finding struct {
 	Code     Code
 	Severity Severity
 	// Point is the capture point the finding was made at.
-	Point     string
+	Point string
+	// Points are the capture points it rests on, in path order, when
+	// several points were compared (a box's two sides, or every point that
+	// saw the same cause); nil for one point's own finding.
+	Points    []string
 	Session   *analyze.Session
 	Transfers []*analyze.Transfer // the transfers it explains, first one first
 	Summary   string

@@ -46,6 +46,11 @@ type scenario struct {
 	// ALGPoints are the inside and outside points compared (default: the
 	// client LAN and r1's outside).
 	ALGPoints [2]string
+	// Path: read at all four points at once, each session's first
+	// negotiation's data connection along the path, "state" or "state
+	// died_after|died_before" (died_before "-": past the last point); ""
+	// for a session with no negotiation (nil: not checked).
+	Path []string
 	// SessionsPerStep: how many FTP sessions each client step makes (nil:
 	// one each).
 	SessionsPerStep []int
@@ -170,6 +175,7 @@ var scenarios = []scenario{
 		// addresses: 421 after its SYNs to 10.1.0.2 (seen only on the server
 		// LAN: r2 does not route private addresses). pyftpdlib default: 501.
 		Name:  "s3-nat-noalg-active",
+		Path:  []string{"not-attempted", "no-answer server-lan|server-outside", "not-attempted"},
 		ALG:   []string{"not-rewritten", "not-rewritten", "not-rewritten"},
 		Steps: []string{"fail", "fail", "fail"},
 		Points: merge(
@@ -202,6 +208,7 @@ var scenarios = []scenario{
 		// "internet"); clients ignoring the 227 address connect to the
 		// control address (r2 forwards the passive port) and succeed.
 		Name:      "s5-dnat-private-227",
+		Path:      []string{"no-answer client-lan|nat-outside", "established", "established", "no-answer client-lan|nat-outside"},
 		ALG:       []string{"not-rewritten", "not-rewritten", "not-rewritten", "not-rewritten"},
 		ALGPoints: [2]string{serverLAN, serverOutside},
 		Steps:     []string{"fail", "ok", "ok", "fail"},
@@ -234,6 +241,7 @@ var scenarios = []scenario{
 		// rewrites the 227 from the server's private address to the public
 		// one, and trusting clients succeed
 		Name:      "s5c-dnat-alg",
+		Path:      []string{"established", "established"},
 		Steps:     []string{"ok", "ok"},
 		ALG:       []string{"rewritten", "rewritten"},
 		ALGPoints: [2]string{serverLAN, serverOutside},
@@ -252,6 +260,7 @@ var scenarios = []scenario{
 		// 6. a firewall on r2 drops the passive port: SYNs unanswered up to
 		// r2, nothing on the server LAN; both clients time out before RETR
 		Name:  "s6-fw-drop-passive",
+		Path:  []string{"no-answer server-outside|server-lan", "no-answer server-outside|server-lan"},
 		Steps: []string{"fail", "fail"},
 		Points: merge(
 			same(point{Steps: steps(
@@ -269,6 +278,7 @@ var scenarios = []scenario{
 		// connection with a TCP reset: vsftpd answers 425; the client LAN
 		// never sees the SYN
 		Name:  "s6b-fw-reset-active",
+		Path:  []string{"refused nat-outside|client-lan", "refused nat-outside|client-lan"},
 		Steps: []string{"fail", "fail"},
 		Points: merge(
 			same(point{Steps: steps(
@@ -279,6 +289,26 @@ var scenarios = []scenario{
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
 				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "refused", Initiator: "server", Reply: 425}),
 			), Findings: []string{"error:data-refused"}}, natOutside, serverOutside, serverLAN),
+		),
+	},
+	{
+		// 6c. a firewall on r1 (no NAT) silently drops the server's active
+		// data connection: vsftpd's SYNs go unanswered, 425 after its
+		// connect timeout (curl, 1) or after lftp gave up (2: no reply).
+		// The client LAN never sees a SYN and, alone, takes the client's
+		// private PORT for a NAT's doing; the path shows there is none.
+		Name:  "s6c-fw-drop-active",
+		Steps: []string{"fail", "fail"},
+		Path:  []string{"no-answer nat-outside|client-lan", "no-answer nat-outside|client-lan"},
+		Points: merge(
+			same(point{Steps: steps(
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "not-attempted", Reply: 425}),
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "not-attempted"}),
+			), Findings: []string{"error:active-nat-no-alg"}}, clientLAN),
+			same(point{Steps: steps(
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "no-answer", Initiator: "server", Reply: 425}),
+				one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "no-answer", Initiator: "server"}),
+			), Findings: []string{"error:data-no-answer"}}, natOutside, serverOutside, serverLAN),
 		),
 	},
 	{
@@ -335,6 +365,7 @@ var scenarios = []scenario{
 		// unrewritten tail after a hole), and steps 3 and 4 show the tail
 		// first, then the rewritten line overlapping it.
 		Name:  "s10-split-port",
+		Path:  []string{"", "not-attempted", "established", "established"},
 		ALG:   []string{"missed-split", "rewritten", "rewritten"},
 		Steps: []string{"fail", "fail", "ok", "ok"},
 		Points: merge(

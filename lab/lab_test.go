@@ -117,6 +117,9 @@ func TestLab(t *testing.T) {
 			if sc.ALG != nil {
 				checkALG(t, analyzer, dir, sc)
 			}
+			if sc.Path != nil {
+				checkPath(t, analyzer, dir, sc)
+			}
 			checkLive(t, analyzer, dir, sc)
 			if sc.ALG != nil && sc.ALGPoints[0] == "" {
 				checkLiveALG(t, dir, sc)
@@ -425,6 +428,92 @@ func checkALG(t *testing.T, analyzer, dir string, sc scenario) {
 	}
 	if strings.Join(got, " ") != strings.Join(sc.ALG, " ") {
 		t.Errorf("alg comparison of %s and %s: verdicts %q, want %q", in, out, got, sc.ALG)
+	}
+}
+
+// pathRecord is ftpsniff's {"type":"path"} record, as far as the lab checks it.
+type pathRecord struct {
+	Type         string            `json:"type"`
+	Points       []string          `json:"points"`
+	Sessions     map[string]string `json:"sessions"`
+	Negotiations []struct {
+		Command string `json:"command"`
+		Data    struct {
+			State      string   `json:"state"`
+			SeenAt     []string `json:"seen_at"`
+			DiedAfter  *string  `json:"died_after"`
+			DiedBefore *string  `json:"died_before"`
+		} `json:"data"`
+	} `json:"negotiations"`
+}
+
+// checkPath reads the scenario's four capture points at once (given out of
+// order: ftpsniff orders them from hop limits) and checks, per session,
+// where its data connection died, and that the story has one finding per
+// cause: no code twice for one session, whatever the points said.
+func checkPath(t *testing.T, analyzer, dir string, sc scenario) {
+	t.Helper()
+	var args []string
+	for _, p := range []string{serverLAN, clientLAN, natOutside, serverOutside} {
+		args = append(args, "--point", p+"="+filepath.Join(dir, p+".pcap"))
+	}
+	out, err := exec.Command(analyzer, append([]string{"-F", "json"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("ftpsniff %s: %v", strings.Join(args, " "), err)
+	}
+	os.WriteFile(filepath.Join(dir, "path.ftpsniff.json"), out, 0o644)
+	var paths []pathRecord
+	var findings []record
+	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
+		var head struct{ Type string }
+		json.Unmarshal(line, &head)
+		switch head.Type {
+		case "path":
+			var p pathRecord
+			if err := json.Unmarshal(line, &p); err != nil {
+				t.Fatal(err)
+			}
+			paths = append(paths, p)
+		case "finding":
+			var r record
+			json.Unmarshal(line, &r)
+			findings = append(findings, r)
+		}
+	}
+	if len(paths) != len(sc.Path) {
+		t.Fatalf("path: %d sessions seen at several points, want %d", len(paths), len(sc.Path))
+	}
+	for i, p := range paths {
+		if got := strings.Join(p.Points, ","); got != "client-lan,nat-outside,server-outside,server-lan" {
+			t.Errorf("path order %s", got)
+		}
+		got := ""
+		if len(p.Negotiations) > 0 {
+			d := p.Negotiations[0].Data
+			got = d.State
+			if d.DiedAfter != nil {
+				before := "-"
+				if d.DiedBefore != nil {
+					before = *d.DiedBefore
+				}
+				got += " " + *d.DiedAfter + "|" + before
+			}
+		}
+		if got != sc.Path[i] {
+			t.Errorf("path session %d (%v): data %q, want %q", i+1, p.Sessions, got, sc.Path[i])
+		}
+		// one finding per cause
+		seen := map[string]string{}
+		for _, f := range findings {
+			if p.Sessions[f.Point] != f.Session {
+				continue
+			}
+			code := f.findingCode()
+			if prev, ok := seen[code]; ok {
+				t.Errorf("path session %d: %s said twice (%s, then %s at %s)", i+1, code, prev, f.Severity, f.Point)
+			}
+			seen[code] = f.Severity + " at " + f.Point
+		}
 	}
 }
 

@@ -52,6 +52,9 @@ type Options struct {
 	// Reading, when set, is called as a point starts to be read, and the
 	// function it returns when the point is done (a progress line).
 	Reading func(pt *capture.Point) (done func())
+	// Path, when set, names every point in path order, the clients' side
+	// first (--path); otherwise the order is inferred from hop limits.
+	Path []string
 	// Stop, when set, is asked after each session handed to Sessions
 	// whether to stop reading (the report's reader went away: a closed
 	// pipe); what was read is still diagnosed.
@@ -62,9 +65,11 @@ type Options struct {
 type Result struct {
 	// Points are the capture points' diagnoses, in the order given.
 	Points []*diagnose.Point
-	// ALG is the comparison of two points across a NAT (nil otherwise):
-	// the one named "inside" (else the first) is inside.
-	ALG *diagnose.ALGDiagnosis
+	// Path is the story of the sessions seen at two or more points (nil
+	// with one point): the points in path order, what each box between
+	// them did, where each connection died, and the findings that replace
+	// the points' own for those sessions.
+	Path *diagnose.PathDiagnosis
 	// Totals counts every finding made, by severity, including those of
 	// sessions handed to a sink: what --fail-on reads.
 	Totals [3]int
@@ -113,15 +118,20 @@ func Run(points []*capture.Point, opts Options) *Result {
 			res.Totals[sev] += n
 		}
 	}
-	if len(runs) == 2 {
-		inside, outside := res.Points[0], res.Points[1]
-		if outside.Point == "inside" || inside.Point == "outside" {
-			inside, outside = outside, inside
+	if len(runs) >= 2 {
+		results := make([]*analyze.Result, len(res.Points))
+		for i, p := range res.Points {
+			results[i] = p.Result
 		}
-		res.ALG = diagnose.DiagnoseALG(analyze.CompareALG(inside.Result, outside.Result), inside, outside)
-		for _, f := range res.ALG.Findings {
-			res.Totals[f.Severity]++
+		path, err := analyze.FollowPath(results, analyze.PathOptions{Order: opts.Path})
+		if err != nil {
+			res.Errors = append(res.Errors, err)
+			return res
 		}
+		// Several points keep every session (nothing went to a sink), so
+		// the totals are the path's findings and the points' remaining own.
+		res.Path = diagnose.DiagnosePath(path, res.Points)
+		res.Totals = res.Path.Totals()
 	}
 	return res
 }

@@ -78,9 +78,10 @@ func TestKeepKeepsTheWorst(t *testing.T) {
 	}
 }
 
-// TestTwoPointsAreCompared: two points keep their sessions and are compared
-// across the NAT; the one named "inside" is inside whatever the order.
-func TestTwoPointsAreCompared(t *testing.T) {
+// TestTwoPointsAreFollowed: two points keep their sessions and are
+// followed along the path whatever order they are given in: the hop limits
+// put the client's LAN first, and the NAT between them is judged.
+func TestTwoPointsAreFollowed(t *testing.T) {
 	for _, order := range [][2]string{{"inside", "outside"}, {"outside", "inside"}} {
 		files := map[string]string{"inside": "lab/captures/s2-nat-alg-active.client-lan.pcap", "outside": "lab/captures/s2-nat-alg-active.nat-outside.pcap"}
 		sink := &recorder{}
@@ -88,12 +89,14 @@ func TestTwoPointsAreCompared(t *testing.T) {
 		if len(sink.sessions) != 0 {
 			t.Errorf("%v: two points streamed %v; they must keep their sessions to compare them", order, sink.sessions)
 		}
-		if res.ALG == nil || res.ALG.Inside.Point != "inside" {
-			t.Fatalf("%v: no comparison, or inside is not the point named inside", order)
+		if res.Path == nil || res.Path.Path.Points[0].Point != "inside" || res.Path.Order != analyze.OrderHopLimits {
+			t.Fatalf("%v: no path, or the client's LAN (inside) is not first from the hop limits", order)
 		}
 		var verdicts []string
-		for _, c := range res.ALG.Comparisons {
-			verdicts = append(verdicts, string(c.Verdict))
+		for _, st := range res.Path.Stories {
+			for _, pn := range st.Negotiations {
+				verdicts = append(verdicts, string(pn.Crossings[0].Verdict))
+			}
 		}
 		if got := strings.Join(verdicts, " "); got != "rewritten rewritten rewritten" {
 			t.Errorf("%v: verdicts %q", order, got)
@@ -101,6 +104,19 @@ func TestTwoPointsAreCompared(t *testing.T) {
 		if res.Totals[diagnose.Info] != 3 {
 			t.Errorf("%v: totals %v, want the 3 alg-rewrite infos counted", order, res.Totals)
 		}
+	}
+}
+
+// TestPathOrderGiven: Options.Path orders the points as given, and an
+// unknown name is an input error.
+func TestPathOrderGiven(t *testing.T) {
+	res := Run([]*capture.Point{open(t, "a", "lab/captures/s2-nat-alg-active.client-lan.pcap"), open(t, "b", "lab/captures/s2-nat-alg-active.nat-outside.pcap")}, Options{Path: []string{"b", "a"}})
+	if res.Path == nil || res.Path.Path.Points[0].Point != "b" || res.Path.Order != analyze.OrderGiven {
+		t.Fatalf("path %+v: want b first, as given", res.Path)
+	}
+	res = Run([]*capture.Point{open(t, "a", "lab/captures/s2-nat-alg-active.client-lan.pcap"), open(t, "b", "lab/captures/s2-nat-alg-active.nat-outside.pcap")}, Options{Path: []string{"b", "c"}})
+	if res.Path != nil || len(res.Errors) == 0 || !strings.Contains(res.Errors[len(res.Errors)-1].Error(), `"c"`) {
+		t.Errorf("an unknown point in the path: errors %v", res.Errors)
 	}
 }
 
@@ -116,8 +132,8 @@ func TestConcurrentIsSequential(t *testing.T) {
 				out = append(out, p.Point+" "+f.Severity.String()+":"+string(f.Code))
 			}
 		}
-		for _, f := range res.ALG.Findings {
-			out = append(out, "alg "+string(f.Code))
+		for _, f := range res.Path.Findings() {
+			out = append(out, "path "+f.Point+" "+string(f.Code))
 		}
 		sort.Strings(out)
 		return out

@@ -22,7 +22,8 @@ import (
 
 // The HTML report is one self-contained file: the stylesheet and the small
 // script that sorts and filters the tables are inlined from htmlassets/,
-// the ladders are inline SVG, and a Content-Security-Policy forbids the
+// the ladders and the path diagram are inline SVG, and a
+// Content-Security-Policy forbids the
 // page to load anything at all (default-src 'none'; only its own
 // stylesheet and two scripts, by hash, apply and run). Every string from the wire goes through
 // Clean and then html/template's escaping.
@@ -79,9 +80,10 @@ func (o HTMLOptions) withDefaults() HTMLOptions {
 }
 
 // inputLadders builds the ladders of the sessions query names ("POINT:S3",
-// as ladder.Ladders takes it) from in's capture points.
+// as ladder.Ladders takes it) from in's capture points and path: a session
+// seen along the path is drawn with its story.
 func inputLadders(in *Run, query string) []*ladder.Ladder {
-	return ladder.Ladders(in.Points, in.ALG, query)
+	return ladder.Ladders(in.Points, in.Path, query)
 }
 
 // htmlMaxWireText bounds the runes of one string from the wire in a table
@@ -108,6 +110,8 @@ type htmlFinding struct {
 	Anchor, Severity, Code, Point, Session, Transfers, Summary, Advice string
 	LadderHref                                                         string
 	Evidence                                                           []htmlEvidence
+	// StoryHref links a finding of the path to its story.
+	StoryHref string
 }
 
 type htmlSession struct {
@@ -125,9 +129,47 @@ type htmlTransfer struct {
 	Problem                                                                                           bool
 }
 
-type htmlALG struct {
-	Class, Sessions, Inside, Outside, Verdict, Why, Shift string
-	InFrame, OutFrame                                     uint64
+// htmlPath is the path section: the diagram, how the order was decided,
+// the clocks, and one story per session seen at several points.
+type htmlPath struct {
+	Order, OrderWhy, Clocks string
+	Diagram                 htmlPathDiagram
+	Stories                 []htmlStory
+}
+
+// htmlPathDiagram lays the points out left to right, the boxes between
+// them; coordinates in SVG pixels.
+type htmlPathDiagram struct {
+	Width, Height, LineY, LineX1, LineX2, EndX, EndY int
+	Label                                            string
+	Points                                           []htmlDiagramPoint
+	Boxes                                            []htmlDiagramBox
+}
+
+type htmlDiagramPoint struct {
+	Index, X, CX, Y, W, TextY int
+	Name                      string
+}
+
+type htmlDiagramBox struct {
+	X, CX, Y, W, TextY int
+	Near, Far, What    string
+	NAT                bool
+	Lines              []htmlDiagramText
+}
+
+type htmlDiagramText struct {
+	Y    int
+	Text string
+}
+
+// htmlStory is one session seen along the path.
+type htmlStory struct {
+	Anchor, Class, Title, Sessions, Control string
+	Negotiations                            []PathNegotiationView
+	Findings                                []htmlFinding
+	Ladder                                  *htmlLadder
+	LadderLeftOut                           string
 }
 
 type htmlLadder struct {
@@ -147,8 +189,7 @@ type htmlPage struct {
 	Findings                                           []htmlFinding
 	Sessions                                           []htmlSession
 	Transfers                                          []htmlTransfer
-	ALG                                                []htmlALG
-	ALGHeads                                           []string
+	Path                                               *htmlPath
 	Ladders                                            []htmlLadder
 	FindingsLeftOut, SessionsLeftOut, TransfersLeftOut string
 	LaddersLeftOut                                     string
@@ -181,9 +222,12 @@ func utc(t time.Time) string {
 }
 
 // WriteHTML writes the report as one self-contained HTML page: the
-// summary, the findings with their evidence and advice, the sessions and
-// transfers as sortable, filterable tables, the ALG comparison, and each
-// session's ladder as inline SVG, within DefaultHTMLOptions.
+// summary; with several capture points the path (a diagram of the points
+// and the boxes between them, and each session seen along it as a story
+// with its negotiations, findings and ladder); the findings with their
+// evidence and advice; the sessions and transfers as sortable, filterable
+// tables; and each other session's ladder as inline SVG, within
+// DefaultHTMLOptions.
 func WriteHTML(w io.Writer, in *Run) error { return WriteHTMLWith(w, in, HTMLOptions{}) }
 
 // WriteHTMLWith writes WriteHTML's page within o's limits.
@@ -230,11 +274,12 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 		p.Title += ": " + term.TruncateRunes(term.Clean(strings.Join(names, "; ")), 80)
 	}
 
-	// Findings, most severe first (each point's list is already sorted).
+	// Findings, most severe first (each point's list is already sorted):
+	// the points' own and the path's stories'.
 	type pf struct {
-		r      *analyze.Result
-		f      *diagnose.Finding
-		others []*analyze.Result
+		r     *analyze.Result
+		f     *diagnose.Finding
+		story int // 1 + the index of its story, 0 for a point's own
 	}
 	var all []pf
 	for _, r := range in.Points {
@@ -242,13 +287,27 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 			all = append(all, pf{r: r.Result, f: f})
 		}
 	}
-	for _, a := range in.ALG {
-		for _, f := range a.Findings {
-			all = append(all, pf{r: a.Outside.Result, f: f, others: []*analyze.Result{a.Inside.Result}})
+	// A story's findings count for every session of the story.
+	storyOf := map[*analyze.Session]*diagnose.Story{}
+	var path *PathView
+	if in.Path != nil {
+		path = pathView(in.Path)
+		for k, st := range in.Path.Stories {
+			for _, f := range st.Findings {
+				all = append(all, pf{r: runPoint(in, f.Point), f: f, story: k + 1})
+			}
+			for _, s := range st.At {
+				if s != nil {
+					storyOf[s] = st
+				}
+			}
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].f.Severity > all[j].f.Severity })
 	verdicts := map[*analyze.Transfer]*diagnose.Finding{}
+	if in.Path != nil {
+		verdicts = in.Path.Verdicts()
+	}
 	sessionFindings := map[*analyze.Session][]string{}
 	sessionSev := map[*analyze.Session]diagnose.Severity{}
 	for _, x := range all {
@@ -258,7 +317,14 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 				verdicts[t] = f
 			}
 		}
-		if s := f.Session; s != nil {
+		sessions := []*analyze.Session{f.Session}
+		if x.story > 0 {
+			sessions = in.Path.Stories[x.story-1].At
+		}
+		for _, s := range sessions {
+			if s == nil {
+				continue
+			}
 			if len(sessionFindings[s]) == 0 || f.Severity > sessionSev[s] {
 				sessionSev[s] = f.Severity
 			}
@@ -269,8 +335,8 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 	}
 
 	// The ladders, before what links to them: the sessions with the most
-	// severe findings first.
-	ladderHref := addHTMLLadders(p, in, o, func(s *analyze.Session) int {
+	// severe findings first; a story's in its part of the path section.
+	ladderHref, storyLadders := addHTMLLadders(p, in, o, storyOf, func(s *analyze.Session) int {
 		if len(sessionFindings[s]) == 0 {
 			return 0
 		}
@@ -282,31 +348,20 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 		if i >= o.MaxFindings {
 			break
 		}
-		hf := htmlFinding{Anchor: "finding-" + strconv.Itoa(i+1), Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(x.r.Point),
-			Summary: term.Clean(f.Summary), Advice: term.Clean(f.Advice)}
+		hf := htmlFindingOf(in, x.r, f, "finding-"+strconv.Itoa(i+1))
 		if f.Session != nil {
-			hf.Session = f.Session.ID
 			hf.LadderHref = ladderHref[x.r.Point+"\x00"+f.Session.ID]
 		}
-		var ids []string
-		for _, t := range f.Transfers {
-			ids = append(ids, t.ID)
-		}
-		hf.Transfers = strings.Join(ids, ", ")
-		for _, e := range f.Evidence {
-			src := x.r
-			for _, o := range x.others {
-				if e.Point != "" && e.Point == o.Point {
-					src = o
-				}
-			}
-			hf.Evidence = append(hf.Evidence, htmlEvidence{Point: wire(src.Point), File: wire(fileOf(src, e.At)), Frame: e.At.Frame,
-				Time: e.At.Time.UTC().Format("15:04:05.000000"), What: term.Clean(e.What)})
+		if x.story > 0 {
+			hf.StoryHref = "#story-" + strconv.Itoa(x.story)
 		}
 		p.Findings = append(p.Findings, hf)
 	}
 	if n := len(all) - len(p.Findings); n > 0 {
 		p.FindingsLeftOut = fmt.Sprintf("%d less severe findings are not shown here (the JSON report, --format json, lists every one).", n)
+	}
+	if path != nil {
+		p.Path = htmlPathOf(in, path, storyLadders)
 	}
 
 	// Sessions and transfers.
@@ -344,42 +399,6 @@ func WriteHTMLWith(w io.Writer, in *Run, o HTMLOptions) error {
 	}
 	if n := nTransfers - len(p.Transfers); n > 0 {
 		p.TransfersLeftOut = fmt.Sprintf("The first %d of %d transfers are shown; %d are left out to keep the page small (--format json lists every one).", len(p.Transfers), nTransfers, n)
-	}
-
-	// ALG comparisons.
-	for _, a := range in.ALG {
-		p.ALGHeads = append(p.ALGHeads, fmt.Sprintf("%q (inside) and %q (outside), estimated clock offset %s; %d negotiations compared.",
-			term.Clean(a.Inside.Point), term.Clean(a.Outside.Point), a.ClockOffset, len(a.Comparisons)))
-		for _, c := range a.Comparisons {
-			if len(p.ALG) >= o.MaxTableRows {
-				break
-			}
-			h := htmlALG{Sessions: c.InsideSession.ID + " / " + c.OutsideSession.ID, Verdict: string(c.Verdict), Why: term.Clean(c.Why), Shift: "-"}
-			if n := c.Inside; n != nil {
-				h.Inside, h.InFrame = wire(n.Command+" "+n.Address.String()), n.At.Frame
-			}
-			if n := c.Outside; n != nil {
-				h.Outside, h.OutFrame = wire(n.Command+" "+n.Address.String()), n.At.Frame
-			}
-			if c.SeqChecked {
-				h.Shift = fmt.Sprintf("%+d for %+d bytes", c.SeqShift, c.LengthChange)
-				if !c.SeqConsistent {
-					h.Shift += " BROKEN"
-				}
-			}
-			switch c.Verdict {
-			case analyze.ALGRewritten, analyze.ALGUntouched:
-				h.Class = "ok"
-			case analyze.ALGEncrypted:
-				h.Class = "warning"
-			default:
-				h.Class = "error"
-			}
-			if c.SeqChecked && !c.SeqConsistent {
-				h.Class = "error"
-			}
-			p.ALG = append(p.ALG, h)
-		}
 	}
 
 	var buf bytes.Buffer
@@ -420,55 +439,46 @@ func htmlTransferRow(r *analyze.Result, t *analyze.Transfer, f *diagnose.Finding
 
 // addHTMLLadders draws at most o.MaxLadders ladders, the sessions that
 // rank highest first (ties in the order of the report), and returns the
-// anchor of each drawn session's ladder by "point\x00session". Only the
-// ladders drawn are built: a capture of a million sessions costs
-// o.MaxLadders of them. A session seen at two capture points across a
-// NAT is one ladder.
-func addHTMLLadders(p *htmlPage, in *Run, o HTMLOptions, rank func(*analyze.Session) int) map[string]string {
-	type other struct {
-		r *analyze.Result
-		s *analyze.Session
-	}
-	partner := map[*analyze.Session]other{}
-	for _, a := range in.ALG {
-		for _, c := range a.Comparisons {
-			i, o := c.InsideSession, c.OutsideSession
-			if i == nil || o == nil {
-				continue
-			}
-			if _, ok := partner[i]; ok {
-				continue
-			}
-			if _, ok := partner[o]; ok {
-				continue
-			}
-			partner[i], partner[o] = other{a.Outside.Result, o}, other{a.Inside.Result, i}
-		}
-	}
+// anchor of each drawn session's ladder by "point\x00session", and the
+// ladder of each story drawn. Only the ladders drawn are built: a capture
+// of a million sessions costs o.MaxLadders of them. A session seen at
+// several points along the path (storyOf) is one ladder, its story's; it
+// goes to the story's part of the path section, the others to the
+// ladders section.
+func addHTMLLadders(p *htmlPage, in *Run, o HTMLOptions, storyOf map[*analyze.Session]*diagnose.Story, rank func(*analyze.Session) int) (map[string]string, map[*diagnose.Story]*htmlLadder) {
 	type cand struct {
 		keys        []string // the sessions it draws, "point\x00id"
 		query       string
 		point, name string
 		rank, order int
+		story       *diagnose.Story
 	}
 	var cands []cand
-	seen := map[*analyze.Session]bool{}
+	drawnStory := map[*diagnose.Story]bool{}
 	for _, r := range in.Points {
 		for _, s := range r.Sessions {
-			if seen[s] {
-				continue
-			}
-			seen[s] = true
 			c := cand{keys: []string{r.Point + "\x00" + s.ID}, query: r.Point + ":" + s.ID, point: r.Point, name: s.ID, rank: rank(s), order: len(cands)}
 			if len(in.Points) > 1 {
 				c.name = r.Point + " " + s.ID
 			}
-			if o, ok := partner[s]; ok {
-				seen[o.s] = true
-				c.keys = append(c.keys, o.r.Point+"\x00"+o.s.ID)
-				c.point += " ↔ " + o.r.Point
-				c.name += " ↔ " + o.r.Point + " " + o.s.ID
-				c.rank = max(c.rank, rank(o.s))
+			if st := storyOf[s]; st != nil {
+				if drawnStory[st] {
+					continue
+				}
+				drawnStory[st] = true
+				c.story, c.keys = st, nil
+				var names, points []string
+				for i, ss := range st.At {
+					if ss == nil {
+						continue
+					}
+					pt := in.Path.Path.Points[i].Point
+					c.keys = append(c.keys, pt+"\x00"+ss.ID)
+					names = append(names, pt+" "+ss.ID)
+					points = append(points, pt)
+					c.rank = max(c.rank, rank(ss))
+				}
+				c.name, c.point = strings.Join(names, " ↔ "), strings.Join(points, " → ")
 			}
 			cands = append(cands, c)
 		}
@@ -490,10 +500,13 @@ func addHTMLLadders(p *htmlPage, in *Run, o HTMLOptions, rank func(*analyze.Sess
 	}
 	sort.SliceStable(keep, func(i, j int) bool { return keep[i].order < keep[j].order })
 	href := map[string]string{}
+	stories := map[*diagnose.Story]*htmlLadder{}
+	n := 0
 	for _, c := range keep {
 		for _, l := range o.ladders(in, c.query) {
 			l = trimLadder(l, o.MaxLadderRows)
-			anchor := "ladder-" + strconv.Itoa(len(p.Ladders)+1)
+			n++
+			anchor := "ladder-" + strconv.Itoa(n)
 			var b bytes.Buffer
 			if err := ladder.WriteSVG(&b, l); err != nil {
 				continue
@@ -508,11 +521,186 @@ func addHTMLLadders(p *htmlPage, in *Run, o HTMLOptions, rank func(*analyze.Sess
 				caption = l.Session
 			}
 			// The SVG is trusted markup: ladder.WriteSVG escapes every string.
-			p.Ladders = append(p.Ladders, htmlLadder{Anchor: anchor, Session: markupText(l.Session), Point: term.Clean(c.point), Caption: markupText(caption),
-				SVG: template.HTML(b.String())})
+			hl := htmlLadder{Anchor: anchor, Session: markupText(l.Session), Point: term.Clean(c.point), Caption: markupText(caption),
+				SVG: template.HTML(b.String())}
+			if c.story != nil && stories[c.story] == nil {
+				stories[c.story] = &hl
+				continue
+			}
+			p.Ladders = append(p.Ladders, hl)
 		}
 	}
-	return href
+	return href, stories
+}
+
+// pointResult is the capture point named name (nil: none).
+func runPoint(in *Run, name string) *analyze.Result {
+	for _, r := range in.Points {
+		if r.Point == name {
+			return r.Result
+		}
+	}
+	return nil
+}
+
+// htmlFindingOf is a finding's markup: r is the point that made it (its
+// own evidence is from there), each other piece of evidence is looked up
+// at its own point.
+func htmlFindingOf(in *Run, r *analyze.Result, f *diagnose.Finding, anchor string) htmlFinding {
+	own := f.Point
+	if own == "" && r != nil {
+		own = r.Point
+	}
+	hf := htmlFinding{Anchor: anchor, Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(own),
+		Summary: term.Clean(f.Summary), Advice: term.Clean(f.Advice)}
+	if len(f.Points) > 1 {
+		hf.Point = wire(strings.Join(f.Points, ", "))
+	}
+	if f.Session != nil {
+		hf.Session = f.Session.ID
+	}
+	var ids []string
+	for _, t := range f.Transfers {
+		ids = append(ids, t.ID)
+	}
+	hf.Transfers = strings.Join(ids, ", ")
+	for _, e := range f.Evidence {
+		point, src := own, r
+		if e.Point != "" && e.Point != own {
+			point, src = e.Point, runPoint(in, e.Point)
+		}
+		file := ""
+		if src != nil {
+			file = fileOf(src, e.At)
+		}
+		hf.Evidence = append(hf.Evidence, htmlEvidence{Point: wire(point), File: wire(file), Frame: e.At.Frame,
+			Time: e.At.Time.UTC().Format("15:04:05.000000"), What: term.Clean(e.What)})
+	}
+	return hf
+}
+
+// htmlFindingOfView is a story's finding's markup, from the view's words:
+// each piece of evidence names its point (the view names it only when it
+// is not the finding's own).
+func htmlFindingOfView(fv FindingView, anchor string) htmlFinding {
+	f := fv.Finding
+	own := term.Clean(f.Point)
+	hf := htmlFinding{Anchor: anchor, Severity: fv.Severity, Code: wire(fv.Code), Point: own, Summary: fv.Summary, Advice: fv.Advice}
+	if len(f.Points) > 1 {
+		hf.Point = wire(strings.Join(f.Points, ", "))
+	}
+	if f.Session != nil {
+		hf.Session = f.Session.ID
+	}
+	var ids []string
+	for _, t := range f.Transfers {
+		ids = append(ids, t.ID)
+	}
+	hf.Transfers = strings.Join(ids, ", ")
+	for _, e := range fv.Evidence {
+		point := e.Point
+		if point == "" {
+			point = own
+		}
+		hf.Evidence = append(hf.Evidence, htmlEvidence{Point: point, File: e.File, Frame: e.Frame, Time: e.Time, What: e.What})
+	}
+	return hf
+}
+
+// htmlPathOf is the path section, from the view's words (v) and the
+// stories' ladders.
+func htmlPathOf(in *Run, v *PathView, ladders map[*diagnose.Story]*htmlLadder) *htmlPath {
+	hp := &htmlPath{Order: v.Order, OrderWhy: v.OrderWhy, Clocks: v.Clocks, Diagram: pathDiagram(v)}
+	for k, sv := range v.Stories {
+		st := in.Path.Stories[k]
+		hs := htmlStory{Anchor: "story-" + strconv.Itoa(k+1), Class: "ok", Title: sv.Title, Sessions: sv.Sessions, Control: sv.Control,
+			Negotiations: sv.Negotiations}
+		worst := diagnose.Severity(-1)
+		for m, fv := range sv.Findings {
+			hs.Findings = append(hs.Findings, htmlFindingOfView(fv, fmt.Sprintf("story-%d-finding-%d", k+1, m+1)))
+			if fv.Finding.Severity > worst {
+				worst = fv.Finding.Severity
+				hs.Class = fv.Severity
+			}
+		}
+		if l := ladders[st]; l != nil {
+			hs.Ladder = l
+		} else {
+			hs.LadderLeftOut = "Its ladder is not drawn, to keep the page small (those with the most severe findings come first)."
+		}
+		hp.Stories = append(hp.Stories, hs)
+	}
+	return hp
+}
+
+// The path diagram's layout, in pixels.
+const (
+	diagramEdge    = 96  // room for "clients" and "servers" at the ends
+	diagramNodeW   = 150 // a point's box
+	diagramGap     = 300 // between two points' centres
+	diagramLineY   = 40
+	diagramWhatY   = 82 // the first line of a box's description
+	diagramWhatH   = 14
+	diagramWhatMax = 4  // lines of a box's description
+	diagramWhatW   = 44 // characters per line
+)
+
+// pathDiagram lays the points out left to right in path order, each box
+// between its two points with what it does beneath.
+func pathDiagram(v *PathView) htmlPathDiagram {
+	n := len(v.Points)
+	d := htmlPathDiagram{LineY: diagramLineY, Label: "capture points along the path, the clients' side first: " + v.Order}
+	x := func(i int) int { return diagramEdge + diagramNodeW/2 + i*diagramGap }
+	d.Width = x(max(n-1, 0)) + diagramNodeW/2 + diagramEdge
+	lines := 1
+	for i, name := range v.Points {
+		d.Points = append(d.Points, htmlDiagramPoint{Index: i, X: x(i) - diagramNodeW/2, CX: x(i), Y: diagramLineY - 18, W: diagramNodeW, TextY: diagramLineY + 5,
+			Name: term.TruncateRunes(name, 22)})
+	}
+	for i, b := range v.Boxes {
+		if i+1 >= n {
+			break
+		}
+		cx := (x(i) + x(i+1)) / 2
+		db := htmlDiagramBox{X: cx - 22, CX: cx, Y: diagramLineY - 12, W: 44, TextY: diagramLineY + 4, Near: b.Near, Far: b.Far, What: b.What, NAT: b.NAT}
+		for j, l := range wrapWords(b.What, diagramWhatW, diagramWhatMax) {
+			db.Lines = append(db.Lines, htmlDiagramText{Y: diagramWhatY + j*diagramWhatH, Text: l})
+		}
+		lines = max(lines, len(db.Lines))
+		d.Boxes = append(d.Boxes, db)
+	}
+	d.Height = diagramWhatY + lines*diagramWhatH
+	d.LineX1, d.LineX2, d.EndX, d.EndY = diagramEdge-30, d.Width-diagramEdge+30, d.Width-8, diagramLineY+4
+	return d
+}
+
+// wrapWords breaks s into at most max lines of about width characters, at
+// spaces; the last is cut with "…".
+func wrapWords(s string, width, max int) []string {
+	var out []string
+	line := ""
+	for _, w := range strings.Fields(s) {
+		switch {
+		case line == "":
+			line = w
+		case len([]rune(line))+1+len([]rune(w)) <= width:
+			line += " " + w
+		default:
+			out = append(out, line)
+			line = w
+		}
+	}
+	if line != "" {
+		out = append(out, line)
+	}
+	for i := range out {
+		out[i] = term.TruncateRunes(out[i], width)
+	}
+	if len(out) > max {
+		out = out[:max]
+		out[max-1] = term.TruncateRunes(out[max-1], width-2) + " …"
+	}
+	return out
 }
 
 // trimLadder keeps a long ladder drawable: every negotiation, data

@@ -210,44 +210,150 @@ func inlineSVGs(t *testing.T, page string) []*reporttest.Node {
 	}
 }
 
-func TestHTMLReportOfTwoPoints(t *testing.T) {
-	in := labResult(t, "inside", "s2-nat-alg-active.client-lan.pcap")
-	out := labResult(t, "outside", "s2-nat-alg-active.nat-outside.pcap")
-	page := writeHTML(t, &Run{Points: []*diagnose.Point{in, out}, ALG: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}})
+// labPath runs the real pipeline on one scenario captured at every point
+// of the lab's path (lab/captures/path/SCENARIO.POINT.pcap), the points
+// named by names (in the lab's path order) and given in a scrambled order:
+// the path puts them back.
+func labPath(t *testing.T, scenario string, names ...string) *Run {
+	t.Helper()
+	hops := []string{"client-lan", "nat-outside", "server-outside", "server-lan"}
+	if len(names) == 0 {
+		names = hops
+	}
+	in := &Run{}
+	var results []*analyze.Result
+	for _, k := range []int{3, 0, 1, 2} {
+		pt := labResult(t, names[k], filepath.Join("path", scenario+"."+hops[k]+".pcap"))
+		in.Points = append(in.Points, pt)
+		results = append(results, pt.Result)
+	}
+	p, err := analyze.FollowPath(results, analyze.PathOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Path = diagnose.DiagnosePath(p, in.Points)
+	return in
+}
+
+// TestHTMLReportOfAPath: s6 captured at the lab's four points. The path
+// section draws the points in path order with the boxes between them (r1
+// a NAT), says how the order was decided, and tells each session's story:
+// the PASV as each point saw it, its SYN lost between server-outside and
+// server-lan, the finding with its evidence from several points, and the
+// story's ladder with a column per point.
+func TestHTMLReportOfAPath(t *testing.T) {
+	in := labPath(t, "s6-fw-drop-passive")
+	page := writeHTML(t, in)
 	checkSelfContained(t, page)
-	for _, want := range []string{`<section id="alg">`, `<table class="data" id="alg-table" data-sortable>`,
-		`PORT 10.1.0.2:40001`, `PORT 198.51.100.1:40001`, `<td class="verdict">rewritten</td>`, `<code>alg-rewrite</code>`} {
+	for _, want := range []string{
+		`<section id="path">`, `<a href="#path">Path (2 sessions seen along it)</a>`,
+		`<strong>client-lan → nat-outside → server-outside → server-lan</strong> (from the hop limits of the clients&#39; packets`,
+		`clock offsets from client-lan: nat-outside &#43;0.000s`,
+		`<article class="story error" id="story-1">`, `<p class="story-sessions">Sessions: client-lan S1, nat-outside S1, server-outside S1, server-lan S1</p>`,
+		`died between server-outside and server-lan`,
+		`<div class="path-negotiation failed" data-failed>`, `<li class="mono">client-lan 14: 227 Entering Passive Mode (203,0,113,10,117,48).</li>`,
+		// the story's finding, its evidence naming the points it came from
+		`<article class="finding error" id="story-1-finding-1" data-code="data-no-answer"`,
+		`<tr><td>client-lan</td><td class="mono">../lab/captures/path/s6-fw-drop-passive.client-lan.pcap</td><td class="mono" title="Wireshark: frame.number == 15">15</td>`,
+		`<tr><td>nat-outside</td><td class="mono">../lab/captures/path/s6-fw-drop-passive.nat-outside.pcap</td>`,
+		// in the list of every finding too, linked to its story
+		`<a class="story-link" href="#story-1">its story along the path</a>`,
+		`Every session was seen at several capture points: its ladder is with its story in the Path section.`,
+	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)
 		}
 	}
-	if n := strings.Count(page, `<td class="verdict">rewritten</td>`); n != 3 {
-		t.Errorf("%d rewritten negotiations, want 3", n)
+	for _, old := range []string{"ALG comparison", `id="alg"`, "alg-table", "(inside)", "(outside)", "Sessions (in/out)", "Seq shift", "inside and", "↔ outside"} {
+		if strings.Contains(page, old) {
+			t.Errorf("the page still says %q", old)
+		}
 	}
-	// Each session is drawn once across the NAT, with its rewrite on the
-	// NAT's column, and both its inside and outside rows link to it.
+
+	// The diagram: the four points left to right in path order, a box
+	// between each two, r1 (client-lan to nat-outside) a NAT.
 	svgs := inlineSVGs(t, page)
-	if len(svgs) != 3 {
-		t.Fatalf("%d ladders, want 3 (one per session seen on both sides)", len(svgs))
+	if len(svgs) != 3 || svgs[0].Attr("class") != "path-diagram" {
+		t.Fatalf("%d inline SVGs, want the path diagram and the 2 stories' ladders", len(svgs))
 	}
-	for i, svg := range svgs {
-		id := "S" + strconv.Itoa(i+1)
-		rewrites, data := 0, 0
+	var points []string
+	lastX := -1.0
+	var boxes []*reporttest.Node
+	svgs[0].Walk(func(n *reporttest.Node) {
+		switch {
+		case n.Attr("class") == "path-point":
+			points = append(points, n.Attr("data-point"))
+			x, _ := strconv.ParseFloat(n.Nodes[0].Attr("x"), 64)
+			if x <= lastX || n.Attr("data-index") != strconv.Itoa(len(points)-1) {
+				t.Errorf("point %s at x=%v index %s, after x=%v", n.Attr("data-point"), x, n.Attr("data-index"), lastX)
+			}
+			lastX = x
+		case reporttest.HasClass(n, "path-box"):
+			boxes = append(boxes, n)
+		}
+	})
+	if strings.Join(points, " ") != "client-lan nat-outside server-outside server-lan" {
+		t.Errorf("the diagram's points: %v", points)
+	}
+	if len(boxes) != 3 || boxes[0].Attr("data-nat") != "true" || !reporttest.HasClass(boxes[0], "nat") || boxes[0].Attr("data-near") != "client-lan" ||
+		boxes[2].Attr("data-nat") != "false" || boxes[2].Attr("data-far") != "server-lan" {
+		t.Errorf("the diagram's boxes: %d", len(boxes))
+	} else if what := reporttest.ChildText(boxes[0], "box-what"); !strings.Contains(what, "NAT of the clients") {
+		t.Errorf("r1 is described as %q", what)
+	}
+
+	// Each story's ladder: a column per point, the SYN lost between
+	// server-outside and server-lan; the sessions table links every
+	// point's session to it.
+	for i, svg := range svgs[1:] {
+		var roles []string
+		svg.Walk(func(n *reporttest.Node) {
+			if n.Attr("class") == "lifeline" {
+				roles = append(roles, n.Attr("data-role"))
+			}
+		})
+		if strings.Join(roles, " ") != "client point point point point server" {
+			t.Errorf("story %d: columns %v", i+1, roles)
+		}
+		lost := 0
 		for _, r := range reporttest.Rows(svg) {
-			if reporttest.HasClass(r, "box") && r.Attr("data-kind") == "rewrite" && r.Attr("data-from") == "1" && r.Attr("data-code") == "rewritten" {
-				rewrites++
-			}
-			if reporttest.HasClass(r, "arrow") && r.Attr("data-kind") == "data" && !reporttest.HasClass(r, "dies") {
-				data++
+			if r.Attr("data-kind") == "data" && r.Attr("data-stop") == "3" && r.Attr("data-stop-beyond") == "true" {
+				lost++
 			}
 		}
-		if svg.Attr("data-session") != id+" ↔ "+id || rewrites != 1 || data != 1 {
-			t.Errorf("ladder %q: %d rewrites on the NAT, %d data arrows; want 1 and 1", svg.Attr("data-session"), rewrites, data)
+		if lost != 1 {
+			t.Errorf("story %d: %d data arrows lost between server-outside and server-lan, want 1", i+1, lost)
 		}
-		if n := strings.Count(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`"`); n < 2+2 {
-			t.Errorf("%s: %d links to its ladder, want its inside and outside session and transfer rows", id, n)
+		id := "S" + strconv.Itoa(i+1)
+		if n := strings.Count(page, `<a href="#ladder-`+strconv.Itoa(i+1)+`" title="its ladder">`+id+`</a>`); n != 4 {
+			t.Errorf("%s: %d session rows link to its story's ladder, want one per point (4)", id, n)
+		}
+		if !strings.Contains(page, `<div class="svg-wrap">`) || !strings.Contains(page, `id="ladder-`+strconv.Itoa(i+1)+`" data-session="`+id+`"`) {
+			t.Errorf("%s: its ladder is not in the page", id)
 		}
 	}
+	if i, j := strings.Index(page, `<section id="path">`), strings.Index(page, `id="ladder-1"`); j < i || j > strings.Index(page, `<section id="findings">`) {
+		t.Errorf("the story's ladder is not in the path section")
+	}
+
+	// Points named with markup: escaped in the diagram and the stories.
+	hostile := labPath(t, "s6-fw-drop-passive", "<b>c</b>", "n\x1b[31m", "<i>s</i>", "s‮")
+	page = writeHTML(t, hostile)
+	checkSelfContained(t, page)
+	for _, bad := range []string{"<b>c</b>", "<i>s</i>", "\x1b[31m"[:1] + "\x1b"[1:]} {
+		if strings.Contains(page, bad) {
+			t.Errorf("raw %q reaches the page", bad)
+		}
+	}
+	for _, r := range page {
+		if r != '\n' && (term.UnsafeRune(r) || r == 0xfffd) {
+			t.Fatalf("%U reaches the page", r)
+		}
+	}
+	if !strings.Contains(page, `data-point="&lt;b&gt;c&lt;/b&gt;"`) || !strings.Contains(page, `s\u202e`) {
+		t.Errorf("the hostile point names are not shown escaped")
+	}
+	inlineSVGs(t, page)
 }
 
 func TestHTMLEscapesWireText(t *testing.T) {

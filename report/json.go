@@ -145,6 +145,7 @@ type findingRecord struct {
 	Transfer  string           `json:"transfer,omitempty"`
 	Transfers []string         `json:"transfers,omitempty"`
 	Point     string           `json:"point"`
+	Points    []string         `json:"points,omitempty"`
 	Summary   string           `json:"summary"`
 	Evidence  []evidenceRecord `json:"evidence"`
 	Advice    string           `json:"advice"`
@@ -152,7 +153,7 @@ type findingRecord struct {
 
 func findingRec(r *analyze.Result, f *diagnose.Finding, others ...*analyze.Result) findingRecord {
 	rec := findingRecord{Type: "finding", Code: string(f.Code), Severity: f.Severity.String(), Point: r.Point,
-		Summary: f.Summary, Advice: f.Advice, Evidence: []evidenceRecord{}}
+		Summary: f.Summary, Advice: f.Advice, Evidence: []evidenceRecord{}, Points: f.Points}
 	if f.Session != nil {
 		rec.Session = f.Session.ID
 	}
@@ -220,9 +221,12 @@ func algRec(a *analyze.ALGResult, c *analyze.ALGComparison) algRecord {
 }
 
 type summaryRecord struct {
-	Type             string         `json:"type"`
-	Sessions         int            `json:"sessions"`
-	Transfers        int            `json:"transfers"`
+	Type      string `json:"type"`
+	Sessions  int    `json:"sessions"`
+	Transfers int    `json:"transfers"`
+	// PathSessions counts the sessions seen at two or more points (each
+	// point counts its own in Sessions).
+	PathSessions     int            `json:"path_sessions,omitempty"`
 	Findings         map[string]int `json:"findings"`
 	Packets          uint64         `json:"packets"`
 	Bytes            uint64         `json:"bytes"`
@@ -423,16 +427,9 @@ func WriteJSON(w io.Writer, in *Run) error {
 			}
 		}
 	}
-	for _, a := range in.ALG {
-		for _, c := range a.Comparisons {
-			if err := enc.Encode(algRec(a.ALGResult, c)); err != nil {
-				return err
-			}
-		}
-		for _, f := range a.Findings {
-			if err := enc.Encode(findingRec(a.Outside.Result, f, a.Inside.Result)); err != nil {
-				return err
-			}
+	if in.Path != nil {
+		if err := writePath(enc, in.Path); err != nil {
+			return err
 		}
 	}
 	if err := enc.Encode(summaryRec(in)); err != nil {
@@ -471,8 +468,9 @@ func summaryRec(in *Run) summaryRecord {
 			sum.Findings[diagnose.Severity(sev).String()] += n
 		}
 	}
-	for _, a := range in.ALG {
-		for _, f := range a.Findings {
+	if in.Path != nil {
+		sum.PathSessions = len(in.Path.Stories)
+		for _, f := range in.Path.Findings() {
 			sum.Findings[f.Severity.String()]++
 		}
 	}

@@ -29,6 +29,9 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		if len(p.Answer) > 0 {
 			fmt.Fprintln(bw)
 		}
+		if p.Along != "" {
+			fmt.Fprintf(bw, "%s\n\n", mdText(p.Along))
+		}
 		if len(p.Sessions) == 0 {
 			continue
 		}
@@ -56,22 +59,40 @@ func WriteMarkdown(w io.Writer, run *Run) error {
 		}
 		fmt.Fprintln(bw)
 	}
-	for _, a := range v.ALG {
-		fmt.Fprintf(bw, "\n### %s\n\n", mdText(a.Title))
-		if len(a.Rows) == 0 {
-			fmt.Fprintln(bw, "No session was seen on both sides.")
-			continue
+	if p := v.Path; p != nil {
+		fmt.Fprintf(bw, "\n## Path: %s\n\n", mdText(p.Order))
+		for _, a := range p.Answer {
+			fmt.Fprintf(bw, "> %s\n", mdText(a))
 		}
-		t := newMarkdownTable(bw, "Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift")
-		for _, r := range a.Rows {
-			t.Append([]string{r.Sessions, r.Inside, r.Outside, r.Verdict, r.SeqShift})
+		if len(p.Answer) > 0 {
+			fmt.Fprintln(bw)
 		}
-		if err := t.Render(); err != nil {
-			return err
+		fmt.Fprintf(bw, "%s.", mdText(upperFirst(p.OrderWhy)))
+		if p.Clocks != "" {
+			fmt.Fprintf(bw, " %s.", mdText(upperFirst(p.Clocks)))
 		}
-		if len(a.Findings) > 0 {
-			fmt.Fprintf(bw, "\n### ALG findings\n\n")
-			writeMarkdownFindings(bw, a.Findings)
+		fmt.Fprintf(bw, "\n\n")
+		for _, b := range p.Boxes {
+			fmt.Fprintf(bw, "- between %s and %s: %s\n", mdText(b.Near), mdText(b.Far), mdText(b.What))
+		}
+		if len(p.Stories) == 0 {
+			fmt.Fprintf(bw, "\nNo session was seen at two points.\n")
+		}
+		for i, st := range p.Stories {
+			fmt.Fprintf(bw, "\n### Session %d along the path: %s\n\n%s\n\n", i+1, mdText(st.Title), mdText(st.Sessions))
+			if st.Control != "" {
+				fmt.Fprintf(bw, "- %s\n", mdText(st.Control))
+			}
+			for _, n := range st.Negotiations {
+				fmt.Fprintf(bw, "- %s\n", mdText(n.Command))
+				for _, l := range append(append(append([]string{}, n.Seen...), n.Boxes...), n.Data) {
+					fmt.Fprintf(bw, "  - %s\n", mdText(l))
+				}
+			}
+			if len(st.Findings) > 0 {
+				fmt.Fprintf(bw, "\n")
+				writeMarkdownFindings(bw, st.Findings)
+			}
 		}
 	}
 	return bw.Flush()
@@ -106,7 +127,11 @@ func writeMarkdownFindings(w io.Writer, fs []FindingView) {
 		}
 		fmt.Fprintf(w, "%d. **%s `%s`**%s: %s\n", f.Number, strings.ToUpper(f.Severity), f.Code, ids, mdText(f.Summary))
 		for _, e := range f.Evidence {
-			fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", indent, mdText(e.File), e.Frame, e.Time, mdText(e.What))
+			where := mdText(e.File)
+			if e.Point != "" {
+				where = mdText(e.Point)
+			}
+			fmt.Fprintf(w, "%s- %s frame %d (%s): %s\n", indent, where, e.Frame, e.Time, mdText(e.What))
 		}
 		fmt.Fprintf(w, "%s- fix: %s\n", indent, mdText(f.Advice))
 	}

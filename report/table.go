@@ -17,8 +17,9 @@ import (
 // errors, and what live capture streamed already.
 type Run struct {
 	Points []*diagnose.Point // one per capture point, with its diagnosis
-	// ALG compares two capture points on either side of a NAT.
-	ALG    []*diagnose.ALGDiagnosis
+	// Path is the story of the sessions seen at several capture points
+	// (nil with one).
+	Path   *diagnose.PathDiagnosis
 	Errors []string // input errors (the analysis covers what was read before them)
 	// Streamed transfers were written already (live capture): the JSON
 	// report does not repeat them.
@@ -112,8 +113,8 @@ func WriteTable(w io.Writer, run *Run, opts TableOptions) error {
 	for _, p := range v.Points {
 		t.point(p)
 	}
-	for _, a := range v.ALG {
-		t.alg(a)
+	if v.Path != nil {
+		t.path(v.Path)
 	}
 	t.para("Summary: "+v.Summary, "")
 	for _, n := range v.SummaryNotes {
@@ -173,6 +174,9 @@ func (t *tableWriter) point(p PointView) {
 	t.para(fmt.Sprintf("Capture point %q: %s — %s", p.Name, p.Files, p.Stats), "  ")
 	for _, a := range p.Answer {
 		t.indented(a, "  ", "  ")
+	}
+	if p.Along != "" {
+		t.indented(p.Along, "  ", "  ")
 	}
 	if len(p.Sessions) == 0 {
 		t.line("")
@@ -315,6 +319,9 @@ func (t *tableWriter) findings(fs []FindingView, withFile bool) {
 			if withFile {
 				where[i] = e.File + " " + where[i]
 			}
+			if e.Point != "" {
+				where[i] = e.Point + " " + where[i]
+			}
 			wide = max(wide, term.Width(where[i]))
 		}
 		for i, e := range f.Evidence {
@@ -335,27 +342,50 @@ func (t *tableWriter) findings(fs []FindingView, withFile bool) {
 	}
 }
 
-func (t *tableWriter) alg(a ALGView) {
-	t.para(a.Title, "  ")
-	if len(a.Rows) == 0 {
-		t.line("No session was seen on both sides.")
+// path writes the story of the sessions seen at several points: the path,
+// the boxes on it, then each session's negotiations along it and its
+// findings.
+func (t *tableWriter) path(p *PathView) {
+	t.para("Path: "+p.Order, "  ")
+	t.indented("("+p.OrderWhy+")", "  ", "   ")
+	if p.Clocks != "" {
+		t.indented(p.Clocks, "  ", "    ")
+	}
+	for _, b := range p.Boxes {
+		t.indented(fmt.Sprintf("between %s and %s: %s", b.Near, b.Far, b.What), "  ", "    ")
+	}
+	for _, a := range p.Answer {
+		t.indented(a, "  ", "  ")
+	}
+	if len(p.Stories) == 0 {
+		t.line("")
+		t.line("No session was seen at two points.")
+		t.line("")
 		return
 	}
-	g := &grid{headers: []string{"Session (in/out)", "Inside (frame)", "Outside (frame)", "Verdict", "Seq shift"}}
-	for _, r := range a.Rows {
-		g.rows = append(g.rows, []string{r.Sessions, r.Inside, r.Outside, r.Verdict, r.SeqShift})
-	}
-	if widths, ok := g.widths(t.width); ok {
-		t.grid(g, widths)
-	} else {
-		for _, r := range a.Rows {
-			t.indented(fmt.Sprintf("%s  %s: inside %s, outside %s, sequence shift %s", r.Sessions, r.Verdict, r.Inside, r.Outside, r.SeqShift), "", "    ")
-		}
-	}
-	if len(a.Findings) > 0 {
+	for i, st := range p.Stories {
 		t.line("")
-		t.line("ALG findings")
-		t.findings(a.Findings, true)
+		t.indented(fmt.Sprintf("Session %d along the path: %s (%s)", i+1, st.Title, st.Sessions), "", "    ")
+		if st.Control != "" {
+			t.indented(st.Control, "  ", "    ")
+		}
+		for _, n := range st.Negotiations {
+			t.indented(n.Command+":", "  ", "    ")
+			for _, s := range n.Seen {
+				t.indented(s, "    ", "      ")
+			}
+			for _, b := range n.Boxes {
+				t.indented(b, "    ", "      ")
+			}
+			data := n.Data
+			if n.Failed {
+				data = t.sev(data, "error")
+			}
+			t.indented(data, "    ", "      ")
+		}
+		if len(st.Findings) > 0 {
+			t.findings(st.Findings, false)
+		}
 	}
 	t.line("")
 }

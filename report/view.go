@@ -17,7 +17,9 @@ import (
 // out, each its own way; none of them reads the analysis again.
 type View struct {
 	Points []PointView
-	ALG    []ALGView
+	// Path is the story of the sessions seen at several points (nil with
+	// one point).
+	Path *PathView
 	// Summary is the run's counts in one sentence, and the notes under
 	// it (what the limits left out, input errors, live capture's drops).
 	Summary      string
@@ -34,6 +36,9 @@ type PointView struct {
 	// frame number needs its file's name.
 	SeveralFiles bool
 	Stats        string // "47 packets, 2992 bytes" and what the snap length cut
+	// Along says which of its sessions are told along the path instead
+	// ("" without a path).
+	Along string
 	// Answer is what the reader wants first: one or two sentences saying
 	// how many transfers failed, the errors and warnings found, and the fix.
 	Answer    []string
@@ -85,22 +90,13 @@ type FindingView struct {
 
 // EvidenceView is one frame of a finding's evidence, its file resolved.
 type EvidenceView struct {
+	// Point is the capture point of the frame when it is not the
+	// finding's own (a finding resting on several points).
+	Point string
 	File  string
 	Frame uint64
 	Time  string // 15:04:05.000000, UTC
 	What  string
-}
-
-// ALGView is the comparison of two points across a NAT.
-type ALGView struct {
-	Title    string
-	Rows     []ALGRow
-	Findings []FindingView
-}
-
-// ALGRow is one negotiation compared.
-type ALGRow struct {
-	Sessions, Inside, Outside, Verdict, SeqShift string
 }
 
 // Note is a line under the summary.
@@ -118,14 +114,18 @@ type FindingKind struct {
 func NewView(run *Run) *View {
 	v := &View{}
 	for _, p := range run.Points {
-		v.Points = append(v.Points, pointView(p))
+		v.Points = append(v.Points, pointView(p, run.Path))
 	}
-	for _, a := range run.ALG {
-		v.ALG = append(v.ALG, algView(a))
+	if run.Path != nil {
+		v.Path = pathView(run.Path)
 	}
 	sum := summaryRec(run)
+	sessions := plural(sum.Sessions, "session")
+	if run.Path != nil {
+		sessions = fmt.Sprintf("%s at %d capture points (%d followed along the path)", sessions, len(run.Points), sum.PathSessions)
+	}
 	v.Summary = fmt.Sprintf("%s, %s; findings: %d error, %d warning, %d info; %s, %d bytes read",
-		plural(sum.Sessions, "session"), plural(sum.Transfers, "transfer"), sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"],
+		sessions, plural(sum.Transfers, "transfer"), sum.Findings["error"], sum.Findings["warning"], sum.Findings["info"],
 		plural(int(sum.Packets), "packet"), sum.Bytes)
 	if sum.TruncatedPackets > 0 {
 		v.Summary += fmt.Sprintf(", %d truncated by the snap length", sum.TruncatedPackets)
@@ -138,7 +138,11 @@ func NewView(run *Run) *View {
 	return v
 }
 
-func pointView(p *diagnose.Point) PointView {
+// pointView builds one point's view. With a path, the transfers of the
+// sessions seen at several points take their verdict from the path's
+// findings (the point's own about them were replaced), and the answer
+// counts those findings too.
+func pointView(p *diagnose.Point, path *diagnose.PathDiagnosis) PointView {
 	pv := PointView{Name: term.Clean(p.Point), Files: term.Clean(strings.Join(p.Inputs, ", ")), SeveralFiles: len(p.Inputs) > 1,
 		Stats: fmt.Sprintf("%s, %d bytes", plural(int(p.Capture.Packets), "packet"), p.Capture.Bytes)}
 	if p.Capture.Truncated > 0 {
@@ -152,15 +156,42 @@ func pointView(p *diagnose.Point) PointView {
 			}
 		}
 	}
+	told := path.Told()
+	var along []string
 	for _, s := range p.Sessions {
+		if told[s] {
+			along = append(along, s.ID)
+			continue
+		}
 		pv.Sessions = append(pv.Sessions, sessionRow(p.Result, s))
 		for _, t := range s.Transfers {
 			pv.Transfers = append(pv.Transfers, transferRow(p.Result, s, t, verdicts[t]))
 		}
 	}
+	if len(along) > 0 {
+		pv.Along = term.Clean(fmt.Sprintf("%s seen at other points too: told along the path below.", sessionList(along)))
+	}
 	pv.Findings = findingViews(p.Findings, p.Result)
-	pv.Answer = answer(pv.Transfers, p.Findings, len(p.Sessions))
+	if len(pv.Sessions) > 0 || len(p.Findings) > 0 {
+		pv.Answer = answer(pv.Transfers, p.Findings, len(pv.Sessions))
+	}
 	return pv
+}
+
+// sessionList names sessions: "Session S1", "Sessions S1, S2 and S3" (at most
+// eight, then how many more).
+func sessionList(ids []string) string {
+	head := "Session"
+	if len(ids) > 1 {
+		head += "s"
+	}
+	if len(ids) > 8 {
+		return fmt.Sprintf("%s %s and %d more", head, strings.Join(ids[:8], ", "), len(ids)-8)
+	}
+	if len(ids) == 1 {
+		return head + " " + ids[0]
+	}
+	return head + " " + strings.Join(ids[:len(ids)-1], ", ") + " and " + ids[len(ids)-1]
 }
 
 // answer says first what the reader came for: how many transfers failed,
@@ -511,47 +542,30 @@ func findingViews(fs []*diagnose.Finding, r *analyze.Result, others ...*analyze.
 			}
 			fv.IDs += " (" + strings.Join(ts, ", ") + ")"
 		}
+		if len(f.Points) > 1 {
+			fv.IDs += " at " + strings.Join(f.Points, ", ")
+		}
 		for _, e := range f.Evidence {
+			point := e.Point
+			if point == "" {
+				point = f.Point
+			}
 			src := r
 			for _, o := range others {
-				if e.Point != "" && e.Point == o.Point {
+				if o.Point == point {
 					src = o
 				}
 			}
-			fv.Evidence = append(fv.Evidence, EvidenceView{File: term.Clean(fileOf(src, e.At)), Frame: e.At.Frame,
+			shown := point
+			if point == f.Point {
+				shown = ""
+			}
+			fv.Evidence = append(fv.Evidence, EvidenceView{Point: term.Clean(shown), File: term.Clean(fileOf(src, e.At)), Frame: e.At.Frame,
 				Time: e.At.Time.UTC().Format("15:04:05.000000"), What: term.Clean(e.What)})
 		}
 		out = append(out, fv)
 	}
 	return out
-}
-
-func algView(a *diagnose.ALGDiagnosis) ALGView {
-	role := func(point, role string) string {
-		if point == role {
-			return fmt.Sprintf("%q", term.Clean(point))
-		}
-		return fmt.Sprintf("%q (%s)", term.Clean(point), role)
-	}
-	v := ALGView{Title: fmt.Sprintf("ALG comparison of %s and %s, clock offset %s", role(a.Inside.Point, "inside"), role(a.Outside.Point, "outside"), a.ClockOffset)}
-	for _, c := range a.Comparisons {
-		line := func(r *analyze.Result, n *analyze.Negotiation) string {
-			if n == nil {
-				return "-"
-			}
-			return cell(fmt.Sprintf("%s %s (%s)", n.Command, n.Address, frameIn(r, n.At)))
-		}
-		shift := "-"
-		if c.SeqChecked {
-			shift = fmt.Sprintf("%+d for %+d bytes", c.SeqShift, c.LengthChange)
-			if !c.SeqConsistent {
-				shift += " BROKEN"
-			}
-		}
-		v.Rows = append(v.Rows, ALGRow{Sessions: c.InsideSession.ID + "/" + c.OutsideSession.ID, Inside: line(a.Inside.Result, c.Inside), Outside: line(a.Outside.Result, c.Outside), Verdict: string(c.Verdict), SeqShift: shift})
-	}
-	v.Findings = findingViews(a.Findings, a.Outside.Result, a.Inside.Result)
-	return v
 }
 
 // findingKinds groups the run's findings by code and severity, most severe
@@ -592,9 +606,9 @@ func findingKinds(run *Run) []FindingKind {
 			add(p.Point, f)
 		}
 	}
-	for _, a := range run.ALG {
-		for _, f := range a.Findings {
-			add(a.Outside.Point, f)
+	if run.Path != nil {
+		for _, f := range run.Path.Findings() {
+			add(f.Point, f)
 		}
 	}
 	for i := 1; i < len(kinds); i++ { // stable, most severe first

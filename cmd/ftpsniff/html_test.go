@@ -71,7 +71,7 @@ func TestHTMLReportFailOn(t *testing.T) {
 func TestHTMLReportTwoPoints(t *testing.T) {
 	page := htmlReport(t, 0, "--point", "inside=lab/captures/s2-nat-alg-active.client-lan.pcap",
 		"--point", "outside=lab/captures/s2-nat-alg-active.nat-outside.pcap")
-	for _, want := range []string{`<section id="alg">`, `data-session="S1 ↔ S1"`, `data-session="S3 ↔ S3"`, `<code>alg-rewrite</code>`} {
+	for _, want := range []string{`<section id="path">`, `data-session="S1"`, `data-session="S3"`, `<code>alg-rewrite</code>`, "inside → outside"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %s", want)
 		}

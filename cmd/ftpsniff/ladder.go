@@ -54,7 +54,7 @@ func writeLadders(cfg config, in *report.Run, stdout, stderr io.Writer) int {
 	if id == "all" {
 		id = ""
 	}
-	ladders := ladder.Ladders(in.Points, in.ALG, id)
+	ladders := ladder.Ladders(in.Points, in.Path, id)
 	if len(ladders) == 0 {
 		var ids []string
 		for _, r := range in.Points {

@@ -133,7 +133,8 @@ func TestLadderWidthAndColours(t *testing.T) {
 }
 
 // TestLadderTwoPointsFlag: with two capture points the sessions matched
-// across the NAT are drawn once, with the rewrite on the NAT's column.
+// across the NAT are drawn once, the points as columns, the rewrite
+// between them.
 func TestLadderTwoPointsFlag(t *testing.T) {
 	noColorEnv(t)
 	out, stderr, code := ftpsniff(t, "--ladder=inside:S3",
@@ -141,7 +142,8 @@ func TestLadderTwoPointsFlag(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if strings.Count(out, "S3 ↔ S3: 10.1.0.2:") != 1 || !strings.Contains(out, "◇ rewritten") || !strings.Contains(out, "PORT 10,1,0,2,156,67 → PORT 198,51,100,1,156,67") {
+	if strings.Count(out, "S3: 10.1.0.2:") != 1 || !strings.Contains(out, "seen at inside → outside") || !strings.Contains(out, "◇ rewritten") ||
+		!strings.Contains(out, "PORT 10,1,0,2,156,67 → PORT 198,51,100,1,156,67") || !strings.Contains(out, "inside#82") {
 		t.Errorf("the two-point ladder of S3:\n%s", out)
 	}
 }

@@ -93,7 +93,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	}
 	defer closeAll()
 	opts := pipeline.Options{Analysis: analyze.Options{Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits},
-		Transfers: pipeline.Serialize(&mu, byName), Concurrent: true}
+		Transfers: pipeline.Serialize(&mu, byName), Concurrent: true, Path: cfg.path}
 	in := &report.Run{Streamed: map[*analyze.Transfer]bool{}, StreamedFindings: map[string]bool{}, Live: true}
 	// A capture may run for days: with one point, finished sessions are let
 	// go. JSON writes each (what the stream has not written yet) on a

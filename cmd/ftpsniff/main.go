@@ -44,6 +44,7 @@ const defaultMaxSessions = 1000
 
 type config struct {
 	points        []pointSpec
+	path          []string    // --path: the points' names in path order
 	live          []pointSpec // live capture points: sources are interfaces
 	filter        *capture.Filter
 	write         string
@@ -87,6 +88,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		files     = fs.StringArrayP("read", "r", nil, "read packets from `FILE` (pcap or pcapng, optionally gzip; - for standard input); repeatable")
 		ifaces    = fs.StringArrayP("interface", "i", nil, "live capture on interface `IF`; repeatable")
 		points    = fs.StringArray("point", nil, "a named capture point `NAME=SRC[,SRC...]`; SRC is a file or iface:IF")
+		pathOrder = fs.String("path", "", "the capture points' order along the path, clients' side first, comma-separated `NAMES` (default: inferred from hop limits, else the order of --point)")
 		filter    = fs.StringP("filter", "f", "", "capture filter `EXPR` for live capture")
 		writeFile = fs.StringP("write", "w", "", "with live capture, also write packets to `FILE` (pcap)")
 		ports     = fs.String("ports", "", "extra control ports, comma-separated `LIST` (21 always is one)")
@@ -194,6 +196,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		cfg.points = append(cfg.points, spec)
 	}
+	if *pathOrder != "" {
+		named := map[string]bool{}
+		for _, p := range append(append([]pointSpec{}, cfg.points...), cfg.live...) {
+			named[p.name] = true
+		}
+		seen := map[string]bool{}
+		for _, n := range strings.Split(*pathOrder, ",") {
+			n = strings.TrimSpace(n)
+			switch {
+			case !named[n]:
+				return usageError(stderr, "--path names %q, which no --point defines", n)
+			case seen[n]:
+				return usageError(stderr, "--path names %q twice", n)
+			}
+			seen[n] = true
+			cfg.path = append(cfg.path, n)
+		}
+		if len(cfg.path) != len(named) {
+			return usageError(stderr, "--path must name every --point once (%d named, %d points)", len(cfg.path), len(named))
+		}
+	}
 	if len(plain) > 0 {
 		if len(cfg.points) > 0 {
 			return usageError(stderr, "give files either with --point or without, not both")
@@ -228,7 +251,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// No progress line with -q, nor when JSON streamed to the terminal
 	// while reading would be mixed with it.
 	noProgress := cfg.quiet || cfg.format == "json" && len(cfg.points) == 1 && cfg.output == "" && isTerminal(stdout)
-	opts := pipeline.Options{Analysis: analyze.Options{Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}}
+	opts := pipeline.Options{Analysis: analyze.Options{Ports: cfg.ports, ShowPasswords: cfg.showPasswords, Limits: cfg.limits}, Path: cfg.path}
 	// JSON of one capture point is written session by session as the
 	// analysis finishes each one, so memory does not grow with the number
 	// of sessions (two points are compared at the end: they keep theirs).
@@ -301,9 +324,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 // is at or above --fail-on.
 func writeReport(cfg config, in *report.Run, res *pipeline.Result, status int, stdout, stderr io.Writer) int {
 	in.Points = res.Points
-	if res.ALG != nil {
-		in.ALG = append(in.ALG, res.ALG)
-	}
+	in.Path = res.Path
 	if cfg.ladder != "" {
 		// The ladders go to standard output instead of the report, which
 		// still goes to -o FILE when given (and decides --fail-on).

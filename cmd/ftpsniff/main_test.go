@@ -69,6 +69,24 @@ func TestGolden(t *testing.T) {
 	}
 }
 
+// TestGoldenPaths pins the reports of lab scenarios captured at all four
+// hops, read as four points (given out of order: the hop limits order
+// them). Refresh with: go test ./cmd/ftpsniff -run GoldenPaths -update.
+func TestGoldenPaths(t *testing.T) {
+	for _, sc := range []string{"s6-fw-drop-passive", "s3-nat-noalg-active", "s10-split-port"} {
+		t.Run(sc, func(t *testing.T) {
+			var args []string
+			for _, p := range []string{"server-lan", "client-lan", "nat-outside", "server-outside"} {
+				args = append(args, "--point", p+"=lab/captures/path/"+sc+"."+p+".pcap")
+			}
+			for _, format := range []string{"json", "table", "markdown"} {
+				out, stderr, code := ftpsniff(t, append([]string{"-F", format}, args...)...)
+				checkGolden(t, filepath.Join("testdata", "golden", "path", sc+"."+format), runOutput(out, stderr, code))
+			}
+		})
+	}
+}
+
 type record map[string]any
 
 func (r record) get(path string) any {

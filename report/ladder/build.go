@@ -36,16 +36,13 @@ var rowOrder = map[RowKind]int{
 // except that dialogue lines keep their order (their sort time is the
 // running maximum of the line times), and rows at the same time by kind.
 type builder struct {
-	l    *Ladder
-	rows []keyedRow
-	mid  int // the middle column, -1 without one
-	// diedAtNAT are the data connections seen to die at the middle column
-	// (two capture points: seen on one side only).
-	diedAtNAT map[*analyze.DataConn]bool
-	client    int
-	server    int
+	l      *Ladder
+	rows   []keyedRow
+	mid    int // the middle column, -1 without one
+	client int
+	server int
 	// facts are the diagnosis's facts about the session drawn (nil for a
-	// two-point ladder): who answered each data connection.
+	// path ladder): who answered each data connection.
 	facts *diagnose.SessionFacts
 }
 
@@ -190,8 +187,12 @@ func diedOnPath(facts *diagnose.SessionFacts, d *analyze.DataConn) bool {
 	return false
 }
 
-// dataOutcome is a data connection's outcome in words (the Detail of its row).
-func dataOutcome(d *analyze.DataConn) string {
+// frameWords names a frame of a one-point ladder: "frame 15".
+func frameWords(ref analyze.Ref) string { return fmt.Sprintf("frame %d", ref.Frame) }
+
+// dataOutcome is a data connection's outcome in words (the Detail of its
+// row); frame names the frames it cites.
+func dataOutcome(d *analyze.DataConn, frame func(analyze.Ref) string) string {
 	var s string
 	switch d.State() {
 	case analyze.Established:
@@ -205,20 +206,20 @@ func dataOutcome(d *analyze.DataConn) string {
 			s = fmt.Sprintf("established before the capture began, %s B seen", groupDigits(d.Bytes()))
 		}
 		if d.RST.Valid() {
-			s += fmt.Sprintf(", then reset (frame %d)", d.RST.Frame)
+			s += fmt.Sprintf(", then reset (%s)", frame(d.RST))
 		}
 	case analyze.Refused:
 		if d.RSTFromAcc {
-			s = fmt.Sprintf("refused: reset by %s, the acceptor's address (frame %d)", d.Dst.Addr(), d.RST.Frame)
+			s = fmt.Sprintf("refused: reset by %s, the acceptor's address (%s)", d.Dst.Addr(), frame(d.RST))
 		} else {
-			s = fmt.Sprintf("reset, but not by the acceptor: the RST came from the initiator's side (frame %d)", d.RST.Frame)
+			s = fmt.Sprintf("reset, but not by the acceptor: the RST came from the initiator's side (%s)", frame(d.RST))
 		}
 	case analyze.Unreachable:
 		from := "from " + d.ICMPFrom.String()
 		if d.ICMPFrom == d.Dst.Addr() {
 			from += ", the acceptor itself"
 		}
-		s = fmt.Sprintf("unreachable: %s %s (frame %d)", icmpText(d.ICMPFrom.Is6() && !d.ICMPFrom.Is4In6(), d.ICMPType, d.ICMPCode), from, d.ICMP.Frame)
+		s = fmt.Sprintf("unreachable: %s %s (%s)", icmpText(d.ICMPFrom.Is6() && !d.ICMPFrom.Is4In6(), d.ICMPType, d.ICMPCode), from, frame(d.ICMP))
 	default:
 		s = "no answer"
 		if len(d.SYNRetries) > 0 {
@@ -357,9 +358,6 @@ func (b *builder) findingColumn(f *diagnose.Finding) int {
 			return b.client
 		}
 		return b.server
-	}
-	if d != nil && b.diedAtNAT[d] {
-		return mid(acceptor())
 	}
 	switch f.Code {
 	case "active-nat-no-alg", "tls-blind-alg", "alg-rewrite", "alg-rewrite-wrong", "alg-missed-split", "alg-seq-broken":
@@ -662,7 +660,12 @@ func keepLines(d *dialogue, negs []*analyze.Negotiation, findings []*diagnose.Fi
 	for _, t := range extra {
 		mark(d.lineNear(t))
 	}
-	keep := make([]bool, len(s.Lines))
+	return aroundAnchors(anchor)
+}
+
+// aroundAnchors keeps the lines within ContextLines of an anchor.
+func aroundAnchors(anchor []bool) []bool {
+	keep := make([]bool, len(anchor))
 	for i, a := range anchor {
 		if a {
 			for j := max(0, i-ContextLines); j <= min(len(keep)-1, i+ContextLines); j++ {
@@ -809,7 +812,7 @@ func Build(r *diagnose.Point, s *analyze.Session) *Ladder {
 		}
 	}
 	for _, n := range negs {
-		b.dataRows(n, transferOf[n], r.Result, s.Start, 0)
+		b.dataRows(n, transferOf[n], r.Result, s.Start)
 	}
 
 	if s.TLS && s.TLSAt.Valid() {
@@ -849,14 +852,14 @@ func orUnknown(a netip.Addr) string {
 }
 
 // dataRows adds the rows of a negotiation's data connections, as seen at
-// point r (times shifted by offset: the other capture point's clock).
-func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analyze.Result, start time.Time, offset time.Duration) {
+// point r.
+func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analyze.Result, start time.Time) {
 	conns := append([]*analyze.DataConn{}, n.Others...)
 	if n.Data != nil {
 		conns = append(conns, n.Data)
 	}
 	for _, dc := range conns {
-		b.add(dataTime(dc).Add(-offset).Sub(start), b.dataRow(dc, n, r, start, offset, b.mid))
+		b.add(dataTime(dc).Sub(start), b.dataRow(dc, n, r, start, b.mid))
 	}
 	if len(conns) > 0 || !n.Accepted() || n.Inferred != "" {
 		return
@@ -870,7 +873,7 @@ func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analy
 	if !n.Mode.IsPassive() {
 		col = b.server
 	}
-	at := ref.Time.Add(-offset).Sub(start)
+	at := ref.Time.Sub(start)
 	b.add(at, withEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
 		Label: "no data connection for " + n.Command + " " + n.Address.String(), Detail: "not attempted: no SYN for it crossed this capture point",
 		Severity: "warning"}, r, ref))
@@ -878,13 +881,13 @@ func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analy
 
 // dataRow is one data connection's arrow; stop is the column where a SYN
 // that died on the path ends.
-func (b *builder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *analyze.Result, start time.Time, offset time.Duration, stop int) Row {
+func (b *builder) dataRow(dc *analyze.DataConn, n *analyze.Negotiation, r *analyze.Result, start time.Time, stop int) Row {
 	from, to := b.client, b.server
 	if dc.Initiator == "server" {
 		from, to = to, from
 	}
-	at := dataTime(dc).Add(-offset).Sub(start)
-	row := withEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: synLabel(dc), Detail: dataOutcome(dc)}, r, dataRef(dc))
+	at := dataTime(dc).Sub(start)
+	row := withEvidence(Row{Kind: RowData, At: at, From: from, To: to, Stop: -1, Label: synLabel(dc), Detail: dataOutcome(dc, frameWords)}, r, dataRef(dc))
 	if dc.State() != analyze.Established {
 		row.Severity = "error"
 		if diedOnPath(b.facts, dc) && stop >= 0 {
@@ -912,7 +915,7 @@ func negRaw(n *analyze.Negotiation) string {
 // negText is a negotiation's line, cleaned.
 func negText(n *analyze.Negotiation) string { return term.Clean(negRaw(n)) }
 
-// verdictSeverity colours an ALG verdict.
+// verdictSeverity colours a box's verdict on a negotiation.
 func verdictSeverity(v analyze.ALGVerdict) string {
 	switch v {
 	case analyze.ALGRewritten:
@@ -925,301 +928,53 @@ func verdictSeverity(v analyze.ALGVerdict) string {
 	return "error"
 }
 
-// BuildALG draws one session seen at two capture points on either
-// side of a NAT (a's inside and outside points): the client, the NAT and
-// the server; the control dialogue as seen inside, each negotiation's
-// rewrite on the NAT column, each data connection as seen by whichever
-// point saw it (ending at the NAT when it never came out), and the
-// findings. Times are the inside point's; the outside point's are moved by
-// the estimated clock offset.
-func BuildALG(a *diagnose.ALGDiagnosis, inside, outside *analyze.Session) *Ladder {
-	rin, rout := a.Inside, a.Outside
-	offset := a.ClockOffset
-	start := inside.Start
-	l := &Ladder{Session: inside.ID + " ↔ " + outside.ID, Start: start}
-	snat := inside.Client.Addr() != outside.Client.Addr()
-	dnat := inside.Server.Addr() != outside.Server.Addr()
-	// The inside point is on the client's side of the NAT, unless only the
-	// server's address differs (port forwarding to a server inside).
-	insideIsClientSide := snat || !dnat
-
-	client := Column{Role: RoleClient, Name: "client", Addr: []string{inside.Client.Addr().String()}}
-	server := Column{Role: RoleServer, Name: "server", Addr: []string{inside.Server.Addr().String()}}
-	nat := Column{Role: RoleNAT, Name: "NAT"}
-	through := "a NAT"
-	if !snat && !dnat {
-		through = "a router"
-	}
-	l.Title = fmt.Sprintf("%s: %s → %s across %s, captured inside at %q and outside at %q",
-		l.Session, inside.Client, inside.Server, through, term.Clean(rin.Point), term.Clean(rout.Point))
-	if snat {
-		nat.Addr = append(nat.Addr, outside.Client.Addr().String(), inside.Client.Addr().String())
-		l.Notes = append(l.Notes, fmt.Sprintf("The NAT translates the client %s (seen at %q) to %s (seen at %q).",
-			inside.Client, term.Clean(rin.Point), outside.Client, term.Clean(rout.Point)))
-	}
-	if dnat {
-		nat.Addr = append(nat.Addr, outside.Server.Addr().String(), inside.Server.Addr().String())
-		l.Notes = append(l.Notes, fmt.Sprintf("The NAT forwards %s (seen at %q) to the server at %s (seen at %q).",
-			outside.Server, term.Clean(rout.Point), inside.Server, term.Clean(rin.Point)))
-	}
-	if !snat && !dnat {
-		nat.Name = "router"
-		l.Notes = append(l.Notes, "The hosts' addresses are the same at both points: the router between them translates nothing.")
-	}
-	l.Columns = []Column{client, nat, server}
-	l.Notes = append(l.Notes, fmt.Sprintf("Times are those of %q; those of %q are corrected by the estimated clock offset between the points (%s).",
-		term.Clean(rin.Point), term.Clean(rout.Point), secs(offset)))
-	b := &builder{l: l, mid: 1, client: 0, server: 2, diedAtNAT: map[*analyze.DataConn]bool{}}
-	otherSide := func(r *diagnose.Point) string {
-		if r == rin {
-			return term.Clean(rout.Point)
-		}
-		return term.Clean(rin.Point)
-	}
-	// onInitiatorSide reports whether point r sees a connection from
-	// initiator before it crosses the NAT.
-	onInitiatorSide := func(r *diagnose.Point, initiator string) bool {
-		return (r == rin) == ((initiator == "client") == insideIsClientSide)
-	}
-
-	var comps []*analyze.ALGComparison
-	compared := map[*analyze.Negotiation]bool{}
-	for _, c := range a.Comparisons {
-		if c.InsideSession == inside && c.OutsideSession == outside {
-			comps = append(comps, c)
-			compared[c.Inside], compared[c.Outside] = true, true
-		}
-	}
-	var findings []*diagnose.Finding
-	type source struct {
-		r      *analyze.Result
-		offset time.Duration
-	}
-	sourceOf := map[*diagnose.Finding]source{}
-	seen := map[string]bool{}
-	addF := func(fs []*diagnose.Finding, src source) {
-		for _, f := range fs {
-			if !seen[string(f.Code)] {
-				seen[string(f.Code)] = true
-				findings = append(findings, f)
-				sourceOf[f] = src
-			}
-		}
-	}
-	var algF []*diagnose.Finding
-	for _, f := range a.Findings {
-		if f.Session == outside {
-			algF = append(algF, f)
-		}
-	}
-	addF(algF, source{rout.Result, offset})
-	addF(sessionFindings(rin, inside), source{rin.Result, 0})
-	addF(sessionFindings(rout, outside), source{rout.Result, offset})
-
-	d := newDialogue(rin.Result, inside, start)
-	negs := chooseNegotiations(inside, findings)
-	var times []time.Time
-	for _, c := range comps {
-		for _, n := range []*analyze.Negotiation{c.Inside, c.Outside} {
-			if n != nil && n.Data != nil {
-				t := dataTime(n.Data)
-				if n == c.Outside {
-					t = t.Add(-offset)
-				}
-				times = append(times, t)
-			}
-		}
-	}
-	left := b.lineRows(d, keepLines(d, negs, findings, times))
-	b.unlinedNegotiations(d, negs)
-	if left > 0 || inside.DroppedLines > 0 {
-		l.Notes = append(l.Notes, fmt.Sprintf("%d of %d control lines are left out to keep the ladder short (those around negotiations, data connections and findings are drawn).",
-			left+inside.DroppedLines, len(inside.Lines)+inside.DroppedLines))
-	}
-	drawn := map[*analyze.Negotiation]bool{}
-	for _, n := range negs {
-		drawn[n] = true
-	}
-
-	for _, c := range comps {
-		if c.Inside != nil && !drawn[c.Inside] {
-			continue
-		}
-		// The rewrite, on the NAT column.
-		row := Row{Kind: RowRewrite, From: 1, To: 1, Stop: -1, Code: string(c.Verdict), Severity: verdictSeverity(c.Verdict), Detail: term.Clean(c.Why)}
-		var at time.Duration
-		switch {
-		case c.Inside != nil:
-			at = c.Inside.At.Time.Sub(start)
-			row = withEvidence(row, rin.Result, c.Inside.At)
-		case c.Outside != nil:
-			at = c.Outside.At.Time.Add(-offset).Sub(start)
-			row = withEvidence(row, rout.Result, c.Outside.At)
-		default:
-			at = inside.TLSAt.Time.Sub(start)
-			row = withEvidence(row, rin.Result, inside.TLSAt)
-		}
-		switch {
-		case c.Verdict == analyze.ALGEncrypted:
-			row.Label = "encrypted control channel: nothing for the NAT to rewrite"
-		case c.Inside != nil && c.Outside != nil && negText(c.Inside) == negText(c.Outside):
-			row.Label = negText(c.Inside) + " passed unchanged"
-		case c.Inside != nil && c.Outside != nil:
-			row.Label = negText(c.Inside) + " → " + negText(c.Outside)
-		case c.Inside != nil:
-			row.Label = negText(c.Inside) + fmt.Sprintf(" never seen at %q", term.Clean(rout.Point))
-		default:
-			row.Label = negText(c.Outside) + fmt.Sprintf(" never seen at %q", term.Clean(rin.Point))
-		}
-		if c.SeqChecked && (c.LengthChange != 0 || !c.SeqConsistent) {
-			row.Detail += fmt.Sprintf("; sequence numbers shifted by %+d for a %+d-byte change", c.SeqShift, c.LengthChange)
-			if !c.SeqConsistent {
-				row.Detail += ": BROKEN"
-				row.Severity = "error"
-			}
-		}
-		row.At = at
-		b.add(at, row)
-
-		// The data connection, from whichever side saw it.
-		var din, dout *analyze.DataConn
-		if c.Inside != nil {
-			din = c.Inside.Data
-		}
-		if c.Outside != nil {
-			dout = c.Outside.Data
-		}
-		switch {
-		case din != nil && dout != nil:
-			row := b.dataRow(din, c.Inside, rin.Result, start, 0, -1)
-			if diedOnPath(nil, din) && diedOnPath(nil, dout) {
-				row.Stop = row.To // it crossed the NAT and died beyond it
-			}
-			if dout.Src != din.Src || dout.Dst != din.Dst {
-				row.Detail += fmt.Sprintf("; at %q: %s", term.Clean(rout.Point), synLabel(dout))
-			}
-			b.add(row.At, row)
-		case din != nil || dout != nil:
-			dc, n, r, off := din, c.Inside, rin, time.Duration(0)
-			if dc == nil {
-				dc, n, r, off = dout, c.Outside, rout, offset
-			}
-			row := b.dataRow(dc, n, r.Result, start, off, -1)
-			if onInitiatorSide(r, dc.Initiator) {
-				row.Detail += fmt.Sprintf("; never seen at %q", otherSide(r))
-				if dc.State() != analyze.Established {
-					row.Stop = 1
-					b.diedAtNAT[dc] = true
-					if dc.State() == analyze.Refused && dc.RSTFromAcc {
-						row.Detail += ": the reset was sent on the way, in the acceptor's name"
-					}
-				}
-			} else {
-				row.Detail += fmt.Sprintf("; not seen at %q", otherSide(r))
-			}
-			b.add(row.At, row)
-		}
-		for _, x := range []struct {
-			n   *analyze.Negotiation
-			r   *analyze.Result
-			off time.Duration
-		}{{c.Inside, rin.Result, 0}, {c.Outside, rout.Result, offset}} {
-			if x.n == nil {
-				continue
-			}
-			for _, o := range x.n.Others {
-				b.add(dataTime(o).Add(-x.off).Sub(start), b.dataRow(o, x.n, x.r, start, x.off, 1))
-			}
-		}
-		if din == nil && dout == nil && c.Inside != nil {
-			var t *analyze.Transfer
-			for _, tr := range inside.Transfers {
-				if tr.Negotiation == c.Inside {
-					t = tr
-				}
-			}
-			b.dataRows(c.Inside, t, rin.Result, start, 0)
-		}
-	}
-	// Negotiations no comparison covers (inferred ones, one side only).
-	for _, n := range negs {
-		if !compared[n] {
-			b.dataRows(n, nil, rin.Result, start, 0)
-		}
-	}
-	for _, n := range outside.Negotiations {
-		if !compared[n] && n.Data != nil {
-			b.dataRows(n, nil, rout.Result, start, offset)
-		}
-	}
-	frames := map[*analyze.Session]frameSet{inside: sessionFrames(inside), outside: sessionFrames(outside)}
-	for _, f := range findings {
-		src := sourceOf[f]
-		b.addFinding(f, func(e diagnose.Evidence) (*analyze.Result, time.Duration, int) {
-			r, off, s := src.r, src.offset, outside
-			switch e.Point {
-			case "":
-			case rin.Point:
-				r, off = rin.Result, 0
-			case rout.Point:
-				r, off = rout.Result, offset
-			}
-			rank := 0
-			if r == rin.Result {
-				s = inside
-				rank = 1
-			}
-			if frames[s].has(e.At) {
-				rank += 2
-			}
-			return r, e.At.Time.Add(-off).Sub(start), rank
-		})
-	}
-	return b.finish()
-}
-
 // Ladders builds the ladders of the sessions of points: all of them
 // (sessionID "" or "all"), those whose ID is sessionID ("S3", at any
-// point), or those of one point ("POINT:S3", "POINT:all"). Sessions
-// matched across a NAT (alg, the points compared two by two) are drawn
-// together, once, with BuildALG; the others with Build.
-func Ladders(points []*diagnose.Point, alg []*diagnose.ALGDiagnosis, sessionID string) []*Ladder {
+// point), or those of one point ("POINT:S3", "POINT:all"). A session seen
+// at several points along path (a story of path, which may be nil) is
+// drawn once with BuildPath, when any of its sessions is asked for; the
+// others with Build.
+func Ladders(points []*diagnose.Point, path *diagnose.PathDiagnosis, sessionID string) []*Ladder {
 	point, id := "", sessionID
 	if i := strings.LastIndex(sessionID, ":"); i >= 0 {
 		point, id = sessionID[:i], sessionID[i+1:]
 	}
-	want := func(r *analyze.Result, s *analyze.Session) bool {
-		if point != "" && r.Point != point {
+	want := func(p string, s *analyze.Session) bool {
+		if point != "" && p != point {
 			return false
 		}
 		return id == "" || strings.EqualFold(id, "all") || strings.EqualFold(s.ID, id)
 	}
-	type pair struct {
-		a       *diagnose.ALGDiagnosis
-		in, out *analyze.Session
-	}
-	pairOf := map[*analyze.Session]*pair{}
-	for _, a := range alg {
-		for _, c := range a.Comparisons {
-			if c.InsideSession == nil || c.OutsideSession == nil || pairOf[c.InsideSession] != nil || pairOf[c.OutsideSession] != nil {
-				continue
+	storyOf := map[*analyze.Session]*diagnose.Story{}
+	if path != nil {
+		for _, st := range path.Stories {
+			for _, s := range st.At {
+				if s != nil {
+					storyOf[s] = st
+				}
 			}
-			p := &pair{a, c.InsideSession, c.OutsideSession}
-			pairOf[p.in], pairOf[p.out] = p, p
 		}
 	}
-	done := map[*pair]bool{}
+	wantStory := func(st *diagnose.Story) bool {
+		for i, s := range st.At {
+			if s != nil && want(path.Path.Points[i].Point, s) {
+				return true
+			}
+		}
+		return false
+	}
+	done := map[*diagnose.Story]bool{}
 	var out []*Ladder
 	for _, r := range points {
 		for _, s := range r.Sessions {
-			if p := pairOf[s]; p != nil {
-				if !done[p] && (want(p.a.Inside.Result, p.in) || want(p.a.Outside.Result, p.out)) {
-					done[p] = true
-					out = append(out, BuildALG(p.a, p.in, p.out))
+			if st := storyOf[s]; st != nil {
+				if !done[st] && wantStory(st) {
+					done[st] = true
+					out = append(out, BuildPath(path, st))
 				}
 				continue
 			}
-			if want(r.Result, s) {
+			if want(r.Point, s) {
 				out = append(out, Build(r, s))
 			}
 		}

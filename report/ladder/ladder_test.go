@@ -51,27 +51,56 @@ func readPoint(t testing.TB, name string, files ...string) *diagnose.Point {
 	return diagnose.New(name).Finish(res)
 }
 
-// capturePoints is what Ladders draws from: capture points, and their
-// comparisons across a NAT.
+// capturePoints is what Ladders draws from: capture points, and the
+// path they make when there are several.
 type capturePoints struct {
 	points []*diagnose.Point
-	alg    []*diagnose.ALGDiagnosis
+	path   *diagnose.PathDiagnosis
 }
 
+// readLabPoints is points with no path.
+func readLabPoints(points ...*diagnose.Point) capturePoints { return capturePoints{points: points} }
+
 func (c capturePoints) ladders(sessionID string) []*Ladder {
-	return Ladders(c.points, c.alg, sessionID)
+	return Ladders(c.points, c.path, sessionID)
 }
 
 // readLab reads one lab capture file (point "capture", as the command
-// names it), or two as points compared across a NAT.
-func readLab(t testing.TB, files ...string) capturePoints {
+// names it).
+func readLab(t testing.TB, file string) capturePoints {
 	t.Helper()
-	if len(files) == 1 {
-		return capturePoints{points: []*diagnose.Point{readPoint(t, "capture", labCaptures+files[0])}}
+	return capturePoints{points: []*diagnose.Point{readPoint(t, "capture", labCaptures+file)}}
+}
+
+// labPoints are the lab's capture points along its path, in path order.
+var labPoints = []string{"client-lan", "nat-outside", "server-outside", "server-lan"}
+
+// readPath reads one scenario captured at every point of the lab's path
+// (lab/captures/path/SCENARIO.POINT.pcap), given in a scrambled order as
+// the command may be, and follows its sessions along the path with the
+// real pipeline's steps.
+func readPath(t testing.TB, scenario string) capturePoints {
+	t.Helper()
+	var c capturePoints
+	var results []*analyze.Result
+	for _, name := range []string{"server-lan", "client-lan", "nat-outside", "server-outside"} {
+		pt := readPoint(t, name, filepath.Join(labCaptures, "path", scenario+"."+name+".pcap"))
+		c.points = append(c.points, pt)
+		results = append(results, pt.Result)
 	}
-	in := readPoint(t, "inside", labCaptures+files[0])
-	out := readPoint(t, "outside", labCaptures+files[1])
-	return capturePoints{points: []*diagnose.Point{in, out}, alg: []*diagnose.ALGDiagnosis{diagnose.DiagnoseALG(analyze.CompareALG(in.Result, out.Result), in, out)}}
+	p, err := analyze.FollowPath(results, analyze.PathOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.path = diagnose.DiagnosePath(p, c.points)
+	var got []string
+	for _, r := range p.Points {
+		got = append(got, r.Point)
+	}
+	if strings.Join(got, " ") != strings.Join(labPoints, " ") {
+		t.Fatalf("%s: path order %v, want %v", scenario, got, labPoints)
+	}
+	return c
 }
 
 // render draws l as text.
@@ -93,25 +122,38 @@ func renderAll(t testing.TB, ls []*Ladder, width int, color bool) string {
 	return strings.Join(parts, "\n")
 }
 
-// TestGolden pins the text ladders (width 100, no colour) of a
-// failing active-mode session through a NAT without helper (seen outside
-// the NAT, and on the server's LAN where the server's SYN dies), of a
-// passive session whose SYN a firewall drops, and of active sessions
-// through a NAT whose helper works, seen at both of its sides.
+// TestGolden pins the text ladders (width 100, no colour) of a failing
+// active-mode session through a NAT without helper seen at one point
+// (outside the NAT, and on the server's LAN where the server's SYN dies),
+// of a passive session whose SYN a firewall drops seen on the client's
+// LAN, and of sessions seen at every point of the lab's path: the passive
+// SYN a firewall drops between server-outside and server-lan, the PORT a
+// NAT does not rewrite (the server's SYN to the private address dies as
+// it leaves the server's LAN), the split PORT a NAT's helper swallows, and
+// the active SYN a firewall resets in the client's name.
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		golden string
-		files  []string
+		file   string // one capture point
+		path   string // a scenario captured at every point of the path
 	}{
-		{"s3-nat-noalg-active.nat-outside", []string{"s3-nat-noalg-active.nat-outside.pcap"}},
-		{"s3-nat-noalg-active.server-lan", []string{"s3-nat-noalg-active.server-lan.pcap"}},
-		{"s6-fw-drop-passive.client-lan", []string{"s6-fw-drop-passive.client-lan.pcap"}},
-		{"s2-nat-alg-active.two-points", []string{"s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap"}},
-		{"s6b-fw-reset-active.two-points", []string{"s6b-fw-reset-active.client-lan.pcap", "s6b-fw-reset-active.nat-outside.pcap"}},
+		{golden: "s3-nat-noalg-active.nat-outside", file: "s3-nat-noalg-active.nat-outside.pcap"},
+		{golden: "s3-nat-noalg-active.server-lan", file: "s3-nat-noalg-active.server-lan.pcap"},
+		{golden: "s6-fw-drop-passive.client-lan", file: "s6-fw-drop-passive.client-lan.pcap"},
+		{golden: "s6-fw-drop-passive.path", path: "s6-fw-drop-passive"},
+		{golden: "s3-nat-noalg-active.path", path: "s3-nat-noalg-active"},
+		{golden: "s10-split-port.path", path: "s10-split-port"},
+		{golden: "s6b-fw-reset-active.path", path: "s6b-fw-reset-active"},
 	}
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			got := renderAll(t, readLab(t, c.files...).ladders(""), 100, false)
+			in := capturePoints{}
+			if c.file != "" {
+				in = readLab(t, c.file)
+			} else {
+				in = readPath(t, c.path)
+			}
+			got := renderAll(t, in.ladders(""), 100, false)
 			golden.Check(t, filepath.Join("testdata", c.golden+".golden"), got, *update, "go test ./report/ladder -run Golden -update")
 		})
 	}
@@ -254,61 +296,6 @@ func TestActiveThroughNATWithoutHelper(t *testing.T) {
 	}
 }
 
-// TestTwoPoints: the NAT's helper rewrote each PORT; the rewrite
-// stands on the NAT column with its verdict, and the NAT column holds the
-// outside and inside addresses.
-func TestTwoPoints(t *testing.T) {
-	in := readLab(t, "s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap")
-	all := in.ladders("")
-	if len(all) != 3 {
-		t.Fatalf("%d ladders for 3 sessions seen at two points, want 3 (one per pair)", len(all))
-	}
-	wantRewrite := []string{
-		"PORT 10,1,0,2,156,65 → PORT 198,51,100,1,156,65",
-		"EPRT |1|10.1.0.2|40002| → EPRT |1|198.51.100.1|40002|",
-		"PORT 10,1,0,2,156,67 → PORT 198,51,100,1,156,67",
-	}
-	for i, l := range all {
-		if l.Session != fmt.Sprintf("S%d ↔ S%d", i+1, i+1) {
-			t.Errorf("ladder %d is %q", i, l.Session)
-		}
-		if c := l.Columns; len(c) != 3 || c[1].Role != RoleNAT || strings.Join(c[1].Addr, " ") != "198.51.100.1 10.1.0.2" {
-			t.Errorf("%s: columns %+v", l.Session, c)
-		}
-		rw := rowsOfKind(l, RowRewrite)
-		if len(rw) != 1 || rw[0].Label != wantRewrite[i] || rw[0].Code != "rewritten" || rw[0].From != 1 || rw[0].To != 1 || rw[0].Severity != "info" || rw[0].Point != "inside" {
-			t.Errorf("%s: rewrite rows %+v", l.Session, rw)
-		}
-		data := rowsOfKind(l, RowData)
-		if len(data) != 1 || data[0].Stop != -1 || !strings.HasPrefix(data[0].Detail, "established, 2,048 B") {
-			t.Errorf("%s: data rows %+v", l.Session, data)
-		}
-	}
-	if got := in.ladders("outside:S2"); len(got) != 1 || got[0].Session != "S2 ↔ S2" {
-		t.Errorf("Ladders(outside:S2) = %v", got)
-	}
-	text := render(t, all[0], 100, false)
-	if !strings.Contains(text, "◇ rewritten") || !strings.Contains(text, "alg-rewrite") {
-		t.Errorf("the rewrite is not drawn:\n%s", text)
-	}
-
-	// s6b: the router rejects the server's SYN in the client's name; the SYN
-	// is seen outside only, so it dies on the router's column.
-	l := readLab(t, "s6b-fw-reset-active.client-lan.pcap", "s6b-fw-reset-active.nat-outside.pcap").ladders("S2")
-	if len(l) != 1 {
-		t.Fatalf("s6b: %d ladders", len(l))
-	}
-	data := rowsOfKind(l[0], RowData)
-	if len(data) != 1 || data[0].Stop != 1 || data[0].Point != "outside" || !strings.Contains(data[0].Detail, `never seen at "inside"`) {
-		t.Errorf("s6b: data rows %+v", data)
-	}
-	for _, f := range rowsOfKind(l[0], RowFinding) {
-		if f.Code == "data-refused" && f.From != 1 {
-			t.Errorf("s6b: data-refused stands on column %d, want the router (1)", f.From)
-		}
-	}
-}
-
 func TestLaddersSelectSessions(t *testing.T) {
 	in := readLab(t, "s6-fw-drop-passive.client-lan.pcap")
 	for id, want := range map[string]int{"": 2, "all": 2, "S2": 1, "s2": 1, "capture:S1": 1, "capture:all": 2, "capture:": 2, "other:S1": 0, "S9": 0} {
@@ -328,13 +315,11 @@ var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // sequences, errors in red.
 func TestWidthAndColour(t *testing.T) {
 	var ladders []*Ladder
-	for _, files := range [][]string{
-		{"s3-nat-noalg-active.server-lan.pcap"},
-		{"s6-fw-drop-passive.client-lan.pcap"},
-		{"s2-nat-alg-active.client-lan.pcap", "s2-nat-alg-active.nat-outside.pcap"},
-		{"s7-ipv6.client-lan.pcap"},
-	} {
-		ladders = append(ladders, readLab(t, files...).ladders("")...)
+	for _, file := range []string{"s3-nat-noalg-active.server-lan.pcap", "s6-fw-drop-passive.client-lan.pcap", "s7-ipv6.client-lan.pcap"} {
+		ladders = append(ladders, readLab(t, file).ladders("")...)
+	}
+	for _, scenario := range []string{"s6b-fw-reset-active", "s10-split-port", "s5c-dnat-alg"} {
+		ladders = append(ladders, readPath(t, scenario).ladders("")...)
 	}
 	for _, width := range []int{10, 40, 41, 60, 80, 100, 133, 200} {
 		for _, l := range ladders {
@@ -385,7 +370,7 @@ func TestHostileStrings(t *testing.T) {
 	}
 	r := readPoint(t, "capture", path)
 	h := reporttest.HostilePoint() // a negotiation whose reply is hostile
-	ls := append(Ladders([]*diagnose.Point{r}, nil, ""), Build(h, h.Sessions[0]))
+	ls := append(readLabPoints(r).ladders(""), Build(h, h.Sessions[0]))
 	ls = append(ls, &Ladder{Session: "\x1b[31mS1", Title: "title \x1b]0;x\x07 \u202e", Notes: []string{"note \x9b2J"},
 		Columns: []Column{{Name: "cli\x1bent", Addr: []string{"\u2066addr"}}, {Name: "server"}},
 		Rows: []Row{{Kind: RowCommand, From: 0, To: 1, Stop: -1, Label: "RETR " + name, Detail: "\x1b[2J"},
@@ -487,15 +472,19 @@ func randomLadder(rng *rand.Rand) *Ladder {
 	}
 	l := &Ladder{Session: str(1), Title: str(rng.IntN(30)), Notes: []string{str(rng.IntN(40))}}
 	n := 1 + rng.IntN(4)
+	if rng.IntN(5) == 0 { // a long path: many capture points
+		n = 5 + rng.IntN(10)
+	}
 	for i := 0; i < n; i++ {
-		l.Columns = append(l.Columns, Column{Name: str(1 + rng.IntN(3)), Addr: []string{str(1), str(rng.IntN(2))}})
+		l.Columns = append(l.Columns, Column{Role: []ColumnRole{RoleClient, RolePoint, RoleServer}[rng.IntN(3)], Name: str(1 + rng.IntN(3)), Addr: []string{str(1), str(rng.IntN(2))}})
 	}
 	kinds := []RowKind{RowCommand, RowReply, RowNegotiation, RowData, RowRewrite, RowFinding, RowNote}
 	for i := 0; i < 1+rng.IntN(12); i++ {
 		l.Rows = append(l.Rows, Row{Kind: kinds[rng.IntN(len(kinds))], At: time.Duration(rng.Int64N(1e13)) - 1e9,
 			From: rng.IntN(n+2) - 1, To: rng.IntN(n+2) - 1, Stop: rng.IntN(n+2) - 1,
 			Label: str(rng.IntN(20)), Detail: str(rng.IntN(20)), Severity: []string{"", "info", "warning", "error"}[rng.IntN(4)],
-			Code: str(rng.IntN(2)), Point: []string{"", "a", "b"}[rng.IntN(3)], Frame: uint64(rng.Int64N(1e7))})
+			Code: str(rng.IntN(2)), Point: []string{"", "a", "b", str(1)}[rng.IntN(4)], Frame: uint64(rng.Int64N(1e7)),
+			StopBeyond: rng.IntN(2) == 0, FromBeyond: rng.IntN(3) == 0})
 	}
 	return l
 }

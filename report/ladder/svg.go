@@ -22,12 +22,16 @@ import (
 //	<svg class="ladder" data-session="S1" data-rows="12">
 //	<g class="lifeline" data-role="client" data-column="0">
 //	<g class="row arrow data dies sev-error" data-kind="data" data-from="0"
-//	   data-to="1" data-stop="1" data-frame="15" data-severity="error">
+//	   data-to="1" data-stop="1" data-frame="15" data-point="client-lan" data-severity="error">
 //	   ... <text class="stop-mark">✕</text>
 //	<g class="row box finding sev-error" data-kind="finding" data-code="data-no-answer">
 //
+// A packet lost between two capture points (Row.StopBeyond) has
+// data-stop-beyond="true" and its ✕ midway between column data-stop and
+// the next; an answer sent from there (Row.FromBeyond) data-from-beyond.
 // Every row has a <title> (the browser's tooltip) with its full text and
-// its evidence: capture point, file, frame.
+// its evidence: capture point, file, frame, and the frame at every point
+// that saw it.
 const (
 	svgTimeW   = 84  // the time column
 	svgSidePad = 150 // room left of the first lifeline and right of the last, for boxes
@@ -133,6 +137,8 @@ func WriteSVG(w io.Writer, l *Ladder) error {
 			fill = "#ede7f6"
 		case RoleFirewall:
 			fill = "#fff3e0"
+		case RolePoint:
+			fill = "#e3f2fd"
 		}
 		fmt.Fprintf(bw, `<rect x="%.1f" y="%d" width="%.1f" height="%d" rx="5" fill="%s" stroke="#78909c"/>`, x-boxW/2, headY, boxW, svgHeadH, fill)
 		fmt.Fprintf(bw, `<text class="column-name" x="%.1f" y="%d" text-anchor="middle" font-weight="600" font-size="13" fill="#212121">%s</text>`, x, headY+16, svgText(term.TruncateRunes(c.Name, int(boxW/7.5))))
@@ -161,11 +167,18 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	if !valid(from) {
 		from = 0
 	}
-	isArrow := valid(to) && to != from
+	isArrow := valid(to) && to != from && isArrowKind(r.Kind)
 	stop := -1
 	if isArrow && valid(r.Stop) {
 		stop = r.Stop
 	}
+	colDir := 1
+	if to < from {
+		colDir = -1
+	}
+	// A stop between two columns, and a tail between two.
+	stopBeyond := stop >= 0 && r.StopBeyond && valid(stop+colDir)
+	fromBeyond := isArrow && r.FromBeyond && valid(from-colDir)
 	ink := kindInk[r.Kind]
 	if ink == "" {
 		ink = "#212121"
@@ -184,13 +197,25 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	if stop >= 0 {
 		classes = append(classes, "dies")
 	}
+	if stopBeyond {
+		classes = append(classes, "dies-between")
+	}
 	if r.Severity != "" {
 		classes = append(classes, "sev-"+cssToken(r.Severity))
 	}
 	fmt.Fprintf(bw, `<g class="%s" data-kind="%s" data-from="%d" data-to="%d" data-stop="%d"`,
 		strings.Join(classes, " "), svgText(string(r.Kind)), r.From, r.To, stop)
+	if stopBeyond {
+		bw.WriteString(` data-stop-beyond="true"`)
+	}
+	if fromBeyond {
+		bw.WriteString(` data-from-beyond="true"`)
+	}
 	if r.Frame != 0 {
 		fmt.Fprintf(bw, ` data-frame="%d"`, r.Frame)
+	}
+	if r.Point != "" {
+		fmt.Fprintf(bw, ` data-point="%s"`, svgText(r.Point))
 	}
 	if r.Severity != "" {
 		fmt.Fprintf(bw, ` data-severity="%s"`, svgText(r.Severity))
@@ -221,8 +246,18 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	if len(ev) > 0 {
 		tip = append(tip, strings.Join(ev, ", "))
 	}
+	if len(r.Seen) > 0 {
+		seen := r.Seen
+		if len(seen) > 12 {
+			seen = append(seen[:12:12], "…")
+		}
+		tip = append(tip, "seen at "+strings.Join(seen, ", "))
+	}
 	tip = append(tip, fmtAt(r.At)+" after the session started")
-	fmt.Fprintf(bw, "<title>%s</title>", svgText(strings.Join(tip, "\n")))
+	for i := range tip {
+		tip[i] = svgText(tip[i]) // each part apart: the newlines between them stay newlines
+	}
+	fmt.Fprintf(bw, "<title>%s</title>", strings.Join(tip, "\n"))
 
 	// Negotiations stand out: a band across the whole ladder.
 	if r.Kind == RowNegotiation {
@@ -231,12 +266,20 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	fmt.Fprintf(bw, `<text class="time" x="%d" y="%.1f" text-anchor="end" font-size="11" fill="#757575">%s</text>`, svgTimeW-8, y+4, fmtAt(r.At))
 
 	if !isArrow {
-		writeSVGBox(bw, r, y, width, colX(from), ink)
+		x := colX(from)
+		if valid(to) && to != from {
+			x = (colX(from) + colX(to)) / 2 // between two columns
+		}
+		writeSVGBox(bw, r, y, width, x, ink)
 		bw.WriteString("</g>\n")
 		return
 	}
 
 	x1, x2 := colX(from), colX(to)
+	if fromBeyond {
+		x1 = (x1 + colX(from-colDir)) / 2
+		fmt.Fprintf(bw, `<circle class="tail" cx="%.1f" cy="%.1f" r="3" fill="%s"/>`, x1, y, ink)
+	}
 	dir := 1.0
 	if x2 < x1 {
 		dir = -1
@@ -254,6 +297,9 @@ func writeSVGRow(bw *bufio.Writer, l *Ladder, r Row, y float64, width int, colX 
 	end := x2
 	if stop >= 0 {
 		end = colX(stop)
+		if stopBeyond {
+			end = (end + colX(stop+colDir)) / 2
+		}
 		if (end-x1)*dir <= 0 { // dies where it starts: a short stub
 			end = x1 + dir*36
 		}

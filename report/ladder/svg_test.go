@@ -3,6 +3,7 @@ package ladder
 import (
 	"bytes"
 	"encoding/xml"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -156,5 +157,54 @@ func TestSVGEdgeCases(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestSVGBetweenPoints: on a ladder with capture points as columns, a
+// packet lost between two points ends midway between their lifelines, the
+// answer sent from there starts there, and what a box did stands between
+// its two points.
+func TestSVGBetweenPoints(t *testing.T) {
+	l := &Ladder{Session: "S1", Columns: []Column{{Role: RoleClient, Name: "client"}, {Role: RolePoint, Name: "a"}, {Role: RolePoint, Name: "b"}, {Role: RoleServer, Name: "server"}},
+		Rows: []Row{
+			{Kind: RowData, From: 3, To: 0, Stop: 2, StopBeyond: true, Label: "SYN", Point: "b", Frame: 20, Seen: []string{"b#20"}},
+			{Kind: RowData, From: 2, FromBeyond: true, To: 3, Stop: -1, Label: "RST", Point: "b", Frame: 21},
+			{Kind: RowRewrite, From: 1, To: 2, Stop: -1, Label: "not-rewritten: PORT passed unchanged", Code: "not-rewritten"},
+		}}
+	var b bytes.Buffer
+	if err := WriteSVG(&b, l); err != nil {
+		t.Fatal(err)
+	}
+	var root reporttest.Node
+	if err := xml.Unmarshal(b.Bytes(), &root); err != nil {
+		t.Fatalf("not well-formed: %v\n%s", err, b.String())
+	}
+	// The lifelines: 84+150 + i*240.
+	mid12 := (234.0 + 240 + 234 + 480) / 2
+	attrX := func(r *reporttest.Node, class, attr string) string {
+		v := ""
+		r.Walk(func(n *reporttest.Node) {
+			if n.Attr("class") == class && v == "" {
+				v = n.Attr(attr)
+			}
+		})
+		return v
+	}
+	rows := reporttest.Rows(&root)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	want := fmt.Sprintf("%.1f", mid12)
+	if x := attrX(rows[0], "stop-mark", "x"); x != want || rows[0].Attr("data-stop-beyond") != "true" || !strings.Contains(rows[0].Nodes[0].Text, "seen at b#20") {
+		t.Errorf("the lost SYN's ✕ at x=%s, want %s (between a and b)", x, want)
+	}
+	if x := attrX(rows[1], "shaft", "x1"); x != want || rows[1].Attr("data-from-beyond") != "true" {
+		t.Errorf("the reset starts at x=%s, want %s", x, want)
+	}
+	if !reporttest.HasClass(rows[2], "box") {
+		t.Errorf("the rewrite is not a box: %s", rows[2].Attr("class"))
+	}
+	if x := attrX(rows[2], "label", "x"); x != fmt.Sprintf("%.1f", (474.0+714)/2) {
+		t.Errorf("the rewrite stands at x=%s, want between a and b", x)
 	}
 }

@@ -170,16 +170,19 @@ func (l textLine) render(color bool) string {
 
 // textLayout lays a ladder out on a width.
 type textLayout struct {
-	l       *Ladder
-	width   int
-	color   bool
-	gutter  int   // cells before the first column's area: time and frame
-	timeW   int   // width of the time
-	frameW  int   // width of the frame number (0: not shown)
-	xs      []int // each column's lifeline
-	mainPt  string
-	otherPt []string
-	out     *bufio.Writer
+	l      *Ladder
+	width  int
+	color  bool
+	gutter int   // cells before the first column's area: time and frame
+	timeW  int   // width of the time
+	frameW int   // width of the frame number (0: not shown)
+	xs     []int // each column's lifeline
+	mainPt string
+	// multi: the rows come from several capture points, and each frame
+	// is shown with its point ("client-lan#13"), its name cut to pointW.
+	multi  bool
+	pointW int
+	out    *bufio.Writer
 }
 
 func (t *textLayout) style(s string) string {
@@ -212,15 +215,26 @@ func (t *textLayout) isLifeline(x int) bool {
 	return false
 }
 
+// frameText is a row's frame as the gutter shows it: the number, or
+// "point#number" on a ladder of several points.
+func (t *textLayout) frameText(r Row) string {
+	f := strconv.FormatUint(r.Frame, 10)
+	if !t.multi {
+		return f
+	}
+	p := safeText(r.Point)
+	if term.Width(p) > t.pointW {
+		p = term.Truncate(p, t.pointW)
+	}
+	return p + "#" + f
+}
+
 // gutterText writes a row's time and frame at the left of l.
 func (t *textLayout) gutterText(l textLine, r Row) {
 	at := secs(r.At)
 	l.put(t.timeW-term.Width(at), at, t.style(term.SGRDim))
 	if t.frameW > 0 && r.Frame != 0 {
-		f := strconv.FormatUint(r.Frame, 10)
-		if r.Point != "" && r.Point != t.mainPt {
-			f += "'"
-		}
+		f := t.frameText(r)
 		l.put(t.timeW+1+t.frameW-term.Width(f), f, t.style(term.SGRDim))
 	}
 }
@@ -274,29 +288,49 @@ func WriteText(w io.Writer, l *Ladder, width int, color bool) error {
 		return t.out.Flush()
 	}
 
-	// The gutter: the longest time, then the largest frame number.
+	// The gutter: the longest time, then the widest frame: its number, or
+	// with its point when the rows come from several points (or the
+	// columns are points), the points' names cut so that every column
+	// keeps room.
 	for _, r := range l.Rows {
 		t.timeW = max(t.timeW, term.Width(secs(r.At)))
 		if r.Point != "" && t.mainPt == "" {
 			t.mainPt = r.Point
 		}
+		t.multi = t.multi || r.Point != "" && r.Point != t.mainPt
+	}
+	for _, c := range l.Columns {
+		t.multi = t.multi || c.Role == RolePoint
 	}
 	t.timeW = max(t.timeW, len("+0.000s"))
 	if width >= minWidthForFrames {
-		seen := map[string]bool{}
+		pointW := 0
 		for _, r := range l.Rows {
 			if r.Frame == 0 {
 				continue
 			}
 			fw := len(strconv.FormatUint(r.Frame, 10))
-			if r.Point != "" && r.Point != t.mainPt {
-				fw++
-				if !seen[r.Point] {
-					seen[r.Point] = true
-					t.otherPt = append(t.otherPt, r.Point)
-				}
+			if t.multi {
+				pw := term.Width(safeText(r.Point))
+				pointW = max(pointW, pw)
+				fw += pw + 1
 			}
 			t.frameW = max(t.frameW, fw)
+		}
+		if t.multi {
+			// At most what leaves 6 cells per column, and at least a
+			// few letters of the point's name.
+			limit := width - t.timeW - 2 - 6*n
+			if t.frameW > limit {
+				cut := t.frameW - limit
+				if pointW-cut < 4 {
+					t.frameW = 0
+				} else {
+					pointW -= cut
+					t.frameW = limit
+				}
+			}
+			t.pointW = pointW
 		}
 	}
 	t.gutter = t.timeW + 1
@@ -345,23 +379,69 @@ func (t *textLayout) header() {
 		x = max(lo, min(x, hi-w+1))
 		line.put(x, s, style)
 	}
-	line := newTextLine(t.width)
+	// A line of names (or addresses) too wide for their columns is written
+	// as two, every other column on the second: each then has the room of
+	// two columns.
+	wide := func(i int) (lo, hi int) {
+		lo, hi = 0, t.width-1
+		if i > 0 {
+			lo = t.xs[i-1] + 2
+		}
+		if i < n-1 {
+			hi = t.xs[i+1] - 2
+		}
+		return lo, hi
+	}
 	rows := 0
-	for i, c := range t.l.Columns {
-		centred(line, i, c.Name, t.style(term.SGRBold))
+	for _, c := range t.l.Columns {
 		rows = max(rows, len(c.Addr))
 	}
-	t.emit(line)
-	for k := 0; k < rows; k++ {
-		line := newTextLine(t.width)
+	write := func(text func(c Column) (string, bool), style string) {
+		fits := true
 		for i, c := range t.l.Columns {
-			if k < len(c.Addr) {
-				centred(line, i, c.Addr[k], "")
+			lo, hi := box(i)
+			if s, ok := text(c); ok {
+				fits = fits && term.Width(safeText(s)) <= hi-lo+1
 			}
 		}
-		t.emit(line)
+		if fits {
+			line := newTextLine(t.width)
+			for i, c := range t.l.Columns {
+				if s, ok := text(c); ok {
+					centred(line, i, s, style)
+				}
+			}
+			t.emit(line)
+			return
+		}
+		for half := 0; half < 2; half++ {
+			line, used := newTextLine(t.width), false
+			for i, c := range t.l.Columns {
+				s, ok := text(c)
+				if !ok || i%2 != half {
+					continue
+				}
+				lo, hi := wide(i)
+				s = term.Truncate(safeText(s), hi-lo+1)
+				w := term.Width(s)
+				line.put(max(lo, min(t.xs[i]-w/2, hi-w+1)), s, style)
+				used = true
+			}
+			if used {
+				t.emit(line)
+			}
+		}
 	}
-	line = newTextLine(t.width)
+	write(func(c Column) (string, bool) { return c.Name, true }, t.style(term.SGRBold))
+	for k := 0; k < rows; k++ {
+		write(func(c Column) (string, bool) {
+			if k < len(c.Addr) {
+				return c.Addr[k], true
+			}
+			return "", false
+		}, "")
+	}
+	line := newTextLine(t.width)
 	for _, x := range t.xs {
 		line.put(x, "┬", "")
 	}
@@ -372,11 +452,25 @@ func (t *textLayout) col(i int) int {
 	return max(0, min(i, len(t.xs)-1))
 }
 
+// isArrowKind says whether rows of kind k are arrows (when From and To
+// differ); the others are boxes.
+func isArrowKind(k RowKind) bool {
+	switch k {
+	case RowCommand, RowReply, RowNegotiation, RowData:
+		return true
+	}
+	return false
+}
+
 // row draws one row of the ladder.
 func (t *textLayout) row(r Row) {
 	from, to := t.col(r.From), t.col(r.To)
 	if from == to {
-		t.noteRow(r, from)
+		t.noteRow(r, t.xs[from])
+		return
+	}
+	if !isArrowKind(r.Kind) {
+		t.noteRow(r, (t.xs[from]+t.xs[to])/2)
 		return
 	}
 	style := t.style(term.SeverityColor(r.Severity))
@@ -395,18 +489,36 @@ func (t *textLayout) row(r Row) {
 	if end < a {
 		dir = -1
 	}
+	colDir := 1
+	if to < from {
+		colDir = -1
+	}
+	tail := false // the arrow starts between two columns
+	if b := from - colDir; r.FromBeyond && b >= 0 && b < len(t.xs) {
+		a, tail = (t.xs[from]+t.xs[b])/2, true
+	}
 	dead, deadAtTo := false, false
 	if r.Stop >= 0 && r.Stop < len(t.xs) {
 		s := t.xs[r.Stop]
+		if next := r.Stop + colDir; r.StopBeyond && next >= 0 && next < len(t.xs) {
+			s = (s + t.xs[next]) / 2
+		}
 		switch {
-		case r.Stop == r.To:
+		case r.Stop == r.To && !r.StopBeyond:
 			deadAtTo = true
-		case (s-a)*dir > 0 && (end-s)*dir > 0:
+		case (s-a)*dir > 0 && (end-s)*dir >= 0 && (s != end || r.StopBeyond):
 			end, dead = s, true
 		}
 	}
+	if a == end { // columns too close to draw an arrow between
+		t.noteRow(r, a)
+		return
+	}
 	arrow := t.base()
-	for x := a + dir; x != end; x += dir {
+	if tail {
+		arrow.put(a, glyph, style)
+	}
+	for x := a + dir; (end-x)*dir > 0; x += dir {
 		if t.isLifeline(x) {
 			arrow.put(x, cross, style)
 		} else {
@@ -440,6 +552,9 @@ func (t *textLayout) row(r Row) {
 		lines = append(lines, arrow)
 	} else {
 		above := t.block(min(a, end), label, style, 1)
+		if len(above) == 0 { // no label
+			above = append(above, t.base())
+		}
 		t.gutterText(above[0], r)
 		lines = append(lines, above[0], arrow)
 	}
@@ -451,10 +566,9 @@ func (t *textLayout) row(r Row) {
 	}
 }
 
-// noteRow draws a row standing on one column: a finding, a rewrite, a
-// note, a data connection that was never attempted.
-func (t *textLayout) noteRow(r Row, c int) {
-	x := t.xs[c]
+// noteRow draws a row standing at cell x (on a column, or between two): a
+// finding, a rewrite, a note, a data connection that was never attempted.
+func (t *textLayout) noteRow(r Row, x int) {
 	style := t.style(term.SeverityColor(r.Severity))
 	marker := "○"
 	switch r.Kind {
@@ -532,22 +646,27 @@ func (t *textLayout) beside(l textLine, x int, s, style string) {
 // legend explains the glyphs and the frame numbers.
 func (t *textLayout) legend() {
 	parts := []string{"─> command, reply", "═> negotiation", "━> data connection", "✕ died there", "◆ finding"}
+	beyond, rewrite := false, false
 	for _, r := range t.l.Rows {
-		if r.Kind == RowRewrite {
-			parts = append(parts, "◇ NAT rewrite")
-			break
-		}
+		beyond = beyond || r.StopBeyond
+		rewrite = rewrite || r.Kind == RowRewrite
 	}
-	if t.frameW > 0 {
+	if beyond {
+		parts[3] = "✕ lost between two capture points"
+	}
+	if rewrite {
+		parts = append(parts, "◇ what a box between two points did to the line")
+	}
+	switch {
+	case t.frameW > 0 && t.multi:
+		parts = append(parts, "left: time since the session began, point#frame (Wireshark's frame number in that point's capture)")
+	case t.frameW > 0:
 		f := "left: time since the session began, frame number"
 		if t.mainPt != "" {
 			f += " at " + strconv.Quote(safeText(t.mainPt))
 		}
-		for _, p := range t.otherPt {
-			f += " (with ' at " + strconv.Quote(safeText(p)) + ")"
-		}
 		parts = append(parts, f)
-	} else {
+	default:
 		parts = append(parts, "left: time since the session began")
 	}
 	for _, s := range wrap(strings.Join(parts, " · "), t.width, 4) {

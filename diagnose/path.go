@@ -1,0 +1,650 @@
+package diagnose
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// A session seen at several capture points along a path is one story. The
+// points' own findings about it were made before anything was compared; the
+// path decides between them:
+//
+//   - what a box did to a negotiation (the same line on its two sides) is
+//     said once, naming the box, and replaces what each point guessed about
+//     a NAT or helper it could not see;
+//   - a point's guess that a NAT hid the client is dropped when a point
+//     farther along saw the server's SYN come to the advertised address as
+//     the client's own;
+//   - a data or control connection whose SYN stopped being seen is said
+//     once, by the last point that saw it, with the place it died;
+//   - every other cause is said once, at its most severe, with the points
+//     that saw it.
+
+// PathDiagnosis is the diagnosis of the sessions seen at several points.
+type PathDiagnosis struct {
+	*analyze.Path
+	// Points are the capture points' own diagnoses in path order; their
+	// Findings no longer hold those of the path's sessions (see Stories).
+	Points []*Point
+	// Stories are the path's sessions with their findings, in time order.
+	Stories []*Story
+}
+
+// Story is one session seen at several points, with its findings.
+type Story struct {
+	*analyze.PathSession
+	// Findings are the session's findings, one per cause, most severe
+	// first; each names the points it rests on (Finding.Points).
+	Findings []*Finding
+}
+
+// pointOnlyCodes are findings about a point's whole capture, not about the
+// session they are attached to: they stay with their point.
+var pointOnlyCodes = map[Code]bool{LoginFailures: true, DuplicateRecords: true, BounceScan: true}
+
+// dataCodes say what became of a data connection at one point.
+var dataCodes = map[Code]bool{DataNoAnswer: true, DataRefused: true, DataUnreachable: true, DataNotSeen: true, DataNotAttempted: true}
+
+// controlCodes say what became of a control connection's SYN.
+var controlCodes = map[Code]bool{ControlNoAnswer: true, ControlRefused: true, ControlUnreachable: true}
+
+// DiagnosePath makes one story per session seen at two or more points,
+// from the path and the points' own diagnoses (in any order).
+func DiagnosePath(p *analyze.Path, points []*Point) *PathDiagnosis {
+	byResult := map[*analyze.Result]*Point{}
+	for _, pt := range points {
+		byResult[pt.Result] = pt
+	}
+	d := &PathDiagnosis{Path: p}
+	for _, r := range p.Points {
+		d.Points = append(d.Points, byResult[r])
+	}
+	inStory := map[*analyze.Session]*Story{}
+	for _, ps := range p.Sessions {
+		st := &Story{PathSession: ps}
+		d.Stories = append(d.Stories, st)
+		for _, s := range ps.At {
+			if s != nil {
+				inStory[s] = st
+			}
+		}
+	}
+	// Take the stories' findings away from their points.
+	own := map[*Story][][]*Finding{}
+	for i, pt := range d.Points {
+		kept := pt.Findings[:0:0]
+		for _, f := range pt.Findings {
+			st := inStory[f.Session]
+			if st == nil || pointOnlyCodes[f.Code] {
+				kept = append(kept, f)
+				continue
+			}
+			if own[st] == nil {
+				own[st] = make([][]*Finding, len(d.Points))
+			}
+			own[st][i] = append(own[st][i], f)
+		}
+		pt.Findings = kept
+	}
+	for _, st := range d.Stories {
+		st.Findings = d.story(st, own[st])
+	}
+	return d
+}
+
+// Findings are every story's findings.
+func (d *PathDiagnosis) Findings() []*Finding {
+	var out []*Finding
+	for _, st := range d.Stories {
+		out = append(out, st.Findings...)
+	}
+	return out
+}
+
+// Totals counts the stories' findings and the points' own, by severity.
+func (d *PathDiagnosis) Totals() [3]int {
+	var t [3]int
+	for _, f := range d.Findings() {
+		t[f.Severity]++
+	}
+	for _, pt := range d.Points {
+		for _, f := range pt.Findings {
+			t[f.Severity]++
+		}
+	}
+	return t
+}
+
+// name is point i's name.
+func (d *PathDiagnosis) name(i int) string { return d.Path.Points[i].Point }
+
+// names lists points' names in words: "a, b and c".
+func (d *PathDiagnosis) names(is []int) string {
+	var ns []string
+	for _, i := range is {
+		ns = append(ns, d.name(i))
+	}
+	switch len(ns) {
+	case 0:
+		return "no point"
+	case 1:
+		return ns[0]
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
+}
+
+// story decides one session's findings from the box comparisons and each
+// point's own (own[i]: point i's).
+func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
+	ps := st.PathSession
+	rep := ps.First()
+	pointIndex := map[string]int{}
+	for i, r := range d.Path.Points {
+		pointIndex[r.Point] = i
+	}
+	pnOf := map[*analyze.Negotiation]*analyze.PathNegotiation{}
+	for _, pn := range ps.Negotiations {
+		for _, n := range pn.At {
+			if n != nil {
+				pnOf[n] = pn
+			}
+		}
+	}
+	negsOf := func(f *Finding) []*analyze.PathNegotiation {
+		var out []*analyze.PathNegotiation
+		for _, t := range f.Transfers {
+			if pn := pnOf[t.Negotiation]; pn != nil && !slices.Contains(out, pn) {
+				out = append(out, pn)
+			}
+		}
+		return out
+	}
+	var out []*Finding
+
+	// 1. What each box did to each negotiation.
+	decided := map[*analyze.PathNegotiation]bool{}
+	for _, pn := range ps.Negotiations {
+		for bi, c := range pn.Crossings {
+			if c == nil {
+				continue
+			}
+			box := d.Boxes[bi]
+			inPoint, outPoint := box.Near, box.Far
+			if pn.Mode.IsPassive() {
+				inPoint, outPoint = box.Far, box.Near
+			}
+			a := &analyze.ALGResult{Inside: &analyze.Result{Point: inPoint}, Outside: &analyze.Result{Point: outPoint}}
+			for _, r := range algRules {
+				f := r.run(a, c)
+				if f == nil {
+					continue
+				}
+				f.Summary = "B" + box.Name()[1:] + ": " + f.Summary
+				f.Advice = strings.Replace(f.Advice, "this NAT", "the NAT "+box.Name(), 1)
+				if f.Severity == Error {
+					f.Summary += answeredWords(pn)
+				}
+				in := pointIndex[inPoint]
+				f.Session, f.Point, f.Points = ps.At[in], inPoint, []string{box.Near, box.Far}
+				f.Transfers = transfersAt(pn, ps, in)
+				f.Evidence = crossingEvidence(c, inPoint, outPoint)
+				out = append(out, f)
+				decided[pn] = true
+			}
+		}
+	}
+
+	// 2. The points' own findings, minus what the path disproves or says
+	// better.
+	var rest []found
+	for i, fs := range own {
+		for _, f := range fs {
+			negs := negsOf(f)
+			switch {
+			case natCodes[f.Code] && d.decidedAll(negs, decided, ps):
+				continue // a box's comparison says what happened
+			case f.Code == ActiveNATNoALG && d.clientSeenAtPORTAddress(ps, negs):
+				continue // disproved: no NAT hid the client on the way
+			}
+			rest = append(rest, found{f, i})
+		}
+	}
+
+	// A split command a helper dropped (said by the point before it) and
+	// the stream stopping at the points after it are one cause.
+	for k := range rest {
+		if rest[k].f.Code != ALGMissedSplit {
+			continue
+		}
+		var stalled []found
+		for _, o := range rest {
+			if o.f.Code == ControlStalled && o.point > rest[k].point && strings.Contains(o.f.Summary, "client's") {
+				stalled = append(stalled, o)
+			}
+		}
+		if len(stalled) == 0 {
+			continue
+		}
+		next := stalled[0].point
+		for _, o := range stalled {
+			next = min(next, o.point)
+		}
+		f := rest[k].f
+		d.mergeInto(f, rest[k].point, stalled)
+		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, %s saw the client's stream stop there: the segment was lost between %s and %s.", d.names(pointsOf(stalled)), d.name(rest[k].point), d.name(next)))
+		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(stalled, func(o found) bool { return o.f == fd.f }) })
+		break
+	}
+	// A private passive address no box rewrote: name the box that
+	// translates the server, where a helper would have to be at work.
+	for _, fd := range rest {
+		if fd.f.Code != PassivePrivateAddress {
+			continue
+		}
+		for _, pn := range negsOf(fd.f) {
+			for bi, c := range pn.Crossings {
+				if c != nil && c.Verdict == analyze.ALGNotRewritten && pn.Mode.IsPassive() && !strings.Contains(fd.f.Summary, d.Boxes[bi].Name()) {
+					fd.f.Summary = sentence(fd.f.Summary, fmt.Sprintf("The %d reply crossed the port forwarding %s (%s → %s) unchanged: no helper rewrote it there.",
+						c.Inside.Reply.Code, d.Boxes[bi].Name(), c.NATAddr, c.Inside.Address.Addr()))
+				}
+			}
+		}
+	}
+
+	// 3. Connections whose SYN died on the way: one finding, from the last
+	// point that saw the SYN, with the place.
+	said := map[*analyze.PathNegotiation]bool{}
+	for _, pn := range ps.Negotiations {
+		if !pn.Data.Died() {
+			continue
+		}
+		var primary *found
+		var others []found
+		for k := range rest {
+			fd := rest[k]
+			if !dataCodes[fd.f.Code] || !slices.Contains(negsOf(fd.f), pn) {
+				continue
+			}
+			switch {
+			case primary == nil, fd.point == pn.Data.DiedAfter && primary.point != pn.Data.DiedAfter,
+				fd.f.Severity > primary.f.Severity:
+				if primary != nil {
+					others = append(others, *primary)
+				}
+				primary = &rest[k]
+			default:
+				others = append(others, fd)
+			}
+		}
+		if primary == nil {
+			continue
+		}
+		f := primary.f
+		d.mergeInto(f, primary.point, others)
+		if d.acceptorNeverGotIt(ps, pn.Data) {
+			f.Summary = firewallOrItself.ReplaceAllString(f.Summary, ", by a box on the way")
+		}
+		f.Summary = sentence(f.Summary, d.place(ps, pn.Data, dataWhat(pn)))
+		said[pn] = true
+		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
+	}
+	if ps.Control.Died() {
+		var primary *found
+		var others []found
+		for k := range rest {
+			fd := rest[k]
+			if !controlCodes[fd.f.Code] {
+				continue
+			}
+			if primary == nil || fd.point == ps.Control.DiedAfter && primary.point != ps.Control.DiedAfter {
+				if primary != nil {
+					others = append(others, *primary)
+				}
+				primary = &rest[k]
+			} else {
+				others = append(others, fd)
+			}
+		}
+		if primary != nil {
+			d.mergeInto(primary.f, primary.point, others)
+			primary.f.Summary = sentence(primary.f.Summary, d.place(ps, ps.Control, fmt.Sprintf("the client's SYN to %s", rep.Server)))
+			rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
+		}
+	}
+
+	// 4. Every other cause once, at its most severe.
+	var merged []*Finding
+	done := map[*Finding]bool{}
+	for k, fd := range rest {
+		if done[fd.f] {
+			continue
+		}
+		best := fd
+		var same []found
+		for _, o := range rest[k+1:] {
+			if done[o.f] || o.f.Code != fd.f.Code {
+				continue
+			}
+			done[o.f] = true
+			if o.f.Severity > best.f.Severity {
+				same = append(same, best)
+				best = o
+			} else {
+				same = append(same, o)
+			}
+		}
+		done[fd.f] = true
+		d.mergeInto(best.f, best.point, same)
+		merged = append(merged, best.f)
+	}
+	out = append(out, merged...)
+	for _, f := range out {
+		if len(f.Points) > 1 && !strings.HasPrefix(f.Summary, "Between ") {
+			f.Summary = "At " + f.Point + ": " + f.Summary
+		}
+	}
+
+	// 5. A SYN that died with no finding left to say where: said by the
+	// finding about its negotiation.
+	for _, pn := range ps.Negotiations {
+		if !pn.Data.Died() || said[pn] {
+			continue
+		}
+		for _, f := range out {
+			if f.Severity == Error && (slices.Contains(negsOf(f), pn) || len(f.Transfers) == 0 && len(ps.Negotiations) == 1) {
+				f.Summary = sentence(f.Summary, d.place(ps, pn.Data, dataWhat(pn)))
+				said[pn] = true
+				break
+			}
+		}
+	}
+	SortFindings(out)
+	return out
+}
+
+// firewallOrItself is a point's guess that the acceptor itself may have
+// dropped a SYN, which the path disproves when the SYN never reached the
+// acceptor's own link.
+var firewallOrItself = regexp.MustCompile(`, by a firewall or the (server|client) itself`)
+
+// acceptorNeverGotIt says whether the point where a SYN stopped being seen
+// is on its acceptor's own link: the acceptor never received it.
+func (d *PathDiagnosis) acceptorNeverGotIt(ps *analyze.PathSession, o analyze.PathOpening) bool {
+	if o.DiedBefore < 0 || o.State != analyze.NoAnswer {
+		return false
+	}
+	s := ps.At[o.DiedBefore]
+	ttl := s.ServerTTL
+	if !o.Forward {
+		ttl = s.ClientTTL
+	}
+	return ttl != 0 && analyze.HopsFromTTL(ttl) == 0
+}
+
+// sentence appends a sentence to a summary.
+func sentence(summary, add string) string {
+	summary = strings.TrimRight(summary, " ")
+	if !strings.HasSuffix(summary, ".") && !strings.HasSuffix(summary, ".\"") {
+		summary += "."
+	}
+	return summary + " " + add
+}
+
+// pointsOf are the points of findings.
+func pointsOf(fs []found) []int {
+	var out []int
+	for _, f := range fs {
+		if !slices.Contains(out, f.point) {
+			out = append(out, f.point)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// answeredWords says how the server answered a negotiation, as the point
+// nearest the server saw it: "; the server answered 500 Illegal PORT
+// command." ("" when no point saw an answer).
+func answeredWords(pn *analyze.PathNegotiation) string {
+	for i := len(pn.At) - 1; i >= 0; i-- {
+		if n := pn.At[i]; n != nil && n.Reply.Code != 0 && !n.Mode.IsPassive() {
+			return fmt.Sprintf("; the server answered \"%d %s\"", n.Reply.Code, n.Reply.Text)
+		}
+	}
+	return ""
+}
+
+// decidedAll says whether a box's comparison decided every negotiation a
+// finding is about (all of the session's, when it names none).
+func (d *PathDiagnosis) decidedAll(negs []*analyze.PathNegotiation, decided map[*analyze.PathNegotiation]bool, ps *analyze.PathSession) bool {
+	if len(negs) == 0 {
+		negs = ps.Negotiations
+	}
+	if len(negs) == 0 {
+		return false
+	}
+	for _, pn := range negs {
+		if !decided[pn] {
+			return false
+		}
+	}
+	return true
+}
+
+// clientSeenAtPORTAddress says whether, for every active negotiation of
+// negs, a point saw the server's SYN arrive for the advertised address and
+// the client there at that very address: nothing on the way translated the
+// client, so no NAT lost its PORT.
+func (d *PathDiagnosis) clientSeenAtPORTAddress(ps *analyze.PathSession, negs []*analyze.PathNegotiation) bool {
+	if len(negs) == 0 {
+		return false
+	}
+	for _, pn := range negs {
+		if pn.Mode.IsPassive() {
+			return false
+		}
+		ok := false
+		for _, i := range pn.Data.SeenAt {
+			n, s := pn.At[i], ps.At[i]
+			if n != nil && s != nil && n.Address.Addr() == s.Client.Addr() && n.Data != nil && n.Data.Dst.Addr() == s.Client.Addr() {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeInto makes f the one finding of its cause: the evidence of the
+// others (with their point) is added, and f names every point.
+func (d *PathDiagnosis) mergeInto(f *Finding, point int, others []found) {
+	pts := []int{point}
+	for _, name := range f.Points { // already merged once
+		for i := range d.Path.Points {
+			if d.name(i) == name && !slices.Contains(pts, i) {
+				pts = append(pts, i)
+			}
+		}
+	}
+	for _, o := range others {
+		if !slices.Contains(pts, o.point) {
+			pts = append(pts, o.point)
+		}
+		for _, e := range othersEvidence(o.f) {
+			if e.Point == "" {
+				e.Point = o.f.Point
+			}
+			if e.Point == f.Point {
+				e.Point = ""
+			}
+			if len(f.Evidence) < maxEvidence && !hasEvidence(f.Evidence, e) {
+				f.Evidence = append(f.Evidence, e)
+			}
+		}
+	}
+	slices.Sort(pts)
+	sortEvidence(f.Evidence)
+	f.Points = nil
+	for _, i := range pts {
+		f.Points = append(f.Points, d.name(i))
+	}
+}
+
+// found is one point's finding: point is its index on the path.
+type found struct {
+	f     *Finding
+	point int
+}
+
+// othersEvidence is what another point's finding adds to the one kept: the
+// first SYN it saw (the same connection, with that point's addresses), or
+// its first frame.
+func othersEvidence(f *Finding) []Evidence {
+	for _, e := range f.Evidence {
+		if strings.HasPrefix(e.What, "SYN ") {
+			return []Evidence{e}
+		}
+	}
+	if len(f.Evidence) > 0 {
+		return f.Evidence[:1]
+	}
+	return nil
+}
+
+// dataWhat names a negotiation's data connection: "the client's SYN to
+// 203.0.113.10:30000".
+func dataWhat(pn *analyze.PathNegotiation) string {
+	for _, i := range pn.Data.SeenAt {
+		if n := pn.At[i]; n != nil && n.Data != nil {
+			return fmt.Sprintf("the %s's data SYN to %s", n.Data.Initiator, n.Data.Dst)
+		}
+	}
+	return "the data SYN"
+}
+
+// place says where along the path a SYN was seen and where it stopped.
+func (d *PathDiagnosis) place(ps *analyze.PathSession, o analyze.PathOpening, what string) string {
+	seen := d.names(o.SeenAt)
+	if len(o.SeenAt) == 1 {
+		seen += " only"
+	}
+	after := d.name(o.DiedAfter)
+	if o.DiedBefore < 0 {
+		return fmt.Sprintf("Along the path, %s was seen at %s; %s is the last capture point on its way, so where it went past %s the captures cannot say.", what, seen, after, after)
+	}
+	before := d.name(o.DiedBefore)
+	if d.acceptorNeverGotIt(ps, o) {
+		who := "server"
+		if !o.Forward {
+			who = "client"
+		}
+		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, which is on the %s's own link: the %s never received it; it was lost between %s and %s.", what, seen, before, who, who, after, before)
+	}
+	switch o.State {
+	case analyze.Refused:
+		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and a reset came back through %s: it was refused between %s and %s.", what, seen, before, d.names(o.AnsweredAt), after, before)
+	case analyze.Unreachable:
+		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and an ICMP error came back through %s: it was rejected between %s and %s.", what, seen, before, d.names(o.AnsweredAt), after, before)
+	}
+	return fmt.Sprintf("Along the path, %s was seen at %s and never at %s: it was lost between %s and %s.", what, seen, before, after, before)
+}
+
+// transfersAt are the transfers of a negotiation at point i.
+func transfersAt(pn *analyze.PathNegotiation, ps *analyze.PathSession, i int) []*analyze.Transfer {
+	n, s := pn.At[i], ps.At[i]
+	if n == nil || s == nil {
+		return nil
+	}
+	var out []*analyze.Transfer
+	for _, t := range s.Transfers {
+		if t.Negotiation == n {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// crossingEvidence cites the line on both sides of a box.
+func crossingEvidence(c *analyze.ALGComparison, inPoint, outPoint string) []Evidence {
+	var ev []Evidence
+	if c.Inside != nil {
+		ev = append(ev, Evidence{At: c.Inside.At, What: c.Inside.Line(), Point: inPoint})
+	}
+	if c.Outside != nil {
+		ev = append(ev, Evidence{At: c.Outside.At, What: c.Outside.Line(), Point: outPoint})
+	}
+	return ev
+}
+
+// Verdicts maps every transfer of the stories, as each point saw it, to the
+// story finding that explains it (the most severe first): a point's
+// transfer may be explained by a finding another point made.
+func (d *PathDiagnosis) Verdicts() map[*analyze.Transfer]*Finding {
+	out := map[*analyze.Transfer]*Finding{}
+	for _, st := range d.Stories {
+		pnOf := map[*analyze.Negotiation]*analyze.PathNegotiation{}
+		for _, pn := range st.Negotiations {
+			for _, n := range pn.At {
+				if n != nil {
+					pnOf[n] = pn
+				}
+			}
+		}
+		for _, f := range st.Findings {
+			for _, t := range f.Transfers {
+				pn := pnOf[t.Negotiation]
+				if pn == nil {
+					if out[t] == nil {
+						out[t] = f
+					}
+					continue
+				}
+				for i := range st.At {
+					for _, u := range transfersAt(pn, st.PathSession, i) {
+						if out[u] == nil {
+							out[u] = f
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// FindingsSeenBy are the findings of the stories whose session the point
+// named point saw.
+func (d *PathDiagnosis) FindingsSeenBy(point string) []*Finding {
+	var out []*Finding
+	for _, st := range d.Stories {
+		for i, s := range st.At {
+			if s != nil && d.name(i) == point {
+				out = append(out, st.Findings...)
+			}
+		}
+	}
+	return out
+}
+
+// Told says which sessions the stories tell (nil-safe: none without a
+// path).
+func (d *PathDiagnosis) Told() map[*analyze.Session]bool {
+	out := map[*analyze.Session]bool{}
+	if d == nil {
+		return out
+	}
+	for _, st := range d.Stories {
+		for _, s := range st.At {
+			if s != nil {
+				out[s] = true
+			}
+		}
+	}
+	return out
+}
