@@ -126,24 +126,35 @@ func matchSessions(in, out []*Session, offset *time.Duration) [][2]*Session {
 		score   float64
 	}
 	var cands []cand
-	outVerbs := make([][]string, len(out))
-	for k, o := range out {
-		outVerbs[k] = verbs(o)
+	// The outside sessions by server port, in start order: each inside
+	// session is scored against those starting within a minute of it
+	// (after the offset), not against every one.
+	type outSession struct {
+		s     *Session
+		verbs []string
+	}
+	byPort := map[uint16][]outSession{}
+	for _, o := range out {
+		byPort[o.Server.Port()] = append(byPort[o.Server.Port()], outSession{o, verbs(o)})
+	}
+	for _, list := range byPort {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].s.Start.Before(list[j].s.Start) })
 	}
 	for _, s := range in {
 		sv := verbs(s)
-		for k, o := range out {
-			if o.Server.Port() != s.Server.Port() {
-				continue
-			}
+		list := byPort[s.Server.Port()]
+		from := s.Start.Add(*offset - time.Minute)
+		k := sort.Search(len(list), func(i int) bool { return !list[i].s.Start.Before(from) })
+		for ; k < len(list); k++ {
+			o := list[k].s
 			d := o.Start.Sub(s.Start) - *offset
+			if d > time.Minute {
+				break
+			}
 			if d < 0 {
 				d = -d
 			}
-			if d > time.Minute {
-				continue
-			}
-			score := 4*commonPrefix(outVerbs[k], sv) + 3*math.Exp(-d.Seconds()/2)
+			score := 4*commonPrefix(list[k].verbs, sv) + 3*math.Exp(-d.Seconds()/2)
 			if o.ClientISN != 0 && o.ClientISN == s.ClientISN {
 				score += 3 // the same TCP connection: NATs keep the numbers unless told to randomise them
 			}

@@ -131,9 +131,14 @@ type PathOpening struct {
 	AnsweredAt []int
 	// DiedAfter is the last point, in the SYN's direction, that saw it,
 	// and DiedBefore the next point that saw the session but not the SYN
-	// (-1: none; the SYN went past the last point). Both are -1 when the
-	// SYN was answered by its acceptor (established) or never sent.
+	// (-1: none; the SYN went past the last point unanswered). Both are -1
+	// when the SYN was answered (established, or a reset or ICMP error
+	// from past the last point) or never sent.
 	DiedAfter, DiedBefore int
+	// BeforeEnded: DiedBefore's capture holds nothing after the SYN passed
+	// DiedAfter, so it may have stopped before: the place holds only if it
+	// was still running.
+	BeforeEnded bool
 }
 
 // Died says whether the SYN stopped being seen somewhere along the path.
@@ -457,12 +462,14 @@ func (p *Path) opening(ps *PathSession, forward bool, at func(i int) *Opening) P
 		}
 		return 0
 	}
+	var lastSYN time.Time // on the first point's clock
 	for _, i := range order {
 		op := at(i)
 		if op == nil || !op.SYN.Valid() {
 			continue
 		}
 		o.SeenAt = append(o.SeenAt, i)
+		lastSYN = op.SYN.Time.Add(-p.Offsets[i])
 		st := op.State()
 		switch {
 		case rank(st) > rank(o.State):
@@ -476,12 +483,45 @@ func (p *Path) opening(ps *PathSession, forward bool, at func(i int) *Opening) P
 	}
 	last := o.SeenAt[len(o.SeenAt)-1]
 	o.DiedAfter = last
-	for k, i := range order {
-		if i == last && k+1 < len(order) {
-			o.DiedBefore = order[k+1]
+	// The next point on its way that was capturing when the SYN passed
+	// the last one: whether or not it saw anything of the session (a
+	// control connection's SYN that never arrived makes no session there).
+	all := make([]int, len(p.Points))
+	for i := range all {
+		all[i] = i
+	}
+	if !forward {
+		slices.Reverse(all)
+	}
+	for k := slices.Index(all, last) + 1; k < len(all); k++ {
+		j := all[k]
+		started, ended := p.capturing(j, lastSYN)
+		if started {
+			o.DiedBefore, o.BeforeEnded = j, ended
+			break
 		}
 	}
+	if o.DiedBefore < 0 && o.State != NoAnswer {
+		// A reset or ICMP error answered it past the last point: whoever
+		// sent it (the acceptor, or a box beyond), the SYN did not die
+		// between two points; the answer's hop count says who.
+		o.DiedAfter = -1
+	}
 	return o
+}
+
+// capturing says whether point i's capture had started at t (on the
+// first point's clock), and whether it had already ended: its last packet
+// is older than t. A capture's file holds no start or stop time, only
+// packets: a point that saw nothing after t may have stopped, or may have
+// had nothing more to see (a firewall before it dropping everything).
+func (p *Path) capturing(i int, t time.Time) (started, ended bool) {
+	r := p.Points[i]
+	if r.Start.IsZero() {
+		return false, false
+	}
+	t = t.Add(p.Offsets[i])
+	return !t.Before(r.Start), t.After(r.End)
 }
 
 // crossBox compares one negotiation across the box between near (the

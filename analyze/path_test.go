@@ -56,7 +56,11 @@ func describePath(p *Path) string {
 		fmt.Fprintf(&b, "box %s: sessions %d client-nat %d server-nat %d hops %d\n", bx.Name(), bx.Sessions, bx.ClientNAT, bx.ServerNAT, bx.Hops)
 	}
 	for k, ps := range p.Sessions {
-		fmt.Fprintf(&b, "session %d at %s control %s seen %s died %s|%s\n", k+1, names(ps.Seen()), ps.Control.State, names(ps.Control.SeenAt), name(ps.Control.DiedAfter), name(ps.Control.DiedBefore))
+		ended := ""
+		if ps.Control.BeforeEnded {
+			ended = " (its capture had ended)"
+		}
+		fmt.Fprintf(&b, "session %d at %s control %s seen %s died %s|%s%s\n", k+1, names(ps.Seen()), ps.Control.State, names(ps.Control.SeenAt), name(ps.Control.DiedAfter), name(ps.Control.DiedBefore), ended)
 		for _, pn := range ps.Negotiations {
 			var vs []string
 			for _, c := range pn.Crossings {
@@ -105,6 +109,14 @@ func TestFollowPathLab(t *testing.T) {
 		}},
 		{"s6c-fw-drop-active", []string{
 			"PORT crossings untouched,untouched,untouched data no-answer seen server-lan,server-outside,nat-outside died nat-outside|client-lan",
+		}},
+		// Control connections: reset by the server host (answered), dropped
+		// and rejected by r2. The server LAN's capture holds nothing after
+		// the first (nothing else reached it): the place is said with that.
+		{"s11-control-refused", []string{
+			"session 1 at client-lan,nat-outside,server-outside,server-lan control refused seen client-lan,nat-outside,server-outside,server-lan died -|-",
+			"session 2 at client-lan,nat-outside,server-outside control no-answer seen client-lan,nat-outside,server-outside died server-outside|server-lan (its capture had ended)",
+			"session 3 at client-lan,nat-outside,server-outside control unreachable seen client-lan,nat-outside,server-outside died server-outside|server-lan (its capture had ended)",
 		}},
 		{"s10-split-port", []string{
 			"PORT crossings missed-split,?,?",

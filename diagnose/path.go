@@ -44,7 +44,7 @@ type Story struct {
 
 // pointOnlyCodes are findings about a point's whole capture, not about the
 // session they are attached to: they stay with their point.
-var pointOnlyCodes = map[Code]bool{LoginFailures: true, DuplicateRecords: true, BounceScan: true}
+var pointOnlyCodes = map[Code]bool{DuplicateRecords: true}
 
 // dataCodes say what became of a data connection at one point.
 var dataCodes = map[Code]bool{DataNoAnswer: true, DataRefused: true, DataUnreachable: true, DataNotSeen: true, DataNotAttempted: true}
@@ -255,6 +255,71 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		}
 	}
 
+	// Bytes of the control connection one side resent and the points past
+	// it never saw: one finding, from the last point that saw them, with
+	// the place.
+	for _, fromClient := range []bool{true, false} {
+		after, before, ok := stallPlace(ps, fromClient)
+		if !ok {
+			continue
+		}
+		var primary *found
+		var others []found
+		for k := range rest {
+			fd := rest[k]
+			if fd.f.Code != ControlStalled || (fromClient != strings.Contains(fd.f.Summary, "client's")) {
+				continue
+			}
+			if primary == nil || fd.point == after {
+				if primary != nil {
+					others = append(others, *primary)
+				}
+				primary = &rest[k]
+			} else {
+				others = append(others, fd)
+			}
+		}
+		if primary == nil {
+			continue
+		}
+		who := "server"
+		if fromClient {
+			who = "client"
+		}
+		d.mergeInto(primary.f, primary.point, others)
+		primary.f.Summary = sentence(primary.f.Summary, fmt.Sprintf("Along the path, the %s's unacknowledged bytes were sent past %s and never crossed %s: they were lost between %s and %s.",
+			who, d.name(after), d.name(before), d.name(after), d.name(before)))
+		primary.f.Advice = fmt.Sprintf("Start with the box between %s and %s: the bytes were lost there. ", d.name(after), d.name(before)) + primary.f.Advice
+		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
+	}
+
+	// An encrypted control channel "with a NAT in sight": the path shows
+	// whether a NAT lies between the points, and which box it is.
+	if slices.ContainsFunc(rest, func(fd found) bool { return fd.f.Code == TLSBlindALG }) {
+		nats := d.natBoxes(ps)
+		seen := ps.Seen()
+		whole := acceptorAt(ps, analyze.PathOpening{Forward: true}, seen[len(seen)-1]) == "server" &&
+			acceptorAt(ps, analyze.PathOpening{Forward: false}, seen[0]) == "client"
+		switch {
+		case len(nats) == 0 && whole:
+			// disproved: from the client's link to the server's, no box
+			// translates either address
+			rest = slices.DeleteFunc(rest, func(fd found) bool { return fd.f.Code == TLSBlindALG })
+		case len(nats) == 0:
+			for _, fd := range rest {
+				if fd.f.Code == TLSBlindALG {
+					fd.f.Summary = sentence(fd.f.Summary, fmt.Sprintf("No box between %s and %s translates either address: a NAT, if there is one, lies outside the capture points.", d.name(seen[0]), d.name(seen[len(seen)-1])))
+				}
+			}
+		default:
+			for _, fd := range rest {
+				if fd.f.Code == TLSBlindALG {
+					fd.f.Summary = sentence(fd.f.Summary, "The path shows where: "+strings.Join(nats, "; ")+".")
+				}
+			}
+		}
+	}
+
 	// 3. Connections whose SYN died on the way: one finding, from the last
 	// point that saw the SYN, with the place.
 	said := map[*analyze.PathNegotiation]bool{}
@@ -289,6 +354,7 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 			f.Summary = firewallOrItself.ReplaceAllString(f.Summary, ", by a box on the way")
 		}
 		f.Summary = sentence(f.Summary, d.place(ps, pn.Data, dataWhat(pn)))
+		f.Advice = d.whereToLook(ps, pn.Data) + f.Advice
 		said[pn] = true
 		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
 	}
@@ -312,6 +378,7 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		if primary != nil {
 			d.mergeInto(primary.f, primary.point, others)
 			primary.f.Summary = sentence(primary.f.Summary, d.place(ps, ps.Control, fmt.Sprintf("the client's SYN to %s", rep.Server)))
+			primary.f.Advice = d.whereToLook(ps, ps.Control) + primary.f.Advice
 			rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
 		}
 	}
@@ -330,7 +397,7 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 				continue
 			}
 			done[o.f] = true
-			if o.f.Severity > best.f.Severity {
+			if o.f.Severity > best.f.Severity || o.f.Severity == best.f.Severity && d.nearerAcceptor(ps, o, best, pnOf) {
 				same = append(same, best)
 				best = o
 			} else {
@@ -377,12 +444,25 @@ func (d *PathDiagnosis) acceptorNeverGotIt(ps *analyze.PathSession, o analyze.Pa
 	if o.DiedBefore < 0 || o.State != analyze.NoAnswer {
 		return false
 	}
-	s := ps.At[o.DiedBefore]
-	ttl := s.ServerTTL
-	if !o.Forward {
-		ttl = s.ClientTTL
+	return acceptorAt(ps, o, o.DiedBefore) != ""
+}
+
+// acceptorAt names the acceptor of a connection ("server" or "client")
+// when point i is on its own link (its packets arrive there with the hop
+// limit they left with), else "".
+func acceptorAt(ps *analyze.PathSession, o analyze.PathOpening, i int) string {
+	s := ps.At[i]
+	if s == nil {
+		return ""
 	}
-	return ttl != 0 && analyze.HopsFromTTL(ttl) == 0
+	who, ttl := "server", s.ServerTTL
+	if !o.Forward {
+		who, ttl = "client", s.ClientTTL
+	}
+	if ttl == 0 || analyze.HopsFromTTL(ttl) != 0 {
+		return ""
+	}
+	return who
 }
 
 // sentence appends a sentence to a summary.
@@ -416,6 +496,72 @@ func answeredWords(pn *analyze.PathNegotiation) string {
 		}
 	}
 	return ""
+}
+
+// natBoxes says which boxes translate the session's addresses: "between
+// a and b, which translates the client 10.1.0.2 → 198.51.100.1".
+func (d *PathDiagnosis) natBoxes(ps *analyze.PathSession) []string {
+	var out []string
+	for i, b := range d.Boxes {
+		near, far := ps.At[i], ps.At[i+1]
+		if near == nil || far == nil {
+			continue
+		}
+		var what []string
+		if near.Client.Addr() != far.Client.Addr() {
+			what = append(what, fmt.Sprintf("the client %s → %s", near.Client.Addr(), far.Client.Addr()))
+		}
+		if near.Server.Addr() != far.Server.Addr() {
+			what = append(what, fmt.Sprintf("the server %s → %s", far.Server.Addr(), near.Server.Addr()))
+		}
+		if len(what) > 0 {
+			out = append(out, b.Name()+", which translates "+strings.Join(what, " and "))
+		}
+	}
+	return out
+}
+
+// stallPlace finds where one direction's unacknowledged control bytes
+// were lost: the last point, in the direction they travelled, that saw
+// them sent (a stall), and the next one whose stream has a hole there.
+func stallPlace(ps *analyze.PathSession, fromClient bool) (after, before int, ok bool) {
+	order := ps.Seen()
+	if !fromClient {
+		slices.Reverse(order)
+	}
+	after, before = -1, -1
+	for _, i := range order {
+		s := ps.At[i]
+		if slices.ContainsFunc(s.Stalls, func(st analyze.Stall) bool { return st.FromClient == fromClient }) {
+			after, before = i, -1
+			continue
+		}
+		if after >= 0 && before < 0 && slices.ContainsFunc(s.Lost, func(h analyze.Hole) bool { return h.FromClient == fromClient }) {
+			before = i
+		}
+	}
+	return after, before, after >= 0 && before >= 0
+}
+
+// nearerAcceptor says whether finding a was made nearer than b to the
+// acceptor of the connection it is about (the server for a control
+// connection, the data connection's acceptor for a data finding): that
+// point saw how it was answered first-hand.
+func (d *PathDiagnosis) nearerAcceptor(ps *analyze.PathSession, a, b found, pnOf map[*analyze.Negotiation]*analyze.PathNegotiation) bool {
+	switch {
+	case controlCodes[a.f.Code]:
+		return a.point > b.point
+	case dataCodes[a.f.Code]:
+		for _, t := range a.f.Transfers {
+			if pn := pnOf[t.Negotiation]; pn != nil {
+				if pn.Data.Forward {
+					return a.point > b.point
+				}
+				return a.point < b.point
+			}
+		}
+	}
+	return false
 }
 
 // decidedAll says whether a box's comparison decided every negotiation a
@@ -536,9 +682,22 @@ func (d *PathDiagnosis) place(ps *analyze.PathSession, o analyze.PathOpening, wh
 	}
 	after := d.name(o.DiedAfter)
 	if o.DiedBefore < 0 {
+		if who := acceptorAt(ps, o, o.DiedAfter); who != "" {
+			return fmt.Sprintf("Along the path, %s was seen at %s, the last on the %s's own link: the %s received it and did not answer.", what, seen, who, who)
+		}
 		return fmt.Sprintf("Along the path, %s was seen at %s; %s is the last capture point on its way, so where it went past %s the captures cannot say.", what, seen, after, after)
 	}
 	before := d.name(o.DiedBefore)
+	if o.BeforeEnded {
+		fate := "lost"
+		switch o.State {
+		case analyze.Refused:
+			fate = "refused (a reset came back)"
+		case analyze.Unreachable:
+			fate = "rejected (an ICMP error came back)"
+		}
+		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, whose capture holds nothing from that time on: if it was still running, the SYN was %s between %s and %s.", what, seen, before, fate, after, before)
+	}
 	if d.acceptorNeverGotIt(ps, o) {
 		who := "server"
 		if !o.Forward {
@@ -553,6 +712,32 @@ func (d *PathDiagnosis) place(ps *analyze.PathSession, o analyze.PathOpening, wh
 		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and an ICMP error came back through %s: it was rejected between %s and %s.", what, seen, before, d.names(o.AnsweredAt), after, before)
 	}
 	return fmt.Sprintf("Along the path, %s was seen at %s and never at %s: it was lost between %s and %s.", what, seen, before, after, before)
+}
+
+// whereToLook is the first sentence of the advice for a SYN that died: the
+// box to look at, or the capture to add.
+func (d *PathDiagnosis) whereToLook(ps *analyze.PathSession, o analyze.PathOpening) string {
+	if o.DiedAfter < 0 {
+		return ""
+	}
+	after := d.name(o.DiedAfter)
+	if o.DiedBefore < 0 {
+		if who := acceptorAt(ps, o, o.DiedAfter); who != "" {
+			return fmt.Sprintf("%s is on the %s's own link and saw the SYN: look at the %s itself (its firewall, or whether anything listens on the port). ", after, who, who)
+		}
+		return fmt.Sprintf("The SYN went on past %s, the last capture point on its way: capture further along (the far end's own link) to see where it died. ", after)
+	}
+	what := "the SYN was lost there"
+	switch o.State {
+	case analyze.Refused:
+		what = "it refused the SYN with a reset"
+	case analyze.Unreachable:
+		what = "it rejected the SYN with an ICMP error"
+	}
+	if o.BeforeEnded {
+		return fmt.Sprintf("Check first that %s was still capturing when the SYN passed %s; if it was, start with the box between them: %s. ", d.name(o.DiedBefore), after, what)
+	}
+	return fmt.Sprintf("Start with the box between %s and %s: %s. ", after, d.name(o.DiedBefore), what)
 }
 
 // transfersAt are the transfers of a negotiation at point i.

@@ -83,6 +83,11 @@ func TestDiagnosePathLab(t *testing.T) {
 			{"error:data-no-answer", "the client never received it; it was lost between nat-outside and client-lan"},
 			{"error:data-no-answer", "lost between nat-outside and client-lan"},
 		}, []string{"NAT", "the client itself"}},
+		{"s11-control-refused", [][]string{
+			{"error:control-refused", "At server-lan:", "reset from this link"},
+			{"error:control-no-answer", "never at server-lan, whose capture holds nothing from that time on: if it was still running, the SYN was lost between server-outside and server-lan"},
+			{"error:control-unreachable", "the SYN was rejected (an ICMP error came back) between server-outside and server-lan"},
+		}, []string{"the last capture point on its way"}},
 		{"s10-split-port", [][]string{
 			{"error:alg-missed-split", "At client-lan:", "the segment was lost between client-lan and nat-outside"},
 			{"error:alg-missed-split", "Between client-lan and nat-outside: the client's PORT was split"},

@@ -520,7 +520,7 @@ start_captures() { # DIR
 		LIVE_DIR=$dir
 		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" -i lan0 -F json --fail-on error -w "$dir/live.pcap" >"$dir/live.json" 2>"$dir/live.err" &
 		LIVE_PID=$!
-		for _ in $(seq 100); do
+		for _ in $(seq 200); do
 			grep -q 'capturing on' "$dir/live.err" 2>/dev/null && break
 			alive "$LIVE_PID" || die "ftpsniff -i lan0 exited: $(cat "$dir/live.err")"
 			sleep 0.05
@@ -530,11 +530,14 @@ start_captures() { # DIR
 		ip netns exec "$P-r1" "$FTPSNIFF_LAB_LIVE" --point inside=iface:lan0 --point outside=iface:wan0 -F json \
 			>"$dir/live-alg.json" 2>"$dir/live-alg.err" &
 		LIVE2_PID=$!
-		for _ in $(seq 100); do
+		for _ in $(seq 200); do
 			[ "$(grep -c 'capturing on' "$dir/live-alg.err" 2>/dev/null)" = 2 ] && break
 			alive "$LIVE2_PID" || die "ftpsniff --point inside=iface:lan0 ... exited: $(cat "$dir/live-alg.err")"
 			sleep 0.05
 		done
+		# a slow start must not let the steps begin unseen (it once did,
+		# under load: the outside missed the first session)
+		[ "$(grep -c 'capturing on' "$dir/live-alg.err" 2>/dev/null)" = 2 ] || die "ftpsniff --point inside=iface:lan0 --point outside=iface:wan0 did not start in 10 s"
 	fi
 }
 

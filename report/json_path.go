@@ -33,6 +33,9 @@ type openingRecord struct {
 	SeenAt     []string `json:"seen_at"`
 	DiedAfter  *string  `json:"died_after"`
 	DiedBefore *string  `json:"died_before"`
+	// BeforeEnded: died_before's capture holds nothing from the time the
+	// SYN passed died_after on (it may have stopped capturing before).
+	BeforeEnded bool `json:"died_before_capture_ended,omitempty"`
 }
 
 // pathNegRecord is one negotiation as every point saw it.
@@ -88,7 +91,7 @@ func openingRec(p *analyze.Path, o analyze.PathOpening) openingRecord {
 	}
 	if o.DiedBefore >= 0 {
 		b := p.Points[o.DiedBefore].Point
-		rec.DiedBefore = &b
+		rec.DiedBefore, rec.BeforeEnded = &b, o.BeforeEnded
 	}
 	return rec
 }

@@ -193,6 +193,9 @@ func openingWords(d *diagnose.PathDiagnosis, o analyze.PathOpening) string {
 	case o.DiedBefore < 0:
 		return fmt.Sprintf("%s; the SYN was seen at %s, the last capture point on its way: it went on beyond it", o.State, names(o.SeenAt))
 	}
+	if o.BeforeEnded {
+		return fmt.Sprintf("%s; the SYN was seen at %s, not at %s, whose capture holds nothing from then on", o.State, names(o.SeenAt), d.Path.Points[o.DiedBefore].Point)
+	}
 	return fmt.Sprintf("%s; the SYN was seen at %s and died between %s and %s", o.State, names(o.SeenAt), d.Path.Points[o.DiedAfter].Point, d.Path.Points[o.DiedBefore].Point)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -84,6 +85,71 @@ func TestGoldenPaths(t *testing.T) {
 				checkGolden(t, filepath.Join("testdata", "golden", "path", sc+"."+format), runOutput(out, stderr, code))
 			}
 		})
+	}
+}
+
+// TestPathJSON: four points given out of order and as --path. The path
+// record names the points in path order and where each data SYN died; the
+// story's one finding names its points; --path with an unknown name is a
+// usage error.
+func TestPathJSON(t *testing.T) {
+	var args []string
+	for _, p := range []string{"server-lan", "client-lan", "nat-outside", "server-outside"} {
+		args = append(args, "--point", p+"=lab/captures/path/s6-fw-drop-passive."+p+".pcap")
+	}
+	for _, extra := range [][]string{nil, {"--path", "client-lan,nat-outside,server-outside,server-lan"}} {
+		out, stderr, code := ftpsniff(t, append(append([]string{"-F", "json"}, args...), extra...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var paths, findings []record
+		var summary record
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r record
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			switch r["type"] {
+			case "path":
+				paths = append(paths, r)
+			case "finding":
+				findings = append(findings, r)
+			case "summary":
+				summary = r
+			}
+		}
+		order := "hop-limits"
+		if extra != nil {
+			order = "given"
+		}
+		if len(paths) != 2 || summary.str("path_sessions") != "2" {
+			t.Fatalf("%d path records, summary path_sessions %q; want 2", len(paths), summary.str("path_sessions"))
+		}
+		for _, p := range paths {
+			if got := fmt.Sprint(p.get("points")); got != "[client-lan nat-outside server-outside server-lan]" || p.str("order") != order {
+				t.Errorf("points %s, order %s (want %s)", got, p.str("order"), order)
+			}
+			x := record(p.get("transfers").([]any)[0].(map[string]any))
+			if x.str("data.state") != "no-answer" || x.str("data.died_after") != "server-outside" || x.str("data.died_before") != "server-lan" ||
+				fmt.Sprint(x.get("data.seen_at")) != "[client-lan nat-outside server-outside]" {
+				t.Errorf("transfer data %v", x.get("data"))
+			}
+		}
+		if len(findings) != 2 {
+			t.Fatalf("%d findings, want one per session", len(findings))
+		}
+		for _, f := range findings {
+			if f.str("code") != "data-no-answer" || f.str("point") != "server-outside" || fmt.Sprint(f.get("points")) != "[client-lan nat-outside server-outside server-lan]" ||
+				!strings.Contains(f.str("summary"), "lost between server-outside and server-lan") {
+				t.Errorf("finding %s at %s %v: %s", f.str("code"), f.str("point"), f.get("points"), f.str("summary"))
+			}
+		}
+	}
+	if _, stderr, code := ftpsniff(t, append(args, "--path", "client-lan,nowhere,server-outside,server-lan")...); code != exitUsage || !strings.Contains(stderr, `"nowhere"`) {
+		t.Errorf("--path with an unknown point: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := ftpsniff(t, append(args, "--path", "client-lan,server-lan")...); code != exitUsage || !strings.Contains(stderr, "every --point") {
+		t.Errorf("--path naming two of four points: exit %d, %s", code, stderr)
 	}
 }
 
