@@ -250,6 +250,7 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 				if c != nil && c.Verdict == analyze.ALGNotRewritten && pn.Mode.IsPassive() && !strings.Contains(fd.f.Summary, d.Boxes[bi].Name()) {
 					fd.f.Summary = sentence(fd.f.Summary, fmt.Sprintf("The %d reply crossed the port forwarding %s (%s → %s) unchanged: no helper rewrote it there.",
 						c.Inside.Reply.Code, d.Boxes[bi].Name(), c.NATAddr, c.Inside.Address.Addr()))
+					fd.f.Advice = strings.Replace(fd.f.Advice, "from the NAT to the server", "from the NAT "+d.Boxes[bi].Name()+" to the server", 1)
 				}
 			}
 		}

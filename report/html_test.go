@@ -248,7 +248,7 @@ func TestHTMLReportOfAPath(t *testing.T) {
 	for _, want := range []string{
 		`<section id="path">`, `<a href="#path">Path (2 sessions seen along it)</a>`,
 		`<strong>client-lan → nat-outside → server-outside → server-lan</strong> (from the hop limits of the clients&#39; packets`,
-		`clock offsets from client-lan: nat-outside &#43;0.000s`,
+		`clock offsets from client-lan: nat-outside &#43;0.000090s`,
 		`<article class="story error" id="story-1">`, `<p class="story-sessions">Sessions: client-lan S1, nat-outside S1, server-outside S1, server-lan S1</p>`,
 		`died between server-outside and server-lan`,
 		`<div class="path-negotiation failed" data-failed>`, `<li class="mono">client-lan 14: 227 Entering Passive Mode (203,0,113,10,117,48).</li>`,

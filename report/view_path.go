@@ -70,7 +70,7 @@ func pathView(d *diagnose.PathDiagnosis) *PathView {
 	for i, r := range d.Path.Points {
 		v.Points = append(v.Points, term.Clean(r.Point))
 		if i > 0 {
-			clocks = append(clocks, fmt.Sprintf("%s %+.3fs", term.Clean(r.Point), d.Offsets[i].Seconds()))
+			clocks = append(clocks, fmt.Sprintf("%s %+.6fs", term.Clean(r.Point), d.Offsets[i].Seconds()))
 		}
 	}
 	v.Order = strings.Join(v.Points, " → ")
