@@ -216,28 +216,23 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 
 	// A split command a helper dropped (said by the point before it) and
 	// the stream stopping at the points after it are one cause.
-	for k := range rest {
-		if rest[k].f.Code != ALGMissedSplit {
-			continue
+	if k := slices.IndexFunc(rest, func(fd found) bool { return fd.f.Code == ALGMissedSplit }); k >= 0 {
+		split := rest[k]
+		stalledAfter := func(o found) bool {
+			return o.f.Code == ControlStalled && o.point > split.point && strings.Contains(o.f.Summary, "client's")
 		}
-		var stalled []found
-		for _, o := range rest {
-			if o.f.Code == ControlStalled && o.point > rest[k].point && strings.Contains(o.f.Summary, "client's") {
-				stalled = append(stalled, o)
+		if next := slices.IndexFunc(rest, stalledAfter); next >= 0 {
+			var stalled []int
+			for _, o := range rest {
+				if stalledAfter(o) {
+					stalled = append(stalled, o.point)
+				}
 			}
+			var f *Finding
+			f, rest = d.gather(rest, func(o found) bool { return o.f == split.f || stalledAfter(o) }, func(a, b found) bool { return a.f == split.f })
+			f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, %s saw the client's stream stop there: the segment was lost between %s and %s.",
+				d.names(stalled), d.name(split.point), d.name(slices.Min(stalled))))
 		}
-		if len(stalled) == 0 {
-			continue
-		}
-		next := stalled[0].point
-		for _, o := range stalled {
-			next = min(next, o.point)
-		}
-		f := rest[k].f
-		d.mergeInto(f, rest[k].point, stalled)
-		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, %s saw the client's stream stop there: the segment was lost between %s and %s.", d.names(pointsOf(stalled)), d.name(rest[k].point), d.name(next)))
-		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(stalled, func(o found) bool { return o.f == fd.f }) })
-		break
 	}
 	// A private passive address no box rewrote: name the box that
 	// translates the server, where a helper would have to be at work.
@@ -264,34 +259,20 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		if !ok {
 			continue
 		}
-		var primary *found
-		var others []found
-		for k := range rest {
-			fd := rest[k]
-			if fd.f.Code != ControlStalled || (fromClient != strings.Contains(fd.f.Summary, "client's")) {
-				continue
-			}
-			if primary == nil || fd.point == after {
-				if primary != nil {
-					others = append(others, *primary)
-				}
-				primary = &rest[k]
-			} else {
-				others = append(others, fd)
-			}
-		}
-		if primary == nil {
+		var f *Finding
+		f, rest = d.gather(rest, func(fd found) bool {
+			return fd.f.Code == ControlStalled && fromClient == strings.Contains(fd.f.Summary, "client's")
+		}, at(after))
+		if f == nil {
 			continue
 		}
 		who := "server"
 		if fromClient {
 			who = "client"
 		}
-		d.mergeInto(primary.f, primary.point, others)
-		primary.f.Summary = sentence(primary.f.Summary, fmt.Sprintf("Along the path, the %s's unacknowledged bytes were sent past %s and never crossed %s: they were lost between %s and %s.",
+		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the %s's unacknowledged bytes were sent past %s and never crossed %s: they were lost between %s and %s.",
 			who, d.name(after), d.name(before), d.name(after), d.name(before)))
-		primary.f.Advice = fmt.Sprintf("Start with the box between %s and %s: the bytes were lost there. ", d.name(after), d.name(before)) + primary.f.Advice
-		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
+		f.Advice = fmt.Sprintf("Start with the box between %s and %s: the bytes were lost there. ", d.name(after), d.name(before)) + f.Advice
 	}
 
 	// An encrypted control channel "with a NAT in sight": the path shows
@@ -328,88 +309,43 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		if !pn.Data.Died() {
 			continue
 		}
-		var primary *found
-		var others []found
-		for k := range rest {
-			fd := rest[k]
-			if !dataCodes[fd.f.Code] || !slices.Contains(negsOf(fd.f), pn) {
-				continue
-			}
-			switch {
-			case primary == nil, fd.point == pn.Data.DiedAfter && primary.point != pn.Data.DiedAfter,
-				fd.f.Severity > primary.f.Severity:
-				if primary != nil {
-					others = append(others, *primary)
-				}
-				primary = &rest[k]
-			default:
-				others = append(others, fd)
-			}
-		}
-		if primary == nil {
+		var f *Finding
+		f, rest = d.gather(rest, func(fd found) bool { return dataCodes[fd.f.Code] && slices.Contains(negsOf(fd.f), pn) },
+			func(a, b found) bool { return at(pn.Data.DiedAfter)(a, b) || a.f.Severity > b.f.Severity })
+		if f == nil {
 			continue
 		}
-		f := primary.f
-		d.mergeInto(f, primary.point, others)
 		if d.acceptorNeverGotIt(ps, pn.Data) {
 			f.Summary = firewallOrItself.ReplaceAllString(f.Summary, ", by a box on the way")
 		}
 		f.Summary = sentence(f.Summary, d.place(ps, pn.Data, dataWhat(pn)))
 		f.Advice = d.whereToLook(ps, pn.Data) + f.Advice
 		said[pn] = true
-		rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
 	}
 	if ps.Control.Died() {
-		var primary *found
-		var others []found
-		for k := range rest {
-			fd := rest[k]
-			if !controlCodes[fd.f.Code] {
-				continue
-			}
-			if primary == nil || fd.point == ps.Control.DiedAfter && primary.point != ps.Control.DiedAfter {
-				if primary != nil {
-					others = append(others, *primary)
-				}
-				primary = &rest[k]
-			} else {
-				others = append(others, fd)
-			}
-		}
-		if primary != nil {
-			d.mergeInto(primary.f, primary.point, others)
-			primary.f.Summary = sentence(primary.f.Summary, d.place(ps, ps.Control, fmt.Sprintf("the client's SYN to %s", rep.Server)))
-			primary.f.Advice = d.whereToLook(ps, ps.Control) + primary.f.Advice
-			rest = slices.DeleteFunc(rest, func(fd found) bool { return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f }) })
+		var f *Finding
+		f, rest = d.gather(rest, func(fd found) bool { return controlCodes[fd.f.Code] }, at(ps.Control.DiedAfter))
+		if f != nil {
+			f.Summary = sentence(f.Summary, d.place(ps, ps.Control, fmt.Sprintf("the client's SYN to %s", rep.Server)))
+			f.Advice = d.whereToLook(ps, ps.Control) + f.Advice
 		}
 	}
 
-	// 4. Every other cause once, at its most severe.
-	var merged []*Finding
-	done := map[*Finding]bool{}
-	for k, fd := range rest {
-		if done[fd.f] {
-			continue
+	// 4. Every other cause once, at its most severe (the point nearest the
+	// acceptor speaking for a connection).
+	var codes []Code
+	for _, fd := range rest {
+		if !slices.Contains(codes, fd.f.Code) {
+			codes = append(codes, fd.f.Code)
 		}
-		best := fd
-		var same []found
-		for _, o := range rest[k+1:] {
-			if done[o.f] || o.f.Code != fd.f.Code {
-				continue
-			}
-			done[o.f] = true
-			if o.f.Severity > best.f.Severity || o.f.Severity == best.f.Severity && d.nearerAcceptor(ps, o, best, pnOf) {
-				same = append(same, best)
-				best = o
-			} else {
-				same = append(same, o)
-			}
-		}
-		done[fd.f] = true
-		d.mergeInto(best.f, best.point, same)
-		merged = append(merged, best.f)
 	}
-	out = append(out, merged...)
+	for _, c := range codes {
+		var f *Finding
+		f, rest = d.gather(rest, func(fd found) bool { return fd.f.Code == c }, func(a, b found) bool {
+			return a.f.Severity > b.f.Severity || a.f.Severity == b.f.Severity && d.nearerAcceptor(a, b, pnOf)
+		})
+		out = append(out, f)
+	}
 	for _, f := range out {
 		if len(f.Points) > 1 && !strings.HasPrefix(f.Summary, "Between ") {
 			f.Summary = "At " + f.Point + ": " + f.Summary
@@ -475,18 +411,6 @@ func sentence(summary, add string) string {
 	return summary + " " + add
 }
 
-// pointsOf are the points of findings.
-func pointsOf(fs []found) []int {
-	var out []int
-	for _, f := range fs {
-		if !slices.Contains(out, f.point) {
-			out = append(out, f.point)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // answeredWords says how the server answered a negotiation, as the point
 // nearest the server saw it: "; the server answered 500 Illegal PORT
 // command." ("" when no point saw an answer).
@@ -548,7 +472,7 @@ func stallPlace(ps *analyze.PathSession, fromClient bool) (after, before int, ok
 // acceptor of the connection it is about (the server for a control
 // connection, the data connection's acceptor for a data finding): that
 // point saw how it was answered first-hand.
-func (d *PathDiagnosis) nearerAcceptor(ps *analyze.PathSession, a, b found, pnOf map[*analyze.Negotiation]*analyze.PathNegotiation) bool {
+func (d *PathDiagnosis) nearerAcceptor(a, b found, pnOf map[*analyze.Negotiation]*analyze.PathNegotiation) bool {
 	switch {
 	case controlCodes[a.f.Code]:
 		return a.point > b.point
@@ -606,6 +530,38 @@ func (d *PathDiagnosis) clientSeenAtPORTAddress(ps *analyze.PathSession, negs []
 		}
 	}
 	return true
+}
+
+// gather takes the findings match accepts out of rest and makes them one:
+// the one better prefers (better(a, b): a over b; else the first) keeps its
+// words and gains the others' points and evidence. It returns that finding
+// (nil when none matched) and what is left of rest, the finding kept.
+func (d *PathDiagnosis) gather(rest []found, match func(found) bool, better func(a, b found) bool) (*Finding, []found) {
+	var best found
+	var others []found
+	for _, fd := range rest {
+		switch {
+		case !match(fd):
+		case best.f == nil:
+			best = fd
+		case better(fd, best):
+			others, best = append(others, best), fd
+		default:
+			others = append(others, fd)
+		}
+	}
+	if best.f == nil {
+		return nil, rest
+	}
+	d.mergeInto(best.f, best.point, others)
+	return best.f, slices.DeleteFunc(rest, func(fd found) bool {
+		return slices.ContainsFunc(others, func(o found) bool { return o.f == fd.f })
+	})
+}
+
+// at prefers a finding made at point i over one made elsewhere.
+func at(i int) func(a, b found) bool {
+	return func(a, b found) bool { return a.point == i && b.point != i }
 }
 
 // mergeInto makes f the one finding of its cause: the evidence of the
@@ -798,20 +754,6 @@ func (d *PathDiagnosis) Verdicts() map[*analyze.Transfer]*Finding {
 						}
 					}
 				}
-			}
-		}
-	}
-	return out
-}
-
-// FindingsSeenBy are the findings of the stories whose session the point
-// named point saw.
-func (d *PathDiagnosis) FindingsSeenBy(point string) []*Finding {
-	var out []*Finding
-	for _, st := range d.Stories {
-		for i, s := range st.At {
-			if s != nil && d.name(i) == point {
-				out = append(out, st.Findings...)
 			}
 		}
 	}

@@ -551,19 +551,8 @@ func htmlFindingOf(in *Run, r *analyze.Result, f *diagnose.Finding, anchor strin
 	if own == "" && r != nil {
 		own = r.Point
 	}
-	hf := htmlFinding{Anchor: anchor, Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(own),
-		Summary: term.Clean(f.Summary), Advice: term.Clean(f.Advice)}
-	if len(f.Points) > 1 {
-		hf.Point = wire(strings.Join(f.Points, ", "))
-	}
-	if f.Session != nil {
-		hf.Session = f.Session.ID
-	}
-	var ids []string
-	for _, t := range f.Transfers {
-		ids = append(ids, t.ID)
-	}
-	hf.Transfers = strings.Join(ids, ", ")
+	hf := htmlFindingHead(f, own, anchor)
+	hf.Summary, hf.Advice = term.Clean(f.Summary), term.Clean(f.Advice)
 	for _, e := range f.Evidence {
 		point, src := own, r
 		if e.Point != "" && e.Point != own {
@@ -579,13 +568,11 @@ func htmlFindingOf(in *Run, r *analyze.Result, f *diagnose.Finding, anchor strin
 	return hf
 }
 
-// htmlFindingOfView is a story's finding's markup, from the view's words:
-// each piece of evidence names its point (the view names it only when it
-// is not the finding's own).
-func htmlFindingOfView(fv FindingView, anchor string) htmlFinding {
-	f := fv.Finding
-	own := term.Clean(f.Point)
-	hf := htmlFinding{Anchor: anchor, Severity: fv.Severity, Code: wire(fv.Code), Point: own, Summary: fv.Summary, Advice: fv.Advice}
+// htmlFindingHead is what a finding's markup takes from the finding
+// itself: anchor, severity, code, the point that made it (own) or the
+// points it rests on, session and transfers.
+func htmlFindingHead(f *diagnose.Finding, own, anchor string) htmlFinding {
+	hf := htmlFinding{Anchor: anchor, Severity: f.Severity.String(), Code: wire(string(f.Code)), Point: wire(own)}
 	if len(f.Points) > 1 {
 		hf.Point = wire(strings.Join(f.Points, ", "))
 	}
@@ -597,6 +584,16 @@ func htmlFindingOfView(fv FindingView, anchor string) htmlFinding {
 		ids = append(ids, t.ID)
 	}
 	hf.Transfers = strings.Join(ids, ", ")
+	return hf
+}
+
+// htmlFindingOfView is a story's finding's markup, from the view's words:
+// each piece of evidence names its point (the view names it only when it
+// is not the finding's own).
+func htmlFindingOfView(fv FindingView, anchor string) htmlFinding {
+	own := term.Clean(fv.Finding.Point)
+	hf := htmlFindingHead(fv.Finding, fv.Finding.Point, anchor)
+	hf.Summary, hf.Advice = fv.Summary, fv.Advice
 	for _, e := range fv.Evidence {
 		point := e.Point
 		if point == "" {

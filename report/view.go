@@ -138,10 +138,9 @@ func NewView(run *Run) *View {
 	return v
 }
 
-// pointView builds one point's view. With a path, the transfers of the
-// sessions seen at several points take their verdict from the path's
-// findings (the point's own about them were replaced), and the answer
-// counts those findings too.
+// pointView builds one point's view. With a path, the sessions seen at
+// several points are told along it (PathView) and left out here: Along
+// names them, and the answer covers the rest.
 func pointView(p *diagnose.Point, path *diagnose.PathDiagnosis) PointView {
 	pv := PointView{Name: term.Clean(p.Point), Files: term.Clean(strings.Join(p.Inputs, ", ")), SeveralFiles: len(p.Inputs) > 1,
 		Stats: fmt.Sprintf("%s, %d bytes", plural(int(p.Capture.Packets), "packet"), p.Capture.Bytes)}

@@ -396,10 +396,10 @@ func TestHostileStrings(t *testing.T) {
 	}
 }
 
-// TestBounded: a session of thousands of lines gives a ladder of a
-// bounded number of rows that keeps every negotiation (up to the limit),
-// and says how much it left out.
-func TestBounded(t *testing.T) {
+// longSession is a capture of one session of n NOOPs, with a PASV, a
+// RETR and a 425 after every 40th: n/40 negotiations, 2n+ lines.
+func longSession(t *testing.T, n int) []byte {
+	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
 	if err != nil {
@@ -410,8 +410,7 @@ func TestBounded(t *testing.T) {
 	c.Server("220 hi\r\n")
 	c.Client("USER anonymous\r\n")
 	c.Server("230 ok\r\n")
-	const negs = 50
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < n; i++ {
 		c.Advance(time.Millisecond)
 		c.Client("NOOP\r\n")
 		c.Server("200 ok\r\n")
@@ -424,8 +423,16 @@ func TestBounded(t *testing.T) {
 	}
 	c.Close()
 	w.Close()
+	return buf.Bytes()
+}
+
+// TestBounded: a session of thousands of lines gives a ladder of a
+// bounded number of rows that keeps every negotiation (up to the limit),
+// and says how much it left out.
+func TestBounded(t *testing.T) {
+	const negs = 50
 	path := filepath.Join(t.TempDir(), "long.pcap")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, longSession(t, 2000), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r := readPoint(t, "capture", path)

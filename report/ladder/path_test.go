@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/diagnose"
-	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
 	"github.com/ftpsniff/ftpsniff/internal/reporttest"
 )
 
@@ -351,36 +348,14 @@ func TestPathLaddersSelect(t *testing.T) {
 // gives a path ladder of a bounded number of rows that keeps the
 // negotiations (up to the limit) and says what it left out.
 func TestPathBounded(t *testing.T) {
-	var buf bytes.Buffer
-	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
-	c.Handshake()
-	c.Server("220 hi\r\n")
-	c.Client("USER anonymous\r\n")
-	c.Server("230 ok\r\n")
 	const negs = 40
-	for i := 0; i < 1600; i++ {
-		c.Advance(time.Millisecond)
-		c.Client("NOOP\r\n")
-		c.Server("200 ok\r\n")
-		if i%40 == 39 {
-			c.Client("PASV\r\n")
-			c.Server(fmt.Sprintf("227 Entering Passive Mode (198,51,100,10,117,%d)\r\n", i/40))
-			c.Client(fmt.Sprintf("RETR f%d\r\n", i))
-			c.Server("425 Can't open data connection.\r\n")
-		}
-	}
-	c.Close()
-	w.Close()
+	capture := longSession(t, 1600)
 	dir := t.TempDir()
 	var points []*diagnose.Point
 	var results []*analyze.Result
 	for _, name := range []string{"a", "b"} {
 		path := filepath.Join(dir, name+".pcap")
-		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, capture, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		pt := readPoint(t, name, path)
