@@ -34,6 +34,11 @@ type xfer struct {
 type point struct {
 	Steps    [][]xfer // per session, in order, its transfers (nil: absent at this point)
 	Findings []string // the exact set of "severity:code" findings this point reports
+	// Says: "code: text", the key facts of a finding's sentences: some
+	// finding of that code at this point has text (after expanding ${...})
+	// in its summary or advice. "!code: text": no finding of that code says
+	// it; "!*: text": no finding at all says it.
+	Says []string
 }
 
 type scenario struct {
@@ -51,6 +56,12 @@ type scenario struct {
 	// died_after|died_before" (died_before "-": past the last point); ""
 	// for a session with no negotiation (nil: not checked).
 	Path []string
+	// PathSays: as point.Says, for the findings of the run reading every
+	// point at once.
+	PathSays []string
+	// PathPoints: the capture points along the path, client side first
+	// (nil: the four of lab.sh's POINTS).
+	PathPoints []string
 	// SessionsPerStep: how many FTP sessions each client step makes (nil:
 	// one each).
 	SessionsPerStep []int

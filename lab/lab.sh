@@ -74,6 +74,8 @@ R2_LAN6=2001:db8:203::1; SRV6=2001:db8:203::10
 PASV_PORT=30000       # the servers' only passive port: the 227/229 port is known
 ACT_BASE=40000        # active-mode client port of step N is ACT_BASE+N
 POINTS=(client-lan nat-outside server-outside server-lan)
+declare -A EXTRA_POINT_AT=()   # a scenario's extra capture points: point -> "namespace interface"
+SCEN=""                        # the scenario loaded
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
@@ -104,7 +106,8 @@ LIVE_PID="" LIVE2_PID="" LIVE_DIR=""
 nsx() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
 # lab_namespaces PREFIX: the namespaces of one lab
-lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$1-(cli|r1|r2|srv)\$" || true; }
+# (cli, r1, r2, srv, and any a scenario's topo_ hook adds: PREFIX-NAME)
+lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$1-[a-z0-9]+\$" || true; }
 
 # alive PID: the process exists and is not a zombie
 alive() {
@@ -176,7 +179,7 @@ cleanup() {
 # gc: remove leftovers of runs whose lab.sh is gone (a run killed with -9).
 gc() {
 	local ns pfx pid
-	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ftpsl-[0-9]+-(cli|r1|r2|srv)$' || true); do
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^ftpsl-[0-9]+-[a-z0-9]+$' || true); do
 		pfx=${ns%-*}; pid=${pfx#ftpsl-}
 		if [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'lab\.sh'; then
 			continue
@@ -293,6 +296,7 @@ topo_up() {
 	r1_rules | nsx r1 nft -f -
 	r2_rules | nsx r2 nft -f -
 	[ "$CLI_FW" = none ] || cli_rules | nsx cli nft -f -
+	if declare -F "topo_$SCEN" >/dev/null; then "topo_$SCEN"; fi
 }
 
 # the client host's own firewall
@@ -494,6 +498,7 @@ start_captures() { # DIR
 		nat-outside) ns=r1 ifc=wan0 ;;
 		server-outside) ns=r2 ifc=wan0 ;;
 		server-lan) ns=r2 ifc=lan0 ;;
+		*) read -r ns ifc <<<"${EXTRA_POINT_AT[$point]}" ;;
 		esac
 		# -U: write each packet as it comes, so a stop loses nothing
 		# started with ip netns exec directly (no function, no subshell), so
@@ -874,11 +879,31 @@ steps_s17-fw-reject-variants() {
 	step curl-pasv-port-closed curl pyftpdlib fail -- curl_get ftp://$PYD4/small.bin --disable-epsv
 }
 
+# More scenarios, one file each: lab/scenarios/NAME.sh adds NAME to
+# SCENARIOS and defines conf_NAME and steps_NAME, and may define topo_NAME
+# (run at the end of topo_up: its own namespaces, addresses, nftables
+# tables or userspace middleboxes; everything it starts lives in the lab's
+# namespaces, so cleanup stops it) and points_NAME (prints extra capture
+# points, one "point namespace interface" per line, captured beside POINTS).
+for f in "$LAB_DIR"/scenarios/*.sh; do
+	[ -e "$f" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
+
 load_scenario() {
 	local s=$1
 	declare -F "conf_$s" >/dev/null || die "unknown scenario '$s' (lab.sh list)"
 	reset_knobs
+	SCEN=$s
 	"conf_$s"
+	if declare -F "points_$s" >/dev/null; then
+		local point ns ifc
+		while read -r point ns ifc; do
+			[ -n "$point" ] || continue
+			POINTS+=("$point"); EXTRA_POINT_AT[$point]="$ns $ifc"
+		done < <("points_$s")
+	fi
 }
 
 # ---- facts ------------------------------------------------------------------------

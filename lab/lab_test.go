@@ -117,7 +117,7 @@ func TestLab(t *testing.T) {
 			if sc.ALG != nil {
 				checkALG(t, analyzer, dir, sc)
 			}
-			checkPath(t, analyzer, dir, sc)
+			checkPath(t, analyzer, dir, sc, facts)
 			checkLive(t, analyzer, dir, sc)
 			if sc.ALG != nil && sc.ALGPoints[0] == "" {
 				checkLiveALG(t, dir, sc)
@@ -270,6 +270,7 @@ type record struct {
 	Mode     string `json:"mode"`
 	Severity string `json:"severity"`
 	Summary  string `json:"summary"`
+	Advice   string `json:"advice"`
 	Transfer string `json:"transfer"`
 	Packets  int    `json:"packets"` // summary
 	Verdict  string `json:"verdict"` // alg
@@ -450,11 +451,21 @@ type pathRecord struct {
 // scenario, that each session's story has one finding per cause (no code
 // twice for one session, whatever the points said) and, where sc.Path
 // says, where each session's data connection died.
-func checkPath(t *testing.T, analyzer, dir string, sc scenario) {
+func checkPath(t *testing.T, analyzer, dir string, sc scenario, fa *facts) {
 	t.Helper()
 	var args []string
 	for _, p := range []string{serverLAN, clientLAN, natOutside, serverOutside} {
 		args = append(args, "--point", p+"="+filepath.Join(dir, p+".pcap"))
+	}
+	order := sc.PathPoints
+	if order == nil {
+		order = []string{clientLAN, natOutside, serverOutside, serverLAN}
+	} else {
+		args = nil
+		// given out of order: ftpsniff must find the order itself
+		for i := len(order) - 1; i >= 0; i-- {
+			args = append(args, "--point", order[i]+"="+filepath.Join(dir, order[i]+".pcap"))
+		}
 	}
 	out, err := exec.Command(analyzer, append([]string{"-F", "json"}, args...)...).Output()
 	if err != nil {
@@ -483,8 +494,8 @@ func checkPath(t *testing.T, analyzer, dir string, sc scenario) {
 		t.Fatalf("path: %d sessions seen at several points, want %d", len(paths), len(sc.Path))
 	}
 	for i, p := range paths {
-		if got := strings.Join(p.Points, ","); got != "client-lan,nat-outside,server-outside,server-lan" {
-			t.Errorf("path order %s", got)
+		if got := strings.Join(p.Points, ","); got != strings.Join(order, ",") {
+			t.Errorf("path order %s, want %s", got, strings.Join(order, ","))
 		}
 		got := ""
 		if len(p.Negotiations) > 0 {
@@ -512,6 +523,38 @@ func checkPath(t *testing.T, analyzer, dir string, sc scenario) {
 				t.Errorf("path session %d: %s said twice (%s, then %s at %s)", i+1, code, prev, f.Severity, f.Point)
 			}
 			seen[code] = f.Severity + " at " + f.Point
+		}
+	}
+	checkSays(t, "path", sc.PathSays, findings, fa)
+}
+
+// checkSays checks a point's (or the path's) key facts: each "code: text"
+// is in the summary or advice of some finding of that code; "!code: text"
+// in none of them; "!*: text" in no finding at all.
+func checkSays(t *testing.T, where string, says []string, findings []record, f *facts) {
+	t.Helper()
+	for _, s := range says {
+		code, text, ok := strings.Cut(s, ": ")
+		if !ok {
+			t.Fatalf("%s: bad Says entry %q (want \"code: text\")", where, s)
+		}
+		text = expand(text, f)
+		neg := strings.HasPrefix(code, "!")
+		code = strings.TrimPrefix(code, "!")
+		found := false
+		for _, fr := range findings {
+			if (code == "*" || fr.findingCode() == code) && (strings.Contains(fr.Summary, text) || strings.Contains(fr.Advice, text)) {
+				found = true
+				if neg {
+					t.Errorf("%s: %s %s says %q, which must not be said:\n%s\n%s", where, fr.Severity, fr.findingCode(), text, fr.Summary, fr.Advice)
+				}
+			}
+		}
+		if !neg && !found {
+			t.Errorf("%s: no %s finding says %q; the findings:", where, code, text)
+			for _, fr := range findings {
+				t.Logf("%s: %s %s: %s\n  advice: %s", where, fr.Severity, fr.findingCode(), fr.Summary, fr.Advice)
+			}
 		}
 	}
 }
@@ -634,6 +677,7 @@ func checkPoint(t *testing.T, analyzer, dir, name string, sc scenario, want poin
 			t.Logf("%s: %s %s: %s", name, fr.Severity, fr.findingCode(), fr.Summary)
 		}
 	}
+	checkSays(t, name, want.Says, findings, f)
 	// A scenario whose every step works must raise no error finding.
 	allOK := true
 	for _, st := range sc.Steps {
