@@ -81,9 +81,15 @@ func algNotRewritten(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding {
 	if c.Verdict != analyze.ALGNotRewritten || c.Inside.Mode.IsPassive() {
 		return nil
 	}
-	return &Finding{Code: ActiveNATNoALG, Severity: Error,
-		Summary: fmt.Sprintf("nothing rewrote the client's %s: the private address %s left the NAT (outside, the client is %s)", c.Inside.Command, c.Inside.Address.Addr(), c.NATAddr),
+	f := &Finding{Code: ActiveNATNoALG, Severity: Error,
+		Summary: fmt.Sprintf("nothing rewrote the client's %s: the %s %s left the NAT (outside, the client is %s)", c.Inside.Command, addrKind(c.Inside.Address.Addr()), c.Inside.Address.Addr(), c.NATAddr),
 		Advice:  "Attach the kernel FTP helper on this NAT (nftables ct helper \"ftp\" and a rule setting it for tcp dport 21), or use passive mode."}
+	if isShared(c.Inside.Address.Addr()) {
+		f.Summary = fmt.Sprintf("nothing rewrote the client's %s: %s, a %s, left the NAT (outside, the client is %s). This NAT translates the shared address space to a public one: "+
+			"it is a carrier-grade NAT", c.Inside.Command, c.Inside.Address.Addr(), addrKind(c.Inside.Address.Addr()), c.NATAddr)
+		f.Advice = carrierNATAdvice("this NAT")
+	}
+	return f
 }
 
 // algRewritten: the NAT's helper rewrote the negotiation correctly.

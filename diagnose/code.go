@@ -51,7 +51,7 @@ type CodeInfo struct {
 // A rule may only make findings of a code listed here, at a severity
 // listed for it (the tests check both).
 var registry = []CodeInfo{
-	{ActiveNATNoALG, sev(Error), "PORT/EPRT advertises a private address that is not the client's address as seen here (a NAT did not rewrite it), or, seen inside, a private address towards a public server, and the server refused it or no connection came back (servers that do not check the address accept any PORT)"},
+	{ActiveNATNoALG, sev(Error), "PORT/EPRT advertises a private address that is not the client's address as seen here (a NAT did not rewrite it), or, seen inside, a private address towards a public server, and the server refused it or no connection came back (servers that do not check the address accept any PORT); an address of the shared space 100.64.0.0/10 names a carrier-grade NAT as the one that did not rewrite it"},
 	{PassivePrivateAddress, sev(Error, Warning), "a 227 advertises a private address the client cannot reach; a warning when the client used the control address instead and it worked"},
 	{DataNoAnswer, sev(Error), "the data connection's SYN was retransmitted and never answered: dropped between this point and the acceptor, or by the acceptor"},
 	{DataRefused, sev(Error), "the data connection's SYN was answered by a TCP reset; the reset's hop count says whether the host itself or a box in front of it sent it"},

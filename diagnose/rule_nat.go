@@ -101,7 +101,13 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	}
 	f := &Finding{Code: ActiveNATNoALG, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence(), Advice: natHelperAdvice}
 	if seenPast {
-		f.Summary = fmt.Sprintf("the client at %s is behind NAT and advertised its private address %s in %s; nothing rewrote it, so ", client, adv.Addr(), n.Command)
+		f.Summary = fmt.Sprintf("the client at %s is behind NAT and advertised its %s %s in %s; nothing rewrote it, so ", client, addrKind(adv.Addr()), adv.Addr(), n.Command)
+		if isShared(adv.Addr()) {
+			// the address class on each side names the NAT that failed
+			f.Summary = fmt.Sprintf("the client at %s advertised %s in %s, a %s: the NAT that translates the shared space to %s (a carrier-grade NAT, usually the provider's) did not rewrite it. "+
+				"A home router in front of the client, if there is one, did its part: a private address would show that it had not. So ", client, adv.Addr(), n.Command, addrKind(adv.Addr()), client)
+			f.Advice = carrierNATAdvice("the NAT that did not rewrite the PORT")
+		}
 		switch {
 		case refused && n.Reply.Code >= 500:
 			f.Summary += fmt.Sprintf("the server refused it (%s)", replyWhat(n.Reply))
@@ -114,15 +120,30 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		}
 		return f
 	}
-	f.Summary = fmt.Sprintf("the client %s (a private address) advertised itself as %s in %s to the public server %s, ", client, adv, n.Command, server)
+	f.Summary = fmt.Sprintf("the client %s (a %s) advertised itself as %s in %s to the public server %s, ", client, addrKind(client), adv, n.Command, server)
+	if isShared(client) {
+		f.Summary = fmt.Sprintf("the client %s, a %s, advertised itself as %s in %s to the public server %s, ", client, addrKind(client), adv, n.Command, server)
+	}
+	if isShared(client) {
+		f.Advice = carrierNATAdvice("the NAT that did not rewrite the PORT")
+	}
 	if refused {
-		f.Summary += fmt.Sprintf("and the server refused it (%s): the PORT reached the server with the private address, which a NAT's FTP helper would have rewritten", replyWhat(n.Reply))
+		// What reached the server is not seen here: the PORT may have left
+		// the NAT unrewritten, or rewritten by one NAT and not by the next.
+		f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, so what reached the server was not the address it saw "+
+			"the client connect from: a NAT between this point and the server left the %s unrewritten (no FTP helper), or rewrote it to an address that is still not "+
+			"the client's public one (a second NAT further on, such as a carrier's, without a helper). This point is inside: a capture outside each NAT tells which", replyWhat(n.Reply), addrKind(client), n.Command)
+		if isShared(client) {
+			f.Summary = fmt.Sprintf("the client %s, a %s, advertised itself as %s in %s to the public server %s, and the server refused it (%s): "+
+				"the carrier-grade NAT between this point and the server did not rewrite the %s to the client's public address. This point is inside that NAT and does not see "+
+				"the PORT leave it; a capture on its outside shows it", client, addrKind(client), adv, n.Command, server, replyWhat(n.Reply), n.Command)
+		}
 		return f
 	}
 	f.Summary += fmt.Sprintf("which the server accepted (%d; a server that does not check the address accepts any PORT, so this does not show a rewrite), "+
-		"and no connection from the server reached this point. A private address reaches a public server only through a NAT; unless that NAT's FTP helper rewrote the %s, "+
+		"and no connection from the server reached this point. A %s reaches a public server only through a NAT; unless that NAT's FTP helper rewrote the %s, "+
 		"the server tried to connect to an address it cannot reach. This point is inside the NAT: it cannot tell that from a firewall dropping the server's connection "+
-		"on the way back; a capture outside the NAT shows which", n.Reply.Code, n.Command)
+		"on the way back; a capture outside the NAT shows which", n.Reply.Code, addrKind(client), n.Command)
 	return f
 }
 

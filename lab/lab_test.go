@@ -461,10 +461,12 @@ func checkPath(t *testing.T, analyzer, dir string, sc scenario, fa *facts) {
 	if order == nil {
 		order = []string{clientLAN, natOutside, serverOutside, serverLAN}
 	} else {
-		args = nil
-		// given out of order: ftpsniff must find the order itself
-		for i := len(order) - 1; i >= 0; i-- {
-			args = append(args, "--point", order[i]+"="+filepath.Join(dir, order[i]+".pcap"))
+		// given out of order, the server's LAN first: ftpsniff must find
+		// the order itself (nat-outside and server-outside, on one link,
+		// keep the order given)
+		args = []string{"--point", order[len(order)-1] + "=" + filepath.Join(dir, order[len(order)-1]+".pcap")}
+		for _, p := range order[:len(order)-1] {
+			args = append(args, "--point", p+"="+filepath.Join(dir, p+".pcap"))
 		}
 	}
 	out, err := exec.Command(analyzer, append([]string{"-F", "json"}, args...)...).Output()

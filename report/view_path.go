@@ -103,7 +103,11 @@ func pathView(d *diagnose.PathDiagnosis) *PathView {
 func boxWhat(b *analyze.Box) string {
 	var parts []string
 	if b.ClientNAT > 0 {
-		parts = append(parts, fmt.Sprintf("NAT of the clients (%s → %s)", b.ClientAddrs[0].Addr(), b.ClientAddrs[1].Addr()))
+		what := "NAT of the clients"
+		if analyze.ClassOf(b.ClientAddrs[0].Addr()) == analyze.ClassCGNAT {
+			what = "carrier-grade NAT of the clients (shared address space 100.64.0.0/10 inside)"
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s → %s)", what, b.ClientAddrs[0].Addr(), b.ClientAddrs[1].Addr()))
 	}
 	if b.ServerNAT > 0 {
 		parts = append(parts, fmt.Sprintf("port forwarding to the servers (%s → %s)", b.ServerAddrs[1].Addr(), b.ServerAddrs[0].Addr()))

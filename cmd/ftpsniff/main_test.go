@@ -74,10 +74,21 @@ func TestGolden(t *testing.T) {
 // hops, read as four points (given out of order: the hop limits order
 // them). Refresh with: go test ./cmd/ftpsniff -run GoldenPaths -update.
 func TestGoldenPaths(t *testing.T) {
-	for _, sc := range []string{"s6-fw-drop-passive", "s3-nat-noalg-active", "s10-split-port"} {
+	four := []string{"server-lan", "client-lan", "nat-outside", "server-outside"}
+	for _, tc := range []struct {
+		sc     string
+		points []string // given out of path order
+	}{
+		{"s6-fw-drop-passive", four},
+		{"s3-nat-noalg-active", four},
+		{"s10-split-port", four},
+		// double NAT: a home router's helper rewrote, the carrier's NAT did not
+		{"s24-double-nat", []string{"server-lan", "home-lan", "client-lan", "nat-outside", "server-outside"}},
+	} {
+		sc := tc.sc
 		t.Run(sc, func(t *testing.T) {
 			var args []string
-			for _, p := range []string{"server-lan", "client-lan", "nat-outside", "server-outside"} {
+			for _, p := range tc.points {
 				args = append(args, "--point", p+"=lab/captures/path/"+sc+"."+p+".pcap")
 			}
 			for _, format := range []string{"json", "table", "markdown"} {
