@@ -133,6 +133,9 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, so what reached the server was not the address it saw "+
 			"the client connect from: a NAT between this point and the server left the %s unrewritten (no FTP helper), or rewrote it to an address that is still not "+
 			"the client's public one (a second NAT further on, such as a carrier's, without a helper). This point is inside: a capture outside each NAT tells which", replyWhat(n.Reply), addrKind(client), n.Command)
+		if !isShared(client) {
+			f.Advice += " If the client's own router has a helper already, the NAT that failed is further on: a capture outside that router shows the " + n.Command + " it sent on."
+		}
 		if isShared(client) {
 			f.Summary = fmt.Sprintf("the client %s, a %s, advertised itself as %s in %s to the public server %s, and the server refused it (%s): "+
 				"the carrier-grade NAT between this point and the server did not rewrite the %s to the client's public address. This point is inside that NAT and does not see "+
