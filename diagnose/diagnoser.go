@@ -14,11 +14,11 @@ import (
 // finding it made, whatever happened to the sessions since.
 type Diagnoser struct {
 	point string
-	// recentPassive are the latest passive addresses advertised at this
-	// point, at most maxRecentPassive.
-	recentPassive []netip.AddrPort
-	released      LeftOut
-	totals        [3]int
+	// recent holds the latest negotiated addresses seen at this point
+	// (passive replies and PORT/EPRT), at most maxRecentPassive of each.
+	recent   negotiated
+	released LeftOut
+	totals   [3]int
 	// logins tallies the login attempts per server (the login audit).
 	logins map[netip.AddrPort]*loginTally
 	// once holds the keys of findings said once per point (clear-text
@@ -91,6 +91,11 @@ func (d *Diagnoser) Session(s *analyze.Session) []*Finding {
 // findings come when the session is diagnosed; these are not counted in
 // the totals, since the session's diagnosis makes them again.
 func (d *Diagnoser) Transfer(s *analyze.Session, t *analyze.Transfer) []*Finding {
+	// what this transfer negotiated is known from now on: the other
+	// session of an FXP may be decided before this one ends
+	if t.Negotiation != nil {
+		d.recent.add(s, t.Negotiation)
+	}
 	sf := newSessionFacts(d.point, s)
 	r := d.newRun()
 	for _, tf := range sf.Transfers {
@@ -127,7 +132,7 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 }
 
 func (d *Diagnoser) newRun() *run {
-	return &run{findings: findings{point: d.point}, passiveAddrs: d.recentPassive, failed: map[*analyze.Transfer]bool{}, once: d.once}
+	return &run{findings: findings{point: d.point}, recent: &d.recent, failed: map[*analyze.Transfer]bool{}, once: d.once}
 }
 
 // diagnose runs the rules over sessions and counts the findings.
@@ -162,14 +167,9 @@ func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 	return r.out
 }
 
-// remember keeps the passive addresses s advertised.
+// remember keeps the addresses s's negotiations named.
 func (d *Diagnoser) remember(s *analyze.Session) {
 	for _, n := range s.Negotiations {
-		if n.Mode.IsPassive() && n.Address.IsValid() {
-			if len(d.recentPassive) >= maxRecentPassive {
-				d.recentPassive = d.recentPassive[1:]
-			}
-			d.recentPassive = append(d.recentPassive, n.Address)
-		}
+		d.recent.add(s, n)
 	}
 }
