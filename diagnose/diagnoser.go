@@ -91,11 +91,6 @@ func (d *Diagnoser) Session(s *analyze.Session) []*Finding {
 // findings come when the session is diagnosed; these are not counted in
 // the totals, since the session's diagnosis makes them again.
 func (d *Diagnoser) Transfer(s *analyze.Session, t *analyze.Transfer) []*Finding {
-	// what this transfer negotiated is known from now on: the other
-	// session of an FXP may be decided before this one ends
-	if t.Negotiation != nil {
-		d.recent.add(s, t.Negotiation)
-	}
 	sf := newSessionFacts(d.point, s)
 	r := d.newRun()
 	for _, tf := range sf.Transfers {
@@ -165,6 +160,13 @@ func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 		d.totals[f.Severity]++
 	}
 	return r.out
+}
+
+// Negotiated remembers the address a negotiation named as soon as its
+// reply is seen (analyze.Options.OnNegotiation): the other session of an
+// FXP may be diagnosed before this one ends.
+func (d *Diagnoser) Negotiated(s *analyze.Session, n *analyze.Negotiation) {
+	d.recent.add(s, n)
 }
 
 // remember keeps the addresses s's negotiations named.

@@ -29,7 +29,7 @@ type negotiated struct {
 
 // add remembers what n negotiated in session s.
 func (k *negotiated) add(s *analyze.Session, n *analyze.Negotiation) {
-	if n == nil || !n.Address.IsValid() || n.Inferred != "" {
+	if n == nil || !n.Address.IsValid() || n.Inferred != "" || !n.Mode.IsPassive() && !n.Accepted() {
 		return
 	}
 	m, order := &k.byActive, &k.activeOrder

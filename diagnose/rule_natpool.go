@@ -65,6 +65,9 @@ func ruleNATPoolUnpaired(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	if o, ok := d.recent.active(n.Address); ok && o.Session != ss.ID {
 		return nil // another session's PORT named this address: FXP
 	}
+	if dc.SYNTTL != 0 && ss.ClientTTL != 0 && analyze.HopsFromTTL(dc.SYNTTL) != analyze.HopsFromTTL(ss.ClientTTL) {
+		return nil // another path than the client's: another host (the other server of an FXP)
+	}
 	client, from := ss.Client.Addr(), dc.Src.Addr()
 	other := from != client && from.Is4() == client.Is4()
 	known, saw := foreignRefusal(t.T.Final)

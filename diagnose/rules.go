@@ -68,6 +68,7 @@ var causeRules = []causeRule{
 
 // observationRules run on every transfer after its cause.
 var observationRules = []observationRule{
+	{"fxp", ruleFXP},
 	{"bounce", ruleBounce},
 }
 
