@@ -58,6 +58,10 @@ type Options struct {
 	// OnTransfer, when set, is called as soon as a transfer is decided (its
 	// final reply seen), for reports that stream (live capture).
 	OnTransfer func(*Session, *Transfer)
+	// OnNegotiation, when set, is called when a negotiation's reply is
+	// seen (its address, if any, known): what spans sessions (the two
+	// sessions of an FXP) is known before either ends.
+	OnNegotiation func(*Session, *Negotiation)
 	// OnSessionDone, when set, receives each session once it is finished
 	// (closed, or idle past the timeout, or at the end); the Analyzer then
 	// forgets it, so memory does not grow with the number of sessions a

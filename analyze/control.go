@@ -788,6 +788,9 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 }
 
 func (c *control) negotiationReply(n *Negotiation, r ftp.Reply, rep Reply) {
+	if h := c.a.opts.OnNegotiation; h != nil {
+		defer h(c.sess, n)
+	}
 	n.Reply = rep
 	if n.Mode == Active || n.Mode == ExtendedActive {
 		// Resends of the command up to its answer (after the line was

@@ -35,6 +35,10 @@ const (
 	BounceScan         Code = "bounce-scan"
 	DuplicateRecords   Code = "duplicate-records"
 	SeenTwice          Code = "seen-twice"
+
+	// issue 17, classes 3, 5 and 6
+	NATPoolUnpaired Code = "nat-pool-unpaired"
+	FXP             Code = "fxp"
 )
 
 // CodeInfo is what the registry holds for one code.
@@ -78,6 +82,10 @@ var registry = []CodeInfo{
 	{CaptureGap, sev(Warning), "bytes of a control stream that the receiver acknowledged are missing from the capture"},
 	{DuplicateRecords, sev(Warning), "the capture holds the same records twice (counted once)"},
 	{SeenTwice, sev(Info), "one control connection appears twice in one capture, before and after a NAT (one TCP sequence space, two address pairs)"},
+
+	// issue 17, classes 3, 5 and 6
+	{NATPoolUnpaired, sev(Error, Warning), "a passive data connection reached the server from another address than the control connection (a NAT pool without pairing, or a client with several addresses): error when the server refused it (425), warning when it worked because the server does not check; seen inside the NAT, only the server's own refusal (vsftpd \"Bad IP connecting\", pyftpdlib \"foreign address\") says it"},
+	{FXP, sev(Info), "a server-to-server transfer (FXP): one client's PORT/EPRT to one server names the passive address another server advertised to the same client; not a bounce"},
 }
 
 func sev(s ...Severity) []Severity { return s }

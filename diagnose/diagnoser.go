@@ -14,11 +14,11 @@ import (
 // finding it made, whatever happened to the sessions since.
 type Diagnoser struct {
 	point string
-	// recentPassive are the latest passive addresses advertised at this
-	// point, at most maxRecentPassive.
-	recentPassive []netip.AddrPort
-	released      LeftOut
-	totals        [3]int
+	// recent holds the latest negotiated addresses seen at this point
+	// (passive replies and PORT/EPRT), at most maxRecentPassive of each.
+	recent   negotiated
+	released LeftOut
+	totals   [3]int
 	// logins tallies the login attempts per server (the login audit).
 	logins map[netip.AddrPort]*loginTally
 	// once holds the keys of findings said once per point (clear-text
@@ -127,7 +127,7 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 }
 
 func (d *Diagnoser) newRun() *run {
-	return &run{findings: findings{point: d.point}, passiveAddrs: d.recentPassive, failed: map[*analyze.Transfer]bool{}, once: d.once}
+	return &run{findings: findings{point: d.point}, recent: &d.recent, failed: map[*analyze.Transfer]bool{}, once: d.once}
 }
 
 // diagnose runs the rules over sessions and counts the findings.
@@ -162,14 +162,16 @@ func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 	return r.out
 }
 
-// remember keeps the passive addresses s advertised.
+// Negotiated remembers the address a negotiation named as soon as its
+// reply is seen (analyze.Options.OnNegotiation): the other session of an
+// FXP may be diagnosed before this one ends.
+func (d *Diagnoser) Negotiated(s *analyze.Session, n *analyze.Negotiation) {
+	d.recent.add(s, n)
+}
+
+// remember keeps the addresses s's negotiations named.
 func (d *Diagnoser) remember(s *analyze.Session) {
 	for _, n := range s.Negotiations {
-		if n.Mode.IsPassive() && n.Address.IsValid() {
-			if len(d.recentPassive) >= maxRecentPassive {
-				d.recentPassive = d.recentPassive[1:]
-			}
-			d.recentPassive = append(d.recentPassive, n.Address)
-		}
+		d.recent.add(s, n)
 	}
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -189,6 +190,10 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 					f.Summary += answeredWords(pn)
 				}
 				in := pointIndex[inPoint]
+				if f.Code == ActiveNATNoALG {
+					port := rep.Server.Port()
+					withHelperPort(f, port, pn.Command, d.rewroteOtherPort(bi, port))
+				}
 				f.Session, f.Point, f.Points = ps.At[in], inPoint, []string{box.Near, box.Far}
 				f.Transfers = transfersAt(pn, ps, in)
 				f.Evidence = crossingEvidence(c, inPoint, outPoint)
@@ -299,6 +304,28 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 					fd.f.Summary = sentence(fd.f.Summary, "The path shows where: "+strings.Join(nats, "; ")+".")
 				}
 			}
+		}
+	}
+
+	// A data connection that reached the server from another address than
+	// the control connection: the box where the two addresses part.
+	for _, pn := range ps.Negotiations {
+		bi, words := d.poolBox(ps, pn)
+		if bi < 0 {
+			continue
+		}
+		var f *Finding
+		f, rest = d.gather(rest, func(fd found) bool { return fd.f.Code == NATPoolUnpaired && slices.Contains(negsOf(fd.f), pn) },
+			func(a, b found) bool {
+				return a.f.Severity > b.f.Severity || a.f.Severity == b.f.Severity && a.point == bi+1
+			})
+		if f == nil {
+			continue
+		}
+		f.Summary = sentence(strings.Replace(f.Summary, ", or a client with several addresses", "", 1), words)
+		f.Advice = "On the NAT " + d.Boxes[bi].Name() + ": " + lowerFirst(natPoolFix)
+		if f.Severity != Error {
+			f.Advice = "Nothing failed here. For servers that check the address, on the NAT " + d.Boxes[bi].Name() + ": " + lowerFirst(natPoolFix)
 		}
 	}
 
@@ -418,6 +445,51 @@ func answeredWords(pn *analyze.PathNegotiation) string {
 	for i := len(pn.At) - 1; i >= 0; i-- {
 		if n := pn.At[i]; n != nil && n.Reply.Code != 0 && !n.Mode.IsPassive() {
 			return fmt.Sprintf("; the server answered \"%d %s\"", n.Reply.Code, n.Reply.Text)
+		}
+	}
+	return ""
+}
+
+// poolBox finds the box where a passive data connection and its control
+// connection part: on its near side both come from one client address, on
+// its far side from two. It returns the box's index (-1: none) and the
+// sentence that says it.
+func (d *PathDiagnosis) poolBox(ps *analyze.PathSession, pn *analyze.PathNegotiation) (int, string) {
+	if !pn.Mode.IsPassive() {
+		return -1, ""
+	}
+	src := func(i int) (ctl, data netip.Addr, ok bool) {
+		for _, t := range transfersAt(pn, ps, i) {
+			if dc := t.Data(); dc != nil {
+				return ps.At[i].Client.Addr(), dc.Src.Addr(), true
+			}
+		}
+		return netip.Addr{}, netip.Addr{}, false
+	}
+	for bi := range d.Boxes {
+		nc, nd, ok1 := src(bi)
+		fc, fd, ok2 := src(bi + 1)
+		if ok1 && ok2 && nc == nd && fc != fd {
+			return bi, fmt.Sprintf("The path shows where: %s, the client %s leaves as %s for the control connection and as %s for the data connection: that NAT maps one host's connections to different addresses of its pool.",
+				d.Boxes[bi].Name(), nc, fc, fd)
+		}
+	}
+	return -1, ""
+}
+
+// rewroteOtherPort names a session on another control port whose
+// PORT/EPRT box bi's helper rewrote ("the same NAT rewrote the PORT of the
+// session to 203.0.113.10:21 (client-lan S2)"), or "" when none did.
+func (d *PathDiagnosis) rewroteOtherPort(bi int, port uint16) string {
+	for _, ps := range d.Path.Sessions {
+		near := ps.At[d.Boxes[bi].Index]
+		if near == nil || near.Server.Port() != ftpControlPort || port == ftpControlPort {
+			continue
+		}
+		for _, pn := range ps.Negotiations {
+			if bi < len(pn.Crossings) && pn.Crossings[bi] != nil && pn.Crossings[bi].Verdict == analyze.ALGRewritten && !pn.Mode.IsPassive() {
+				return fmt.Sprintf("the same NAT rewrote the %s of the session to %s (%s %s)", pn.Command, near.Server, d.Boxes[bi].Near, near.ID)
+			}
 		}
 	}
 	return ""

@@ -332,7 +332,8 @@ func TestRegistryEntries(t *testing.T) {
 	consts := []Code{ActiveNATNoALG, PassivePrivateAddress, DataNoAnswer, DataRefused, DataUnreachable, DataNotAttempted,
 		PortRejected, ALGRewrite, ALGRewriteWrong, ALGSeqBroken, ALGMissedSplit, TLSBlindALG, ExtendedRefused, Bounce,
 		CleartextCredentials, TransferFailed, CaptureGap, DataNotSeen, ControlNoAnswer, ControlRefused, ControlUnreachable,
-		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice}
+		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice,
+		NATPoolUnpaired, FXP}
 	reg := Registry()
 	count := map[Code]int{}
 	for _, e := range reg {

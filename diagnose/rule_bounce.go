@@ -35,10 +35,27 @@ func ruleBounce(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	}
 	f := &Finding{Code: Bounce, Severity: Warning, Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: ev,
 		Advice: "Unless this is a deliberate server-to-server transfer, make the server refuse PORT to addresses other than the client's and to ports below 1024 (vsftpd port_promiscuous=NO)."}
+	server := s.S.Server.Addr()
 	if adv.Port() < 1024 {
-		f.Summary = fmt.Sprintf("%s names the privileged port %d (%s) and the server accepted it: a server that does can be used to reach other services (FTP bounce, RFC 2577)", n.Command, adv.Port(), adv)
+		whose := ""
+		switch {
+		case thirdParty:
+			whose = fmt.Sprintf(" of the third host %s (neither the client %s nor the server %s)", adv.Addr(), client, server)
+		case adv.Addr() != client && adv.Addr() != server && !clientClass.Routable() && advClass.Routable():
+			whose = fmt.Sprintf(" of %s, not the server; from inside the client's NAT this point cannot tell whether it is the NAT's own public address", adv.Addr())
+		}
+		f.Summary = fmt.Sprintf("%s names %s, the privileged port %d%s, and the server accepted it: a server that does can be used to reach other services (FTP bounce, RFC 2577)", n.Command, adv, adv.Port(), whose)
 	} else {
-		f.Summary = fmt.Sprintf("%s names %s, not the client's own address %s, and the server accepted it: a third-party data connection (FTP bounce, RFC 2577)", n.Command, adv.Addr(), client)
+		f.Summary = fmt.Sprintf("%s names %s, not the client's own address %s, and the server accepted it: a third-party data connection (FTP bounce, RFC 2577), "+
+			"unless it is one half of a server-to-server transfer (FXP) whose other session, advertising %s, this point does not see", n.Command, adv.Addr(), client, adv)
+	}
+	if t.T.Command != "" {
+		switch {
+		case t.DC != nil:
+			f.Summary += fmt.Sprintf("; for %s the server's connection %s → %s %s", t.What, t.DC.Src, t.DC.Dst, stateWords(t.State))
+		case t.T.Final.Code != 0:
+			f.Summary += fmt.Sprintf("; %s followed, answered %s", t.What, replyWhat(t.T.Final))
+		}
 	}
 	return f
 }

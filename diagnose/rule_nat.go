@@ -100,6 +100,7 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		return nil
 	}
 	f := &Finding{Code: ActiveNATNoALG, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence(), Advice: natHelperAdvice}
+	defer withHelperPort(f, ss.Server.Port(), n.Command, "")
 	if seenPast {
 		f.Summary = fmt.Sprintf("the client at %s is behind NAT and advertised its %s %s in %s; nothing rewrote it, so ", client, addrKind(adv.Addr()), adv.Addr(), n.Command)
 		if isShared(adv.Addr()) {

@@ -59,6 +59,7 @@ var causeRules = []causeRule{
 	{"active-nat-no-alg", ruleActiveNATNoALG},
 	{"port-rejected", rulePortRejected},
 	{"passive-private-address", rulePassivePrivateAddress},
+	{"nat-pool-unpaired", ruleNATPoolUnpaired},
 	{"server-refused-request", ruleServerRefusedRequest},
 	{"data-worked", ruleDataWorked},
 	{"data-not-needed", ruleDataNotNeeded},
@@ -67,6 +68,7 @@ var causeRules = []causeRule{
 
 // observationRules run on every transfer after its cause.
 var observationRules = []observationRule{
+	{"fxp", ruleFXP},
 	{"bounce", ruleBounce},
 }
 
@@ -79,9 +81,9 @@ var lateSessionRules = []sessionRule{
 // run is one diagnosis of one or more sessions at one capture point.
 type run struct {
 	findings
-	// passiveAddrs are the addresses servers advertised in passive replies
-	// at this point: a PORT naming one is FXP, not a bounce.
-	passiveAddrs []netip.AddrPort
+	// recent are the addresses negotiated at this point (nil: none): a
+	// PORT naming a passive one is FXP, not a bounce.
+	recent *negotiated
 	// failed holds the transfers whose cause was a finding of severity
 	// error (what late session rules read).
 	failed map[*analyze.Transfer]bool
@@ -103,13 +105,11 @@ func (d *run) firstTime(k string) bool {
 	return true
 }
 
+// isFXP reports whether a server advertised ap in a passive reply at this
+// point: a PORT/EPRT naming it is a server-to-server transfer.
 func (d *run) isFXP(ap netip.AddrPort) bool {
-	for _, p := range d.passiveAddrs {
-		if p == ap {
-			return true
-		}
-	}
-	return false
+	_, ok := d.recent.passive(ap)
+	return ok
 }
 
 // session diagnoses one session.

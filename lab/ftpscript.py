@@ -6,6 +6,7 @@ lab's scenarios that curl and lftp cannot play.  Run with /usr/bin/python3.
            An argument is a command line sent as is, or a directive:
              @sleep S   pause S seconds (the connection stays idle)
              @data      open the data connection to the last 227/229's address
+             @reply     read one more reply (a transfer's 226 after its 150)
            Before each command the script looks whether a reply is already
            waiting (one the server sent on its own, such as vsftpd's
            "421 Timeout."), and says so.  PASS is skipped after a 230 to USER.
@@ -17,6 +18,11 @@ lab's scenarios that curl and lftp cannot play.  Run with /usr/bin/python3.
            in, then for each port of the target: PORT target,port; after a
            200, LIST; 125/150 (then 226) means open, 425 closed.  Exit 0
            when the scan ran to the end.
+  fxp      a server-to-server transfer (FXP) driven by one client: log in to
+           both servers, PASV on the --pasv-server, PORT with the address of
+           its 227 on the --port-server, STOR on the first, RETR on the
+           second: the second server connects to the first and sends the
+           file.  Exit 0 when both ended with 226.
   discard  a TCP listener (the bounce scan's target): accepts on each PORT of
            ADDR and reads until the peer closes.  Runs until killed.
 """
@@ -106,6 +112,10 @@ def cmd_session(a):
                 data.append(socket.create_connection(last, timeout=a.timeout))
                 say("... data connection up")
                 continue
+            if item == "@reply":
+                code, text = ctl.reply()
+                worst = max(worst, code)
+                continue
             if item.startswith("PASS ") and code == 230:
                 continue  # USER was enough (vsftpd's no_anon_password), as curl and lftp do
             if ctl.waiting():
@@ -191,6 +201,55 @@ def cmd_bounce(a):
         return 1
 
 
+def login(ctl, user, password):
+    ctl.reply()
+    code, _ = ctl.cmd("USER " + user)
+    if code == 331:
+        code, _ = ctl.cmd("PASS " + password)
+    if code != 230:
+        raise EOFError("login refused (%d)" % code)
+    ctl.cmd("TYPE I")
+
+
+def cmd_fxp(a):
+    dst = src = None
+    try:
+        dst = Ctl(a.pasv_server, 21, a.timeout)   # listens (PASV), receives
+        login(dst, a.user, a.password)
+        src = Ctl(a.port_server, 21, a.timeout)   # connects (PORT), sends
+        login(src, a.user, a.password)
+        code, text = dst.cmd("PASV")
+        if code != 227:
+            return 1
+        h, p = pasv_addr(code, text, a.pasv_server)
+        code, _ = src.cmd("PORT %s,%d,%d" % (h.replace(".", ","), p // 256, p % 256))
+        if code != 200:
+            return 1
+        dst.send("STOR " + a.store)     # its 150 may wait for the connection
+        code, _ = src.cmd("RETR " + a.file)
+        if code not in (125, 150):
+            return 1
+        finals = []
+        for c in (dst, dst, src):       # dst: 125/150 then 226; src: 226
+            code, _ = c.reply()
+            if c is dst and code in (125, 150):
+                continue
+            finals.append(code)
+        for c in (src, dst):
+            try:
+                c.cmd("QUIT")
+            except (OSError, EOFError):
+                pass
+        return 0 if finals == [226, 226] else 1
+    except (OSError, EOFError, ValueError) as e:
+        say("error: %s" % e)
+        return 1
+    finally:
+        for c in (src, dst):
+            if c:
+                c.close()
+
+
 def cmd_discard(a):
     def serve(ls):
         while True:
@@ -248,6 +307,16 @@ def main():
     p.add_argument("--target", required=True)
     p.add_argument("--ports", required=True, help="e.g. 8000-8019 or 22,80,8000-8010")
     p.set_defaults(fn=cmd_bounce)
+
+    p = sub.add_parser("fxp")
+    p.add_argument("--pasv-server", required=True)
+    p.add_argument("--port-server", required=True)
+    p.add_argument("--user", default="anonymous")
+    p.add_argument("--password", default="lab@ftpsl.invalid")
+    p.add_argument("--file", required=True, help="RETR on the port server")
+    p.add_argument("--store", required=True, help="STOR on the pasv server")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.set_defaults(fn=cmd_fxp)
 
     p = sub.add_parser("discard")
     p.add_argument("--addr", required=True)

@@ -4,7 +4,8 @@
 Run with Debian's /usr/bin/python3 (python3-pyftpdlib).  Anonymous login with
 write access to ROOT, one passive port, and a bounded active-connect timeout.
 With --permit-foreign it accepts a PORT naming any address (vsftpd rejects
-such a PORT with 500; pyftpdlib by default with 501).  --user NAME:PASSWORD
+such a PORT with 500; pyftpdlib by default with 501), --permit-privileged
+one naming a port below 1024.  --user NAME:PASSWORD
 adds a real (non-anonymous) user, --auth-failed-delay shortens pyftpdlib's
 3 s pause before a 530, and --advertise-port makes 227/229 name a port
 other than the one the server listens on (nothing listens there).
@@ -28,6 +29,8 @@ def main():
                     help="seconds to wait for an active data connection before 425")
     ap.add_argument("--permit-foreign", action="store_true",
                     help="permit_foreign_addresses=True: accept PORT to any address")
+    ap.add_argument("--permit-privileged", action="store_true",
+                    help="permit_privileged_ports=True: accept PORT to a port below 1024")
     ap.add_argument("--masquerade", default=None, help="masquerade_address for 227")
     ap.add_argument("--user", default=None, metavar="NAME:PASSWORD",
                     help="also accept this user (home ROOT, read-only)")
@@ -64,6 +67,7 @@ def main():
     Handler.authorizer = auth
     Handler.active_dtp = LabActiveDTP
     Handler.permit_foreign_addresses = args.permit_foreign
+    Handler.permit_privileged_ports = args.permit_privileged
     Handler.passive_ports = [args.passive_port]
     Handler.timeout = 30
     if args.auth_failed_delay is not None:

@@ -150,6 +150,7 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 	r := &pointRun{pt: pt, dg: diagnose.New(pt.Name)}
 	ao := opts.Analysis
 	ao.Point, ao.Inputs = pt.Name, pt.Inputs
+	ao.OnNegotiation = r.dg.Negotiated
 	if t := opts.Transfers; t != nil {
 		ao.OnTransfer = func(s *analyze.Session, tr *analyze.Transfer) {
 			t.Transfer(pt.Name, s, tr, r.dg.Transfer(s, tr))
