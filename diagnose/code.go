@@ -37,6 +37,12 @@ const (
 	SeenTwice          Code = "seen-twice"
 )
 
+// Codes of broken FTP helpers seen at one point (issue 17, class 1).
+const (
+	ControlSeqMismatch  Code = "control-seq-mismatch"
+	PortAddressMismatch Code = "port-address-mismatch"
+)
+
 // CodeInfo is what the registry holds for one code.
 type CodeInfo struct {
 	Code Code
@@ -78,6 +84,8 @@ var registry = []CodeInfo{
 	{CaptureGap, sev(Warning), "bytes of a control stream that the receiver acknowledged are missing from the capture"},
 	{DuplicateRecords, sev(Warning), "the capture holds the same records twice (counted once)"},
 	{SeenTwice, sev(Info), "one control connection appears twice in one capture, before and after a NAT (one TCP sequence space, two address pairs)"},
+	{ControlSeqMismatch, sev(Error), "one side's segments carry sequence numbers below what the other end already acknowledged of it: the ends count its bytes differently, as after a box changed a line's length without shifting sequence numbers; the finding says on which side of this point the box is"},
+	{PortAddressMismatch, sev(Error), "PORT/EPRT names an endpoint that does not match what this point sees: a public address that is neither the client's here nor a private one a NAT left, or a server's data connection arriving at another port of the client than advertised"},
 }
 
 func sev(s ...Severity) []Severity { return s }

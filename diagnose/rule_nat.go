@@ -116,7 +116,17 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	}
 	f.Summary = fmt.Sprintf("the client %s (a private address) advertised itself as %s in %s to the public server %s, ", client, adv, n.Command, server)
 	if refused {
-		f.Summary += fmt.Sprintf("and the server refused it (%s): the PORT reached the server with the private address, which a NAT's FTP helper would have rewritten", replyWhat(n.Reply))
+		// Inside the NAT the point cannot see the PORT as the server got
+		// it: left private (no helper) or rewritten wrongly look the same.
+		if n.Reply.Code >= 500 {
+			f.Summary += fmt.Sprintf("and the server refused it (%s). A private address reaches a public server only through a NAT, and servers refuse a %s that does not name the control connection's peer: "+
+				"the %s reached the server naming another address than the one the server sees the client at, left private (no FTP helper on the NAT) or rewritten wrongly", replyWhat(n.Reply), n.Command, n.Command)
+		} else {
+			f.Summary += fmt.Sprintf("and the server could not connect to it (%s). A private address reaches a public server only through a NAT: "+
+				"the %s reached the server naming an address it could not reach, left private (no FTP helper on the NAT) or rewritten wrongly", replyWhat(n.Reply), n.Command)
+		}
+		f.Summary += fmt.Sprintf(". This point is inside the NAT and cannot see which: a capture outside the NAT shows the %s as it left", n.Command)
+		f.Advice += fmt.Sprintf(" If the NAT already runs a helper, compare the %s on both sides of it: it must carry the NAT's outside address and the port the client listens on.", n.Command)
 		return f
 	}
 	f.Summary += fmt.Sprintf("which the server accepted (%d; a server that does not check the address accepts any PORT, so this does not show a rewrite), "+
