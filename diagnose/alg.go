@@ -154,7 +154,7 @@ func algSeqBroken(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding {
 		Summary: fmt.Sprintf("the NAT rewrote %s %s to %s, changing the line's length by %+d bytes, but shifted the %s's later sequence numbers by %d: "+
 			"from there on the %s and the %s count the %s's bytes %d apart, and TCP across the NAT is broken", line, c.Inside.Address, c.Outside.Address, c.LengthChange, who, c.SeqShift,
 			who, other, who, abs64(int64(c.LengthChange)-c.SeqShift)),
-		Advice:  "The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode."}
+		Advice: "The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode."}
 }
 
 func abs64(v int64) int64 {
