@@ -285,9 +285,9 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 		c.Verdict, c.Why = ALGUntouched, "the same on both sides, and it needed no change"
 	case active && no.Address.Addr() == natAddr &&
 		// The port is right when the server's connection to it came through
-		// to the client (or, with no connection to judge by, when the NAT
+		// to the port the client named (or, with no connection to judge by, when the NAT
 		// kept the client's port, as it does when it can).
-		(no.Data != nil && ni.Data != nil || no.Data == nil && no.Address.Port() == ni.Address.Port()):
+		(no.Data != nil && ni.Data != nil && ni.Data.Dst.Port() == ni.Address.Port() || no.Data == nil && no.Address.Port() == ni.Address.Port()):
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%s rewritten from %s to %s, the NAT's outside address", ni.Command, ni.Address, no.Address)
 	case !active && withoutNumbers(ni.Reply.Text) != withoutNumbers(no.Reply.Text):
 		c.Verdict, c.TextChanged = ALGRewrittenWrong, true
@@ -295,9 +295,22 @@ func (r *ALGResult) compare(in, out *Session, ni, no *Negotiation) {
 	case !active && ni.Address.Addr() == in.Server.Addr() && no.Address.Addr() == out.Server.Addr():
 		c.NATAddr = out.Server.Addr()
 		c.Verdict, c.Why = ALGRewritten, fmt.Sprintf("%d reply is %s inside and %s outside: on each side, the server's address as seen there", ni.Reply.Code, ni.Address, no.Address)
+	case !active:
+		// the address a passive reply must carry outside is the server's
+		// as the client reaches it
+		c.NATAddr = out.Server.Addr()
+		c.Verdict = ALGRewrittenWrong
+		c.Why = fmt.Sprintf("rewritten from %s to %s: not the server's address outside, %s", ni.Address, no.Address, c.NATAddr)
 	default:
 		c.Verdict = ALGRewrittenWrong
-		c.Why = fmt.Sprintf("rewritten from %s to %s: not the NAT's outside address %s, or a port whose connection did not come through", ni.Address, no.Address, natAddr)
+		switch {
+		case no.Address.Addr() != natAddr && no.Address.Port() == ni.Address.Port():
+			c.Why = fmt.Sprintf("rewritten from %s to %s: the port kept, the address not the NAT's outside address %s", ni.Address, no.Address, natAddr)
+		case no.Address.Addr() == natAddr:
+			c.Why = fmt.Sprintf("rewritten from %s to %s: the NAT's outside address, but port %d where the client listens on %d", ni.Address, no.Address, no.Address.Port(), ni.Address.Port())
+		default:
+			c.Why = fmt.Sprintf("rewritten from %s to %s: neither the NAT's outside address %s nor the client's port %d", ni.Address, no.Address, natAddr, ni.Address.Port())
+		}
 	}
 }
 

@@ -227,7 +227,9 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	// The first client segment after an active negotiation's line: its raw
 	// sequence number shows whether a NAT shifted the stream after a
 	// rewrite that changed the line's length.
-	if n := c.awaitNext; n != nil && fromClient && len(p.Payload) > 0 && int32(p.Seq-n.CommandSeq) > 0 {
+	// An empty segment (the client's ACK of the reply) tells as much: its
+	// number is where the client's next byte will go.
+	if n := c.awaitNext; n != nil && fromClient && p.Flags&(capture.SYN|capture.RST) == 0 && int32(p.Seq-n.CommandSeq) > 0 {
 		n.NextSeq, c.awaitNext = p.Seq, nil
 	}
 	h := &c.halves[dir]
@@ -925,6 +927,9 @@ func (c *control) finish() {
 		if st, ok := c.flights[dir].stall(fromClient); ok {
 			st.Text = c.linesIn(fromClient, st.Seq, st.Seq+uint32(st.Bytes))
 			c.sess.Stalls = append(c.sess.Stalls, st)
+		}
+		if m, ok := c.flights[dir].mismatch(fromClient); ok {
+			c.sess.SeqMismatches = append(c.sess.SeqMismatches, m)
 		}
 	}
 	c.a.dropped.ReassemblyForced += c.halves[0].Stats.ForcedByLimits + c.halves[1].Stats.ForcedByLimits

@@ -199,6 +199,20 @@ func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
 	default:
 		return false
 	}
+	// The server's SYN from port 20 to the address the client's last
+	// PORT named, on another port, while that PORT waits for its
+	// connection: the PORT's connection, come to a port the client did not
+	// name (a box on the way changed it).
+	if by == "port-20" && p.Flags&(capture.SYN|capture.ACK) == capture.SYN && p.Src == s.Server.Addr() {
+		if n := awaitingPORT(s, p.Dst, p.Time); n != nil {
+			dc := a.newDataConn(key, p, s, "port-20-other-port", true)
+			if dc == nil {
+				return false
+			}
+			a.attach(n, dc)
+			return true
+		}
+	}
 	dc := a.newDataConn(key, p, s, by, p.SrcPort == 20)
 	if dc == nil {
 		return false
@@ -226,6 +240,22 @@ func (a *Analyzer) matchHostPair(key flowKey, p *capture.Packet) bool {
 	n.transfer = c.addTransfer(&Transfer{Negotiation: n})
 	n.Data = dc
 	return true
+}
+
+// awaitingPORT is the session's latest PORT/EPRT, when it names addr, was
+// accepted before t and has no connection yet.
+func awaitingPORT(s *Session, addr netip.Addr, t time.Time) *Negotiation {
+	for i := len(s.Negotiations) - 1; i >= 0; i-- {
+		n := s.Negotiations[i]
+		if n.Inferred != "" || n.Mode.IsPassive() {
+			continue
+		}
+		if n.Address.Addr() == addr && n.Data == nil && n.Reply.Code/100 == 2 && n.CommandAt.Time.Before(t) {
+			return n
+		}
+		return nil
+	}
+	return nil
 }
 
 func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {

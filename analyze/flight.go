@@ -30,11 +30,53 @@ type flight struct {
 	// this point, until a segment carrying them does.
 	unseen     sent
 	unseenSeen bool
+	// behind is the first segment whose sequence number lies more than a
+	// byte below the receiver's acknowledgement (see SeqMismatch); nbehind
+	// counts them, overlap is the first of them with new bytes.
+	behind  SeqMismatch
+	nbehind int
+}
+
+// maxBehind bounds what counts as falling behind the acknowledgement: more
+// is a wrapped or foreign number, not a count the two ends disagree on.
+const maxBehind = 1 << 16
+
+// checkBehind records a segment at seq (empty, or carrying new bytes) that
+// starts more than one byte below the receiver's acknowledgement.
+func (f *flight) checkBehind(seq uint32, at Ref, newBytes bool) {
+	if !f.started || !f.ackSeen {
+		return
+	}
+	d := int32(f.acked - seq)
+	if d <= 1 || d > maxBehind {
+		return
+	}
+	if f.nbehind == 0 {
+		f.behind = SeqMismatch{At: at, Seq: seq, Acked: f.acked, Behind: int(d), AckAt: f.ackAt, SentEnd: f.sentEnd}
+		if u := int32(f.acked - f.sentEnd); u > 0 {
+			f.behind.Unseen = int(u)
+		}
+	}
+	if newBytes && !f.behind.Overlap.Valid() {
+		f.behind.Overlap = at
+	}
+	f.nbehind++
+}
+
+// mismatch returns the direction's sequence mismatch, if any.
+func (f *flight) mismatch(fromClient bool) (SeqMismatch, bool) {
+	if f.nbehind == 0 {
+		return SeqMismatch{}, false
+	}
+	m := f.behind
+	m.FromClient, m.Segments = fromClient, f.nbehind
+	return m, true
 }
 
 // empty records a segment without payload: a sequence number past the last
 // byte seen means bytes that did not cross this point.
 func (f *flight) empty(seq uint32, at Ref) {
+	f.checkBehind(seq, at, false)
 	if f.started && !f.unseenSeen && int32(seq-f.sentEnd) > 0 {
 		f.unseen, f.unseenSeen = sent{f.sentEnd, seq, at}, true
 	}
@@ -58,6 +100,9 @@ func (f *flight) data(seq uint32, n int, at Ref) {
 	end := seq + uint32(n)
 	if !f.started {
 		f.started, f.sentEnd = true, seq
+	}
+	if int32(end-f.sentEnd) > 0 {
+		f.checkBehind(seq, at, true)
 	}
 	// A segment starting below the highest byte sent resends something;
 	// it matters when the receiver had not acknowledged all of it.

@@ -339,6 +339,10 @@ type Session struct {
 	// Stalls are bytes one side sent (and resent) that the other never
 	// acknowledged, as far as the capture shows: at most one per direction.
 	Stalls []Stall
+	// SeqMismatches are the two ends disagreeing about how many bytes one
+	// side sent: that side's segments carry sequence numbers below what the
+	// other end had already acknowledged of it (at most one per direction).
+	SeqMismatches []SeqMismatch
 	// UnackedGaps and UnackedBytes count the holes (of Gaps, MissingBytes)
 	// that no acknowledgement in the capture passed: bytes the receiver
 	// never got as far as the capture shows. The rest the capture missed.
@@ -392,6 +396,33 @@ type Stall struct {
 	// Text is what the unacknowledged bytes said, when they were lines the
 	// capture holds (up to the first few).
 	Text string
+}
+
+// SeqMismatch is one side's segments falling behind the other end's
+// acknowledgement of that side: a TCP stack never sends a pure ACK, or new
+// bytes, below what its peer acknowledged, so the two ends count that
+// side's bytes differently. A box that changed a line's length without
+// shifting the later sequence numbers does this (a keepalive or window
+// probe, one byte below, does not count).
+type SeqMismatch struct {
+	FromClient bool // the side whose sequence numbers fell behind
+	// At is the side's first segment behind: its sequence number Seq is
+	// Behind bytes below Acked, the other end's acknowledgement, first
+	// made at AckAt.
+	At         Ref
+	Seq, Acked uint32
+	Behind     int
+	AckAt      Ref
+	// SentEnd is just past the highest byte this point saw the side send
+	// before At; Unseen is how many of the acknowledged bytes lie past it
+	// (acknowledged, never seen sent: 0 when the point saw them all).
+	SentEnd uint32
+	Unseen  int
+	// Segments counts the side's segments behind the acknowledgement;
+	// Overlap is the first of them that carried new bytes (a line starting
+	// inside bytes already acknowledged), if any.
+	Segments int
+	Overlap  Ref
 }
 
 // Hole is bytes missing from one direction of the control stream that the

@@ -127,8 +127,10 @@ type PathOpening struct {
 	// State is the best answer any point saw: established (a SYN-ACK),
 	// refused, unreachable, no-answer, or not-attempted (no SYN anywhere).
 	State DataState
-	// AnsweredAt are the points that saw that answer.
+	// AnsweredAt are the points that saw that answer; Answer is the
+	// opening as the first of them saw it (who answered, with what).
 	AnsweredAt []int
+	Answer     *Opening
 	// DiedAfter is the last point, in the SYN's direction, that saw it,
 	// and DiedBefore the next point that saw the session but not the SYN
 	// (-1: none; the SYN went past the last point unanswered). Both are -1
@@ -473,7 +475,7 @@ func (p *Path) opening(ps *PathSession, forward bool, at func(i int) *Opening) P
 		st := op.State()
 		switch {
 		case rank(st) > rank(o.State):
-			o.State, o.AnsweredAt = st, []int{i}
+			o.State, o.AnsweredAt, o.Answer = st, []int{i}, op
 		case st == o.State && st != NoAnswer:
 			o.AnsweredAt = append(o.AnsweredAt, i)
 		}

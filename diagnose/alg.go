@@ -120,9 +120,26 @@ func algRewrittenWrong(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding 
 			Summary: fmt.Sprintf("the NAT changed more than the address in the %d reply (\"%s\" became \"%s\")", c.Inside.Reply.Code, c.Inside.Reply.Text, c.Outside.Reply.Text),
 			Advice:  "An ALG must rewrite only the numbers; clients parsing the reply may fail. Update or disable the helper and configure the server's passive address instead."}
 	}
-	return &Finding{Code: ALGRewriteWrong, Severity: Error,
-		Summary: fmt.Sprintf("the NAT rewrote %s from %s to %s, which matches neither its outside address %s nor the data connection that followed", c.Inside.Command, c.Inside.Address, c.Outside.Address, c.NATAddr),
-		Advice:  "The FTP helper on this NAT is broken or misconfigured: update it, or disable it and use passive mode with the server's address configured."}
+	in, out := c.Inside.Address, c.Outside.Address
+	f := &Finding{Code: ALGRewriteWrong, Severity: Error,
+		Advice: "The FTP helper on this NAT is broken or misconfigured: update it, or disable it and use passive mode with the server's address configured."}
+	switch {
+	case c.Inside.Mode.IsPassive():
+		f.Summary = fmt.Sprintf("the NAT rewrote the server's %d reply from %s to %s, which is not the address the client reaches the server at (%s)", c.Inside.Reply.Code, in, out, c.NATAddr)
+		if out.Port() != in.Port() {
+			f.Summary += fmt.Sprintf(", and port %d is not the server's %d", out.Port(), in.Port())
+		}
+		f.Advice = "The FTP helper on this port forwarding is broken or misconfigured: update it, or disable it and configure the server's public address for passive replies (vsftpd pasv_address, proftpd MasqueradeAddress)."
+	case !c.NATAddr.IsValid():
+		f.Summary = fmt.Sprintf("a box that does not translate the client changed %s from %s to %s", c.Inside.Command, in, out)
+	case out.Addr() != c.NATAddr && out.Port() == in.Port():
+		f.Summary = fmt.Sprintf("the NAT rewrote %s from %s to %s: it kept the client's port but wrote an address that is not its outside address %s (the client's address as the server sees it)", c.Inside.Command, in, out, c.NATAddr)
+	case out.Addr() == c.NATAddr:
+		f.Summary = fmt.Sprintf("the NAT rewrote %s from %s to %s: the address is its outside address, but the port is not the one the client listens on (%d)", c.Inside.Command, in, out, in.Port())
+	default:
+		f.Summary = fmt.Sprintf("the NAT rewrote %s from %s to %s: neither its outside address %s nor the client's port %d", c.Inside.Command, in, out, c.NATAddr, in.Port())
+	}
+	return f
 }
 
 // algSeqBroken: after a rewrite that changed the line's length, the NAT
@@ -135,7 +152,20 @@ func algSeqBroken(a *analyze.ALGResult, c *analyze.ALGComparison) *Finding {
 	if c.Inside.Mode.IsPassive() {
 		who, line = "server", fmt.Sprintf("the %d reply", c.Inside.Reply.Code)
 	}
+	other := "server"
+	if who == "server" {
+		other = "client"
+	}
 	return &Finding{Code: ALGSeqBroken, Severity: Error,
-		Summary: fmt.Sprintf("after the rewrite of %s the line grew by %d bytes but the NAT shifted the %s's sequence numbers by %d: TCP across the NAT is broken", line, c.LengthChange, who, c.SeqShift),
-		Advice:  "The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode."}
+		Summary: fmt.Sprintf("the NAT rewrote %s %s to %s, changing the line's length by %+d bytes, but shifted the %s's later sequence numbers by %d: "+
+			"from there on the %s and the %s count the %s's bytes %d apart, and TCP across the NAT is broken", line, c.Inside.Address, c.Outside.Address, c.LengthChange, who, c.SeqShift,
+			who, other, who, abs64(int64(c.LengthChange)-c.SeqShift)),
+		Advice: "The NAT must shift every later sequence and acknowledgement number by the length change (the Linux helper does, through nf_nat_seq_adjust); replace or fix the device, or use passive mode."}
+}
+
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
 }

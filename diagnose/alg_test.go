@@ -153,7 +153,7 @@ var algCases = []algCase{
 		want: "error:alg-seq-broken info:alg-rewrite",
 		expect: []pinExpect{
 			{code: ALGSeqBroken, severity: Error,
-				summary: []string{"after the rewrite of PORT the line grew by 4 bytes but the NAT shifted the client's sequence numbers by 0", "TCP across the NAT is broken"}},
+				summary: []string{"changing the line's length by +4 bytes, but shifted the client's later sequence numbers by 0", "count the client's bytes 4 apart", "TCP across the NAT is broken"}},
 			// The rewrite's own finding must not call the helper sound
 			// while TCP across it is broken.
 			{code: ALGRewrite, severity: Info, notAdvice: []string{"Nothing to do", "the helper works"}},

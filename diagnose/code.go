@@ -41,6 +41,12 @@ const (
 	FXP             Code = "fxp"
 )
 
+// Codes of broken FTP helpers seen at one point (issue 17, class 1).
+const (
+	ControlSeqMismatch  Code = "control-seq-mismatch"
+	PortAddressMismatch Code = "port-address-mismatch"
+)
+
 // CodeInfo is what the registry holds for one code.
 type CodeInfo struct {
 	Code Code
@@ -86,6 +92,8 @@ var registry = []CodeInfo{
 	// issue 17, classes 3, 5 and 6
 	{NATPoolUnpaired, sev(Error, Warning), "a passive data connection reached the server from another address than the control connection (a NAT pool without pairing, or a client with several addresses): error when the server refused it (425), warning when it worked because the server does not check; seen inside the NAT, only the server's own refusal (vsftpd \"Bad IP connecting\", pyftpdlib \"foreign address\") says it"},
 	{FXP, sev(Info), "a server-to-server transfer (FXP): one client's PORT/EPRT to one server names the passive address another server advertised to the same client; not a bounce"},
+	{ControlSeqMismatch, sev(Error), "one side's segments carry sequence numbers below what the other end already acknowledged of it: the ends count its bytes differently, as after a box changed a line's length without shifting sequence numbers; the finding says on which side of this point the box is"},
+	{PortAddressMismatch, sev(Error), "PORT/EPRT names an endpoint that does not match what this point sees: a public address that is neither the client's here nor a private one a NAT left, or a server's data connection arriving at another port of the client than advertised"},
 }
 
 func sev(s ...Severity) []Severity { return s }

@@ -206,12 +206,15 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 	// 2. The points' own findings, minus what the path disproves or says
 	// better.
 	var rest []found
+	seqBroken := slices.ContainsFunc(out, func(f *Finding) bool { return f.Code == ALGSeqBroken })
 	for i, fs := range own {
 		for _, f := range fs {
 			negs := negsOf(f)
 			switch {
 			case natCodes[f.Code] && d.decidedAll(negs, decided, ps):
 				continue // a box's comparison says what happened
+			case f.Code == ControlSeqMismatch && seqBroken:
+				continue // the box that broke the numbering is named
 			case f.Code == ActiveNATNoALG && d.clientSeenAtPORTAddress(ps, negs):
 				continue // disproved: no NAT hid the client on the way
 			}
@@ -738,6 +741,10 @@ func (d *PathDiagnosis) place(ps *analyze.PathSession, o analyze.PathOpening, wh
 	case analyze.Refused:
 		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and a reset came back through %s: it was refused between %s and %s.", what, seen, before, d.names(o.AnsweredAt), after, before)
 	case analyze.Unreachable:
+		if a := o.Answer; a != nil && a.ICMPFrom.IsValid() {
+			return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and %s answered it with %s, seen at %s: it was stopped between %s and %s.",
+				what, seen, before, a.ICMPFrom, icmpMeaning(!a.ICMPFrom.Is4(), a.ICMPType, a.ICMPCode), d.names(o.AnsweredAt), after, before)
+		}
 		return fmt.Sprintf("Along the path, %s was seen at %s and never at %s, and an ICMP error came back through %s: it was rejected between %s and %s.", what, seen, before, d.names(o.AnsweredAt), after, before)
 	}
 	return fmt.Sprintf("Along the path, %s was seen at %s and never at %s: it was lost between %s and %s.", what, seen, before, after, before)

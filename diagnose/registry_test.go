@@ -333,7 +333,7 @@ func TestRegistryEntries(t *testing.T) {
 		PortRejected, ALGRewrite, ALGRewriteWrong, ALGSeqBroken, ALGMissedSplit, TLSBlindALG, ExtendedRefused, Bounce,
 		CleartextCredentials, TransferFailed, CaptureGap, DataNotSeen, ControlNoAnswer, ControlRefused, ControlUnreachable,
 		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice,
-		NATPoolUnpaired, FXP}
+		NATPoolUnpaired, FXP, ControlSeqMismatch, PortAddressMismatch}
 	reg := Registry()
 	count := map[Code]int{}
 	for _, e := range reg {
@@ -511,6 +511,29 @@ var coverageCases = []pinCase{
 			w.S("425 Failed to establish connection.\r\n")
 		},
 		want: "error:data-not-attempted",
+	},
+	{
+		name: "PORT names a public address not the client's, refused", point: "nat-outside",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := pinWire(an, "198.51.100.7:40000", "203.0.113.10:21")
+			w.Handshake()
+			pinLogin(w, "anonymous")
+			w.C("PORT 198,51,100,77,156,65\r\n")
+			w.S("500 Illegal PORT command.\r\n")
+		},
+		want: "error:port-address-mismatch",
+	},
+	{
+		name: "the server acknowledges 4 bytes the client never sent after its PORT", point: "client-lan",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := pinWire(an, "10.1.0.2:40000", "203.0.113.10:21")
+			w.SetTTL("203.0.113.10", 60)
+			w.Handshake()
+			pinLogin(w, "anonymous")
+			w.C("PORT 10,1,0,2,156,65\r\n")
+			seqAfterPORT(4, false, "")(w)
+		},
+		want: "error:control-seq-mismatch",
 	},
 }
 

@@ -71,6 +71,9 @@ func ruleControlStalled(d *run, s *SessionFacts) {
 		if st.FromClient && splitNegotiationIn(ss, st) {
 			continue // ruleMissedSplit says it, with its cause
 		}
+		if seqMismatchExplains(ss, st) {
+			continue // ruleControlSeqMismatch says it, with its cause
+		}
 		if st.FromClient && partialActiveCommand(st.Text) {
 			d.add(partialCommandStall(s, st))
 			continue

@@ -129,18 +129,25 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		f.Advice = carrierNATAdvice("the NAT that did not rewrite the PORT")
 	}
 	if refused {
-		// What reached the server is not seen here: the PORT may have left
-		// the NAT unrewritten, or rewritten by one NAT and not by the next.
-		f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, so what reached the server was not the address it saw "+
-			"the client connect from: a NAT between this point and the server left the %s unrewritten (no FTP helper), or rewrote it to an address that is still not "+
-			"the client's public one (a second NAT further on, such as a carrier's, without a helper). This point is inside: a capture outside each NAT tells which", replyWhat(n.Reply), addrKind(client), n.Command)
-		if !isShared(client) {
-			f.Advice += " If the client's own router has a helper already, the NAT that failed is further on: a capture outside that router shows the " + n.Command + " it sent on."
+		// Inside the NAT the point cannot see the PORT as the server got
+		// it: left private (no helper), rewritten wrongly, or rewritten by
+		// this NAT and not by a second one further on look the same.
+		if n.Reply.Code >= 500 {
+			f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, and servers refuse a %s that does not name the control connection's peer: "+
+				"the %s reached the server naming another address than the one the server sees the client at", replyWhat(n.Reply), addrKind(client), n.Command, n.Command)
+		} else {
+			f.Summary += fmt.Sprintf("and the server could not connect to it (%s). A %s reaches a public server only through a NAT: "+
+				"the %s reached the server naming an address it could not reach", replyWhat(n.Reply), addrKind(client), n.Command)
 		}
+		f.Summary += fmt.Sprintf(": left as it was (no FTP helper on the NAT), rewritten wrongly, or rewritten by one NAT and not by a second one further on (such as a carrier's). "+
+			"This point is inside the NAT and cannot see which: a capture outside each NAT shows the %s as it left", n.Command)
+		f.Advice += fmt.Sprintf(" If the client's NAT already runs a helper, compare the %s on both sides of it: it must carry the NAT's outside address and the port the client listens on; "+
+			"if it does, the NAT that failed is further on.", n.Command)
 		if isShared(client) {
 			f.Summary = fmt.Sprintf("the client %s, a %s, advertised itself as %s in %s to the public server %s, and the server refused it (%s): "+
 				"the carrier-grade NAT between this point and the server did not rewrite the %s to the client's public address. This point is inside that NAT and does not see "+
 				"the PORT leave it; a capture on its outside shows it", client, addrKind(client), adv, n.Command, server, replyWhat(n.Reply), n.Command)
+			f.Advice = carrierNATAdvice("the NAT that did not rewrite the PORT")
 		}
 		return f
 	}

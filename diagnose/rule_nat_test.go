@@ -163,21 +163,21 @@ func TestRuleActiveNATNoALG(t *testing.T) {
 				says: []string{"advertised its private address 10.1.0.2", "could not connect to it (421 Active data channel timed out.)"}}}},
 
 		// ---- seen inside: the PORT names the client's own private address, the server is public
-		{name: "inside, refused: a NAT did not rewrite it, or a second NAT did not; this point cannot see which",
+		{name: "inside, refused: no helper, a wrong rewrite, or a second NAT without one; this point cannot see which",
 			client: rtLANClient, server: rtPubServer, serverTTL: 60,
 			steps: []string{"s:220 hi", "c:PORT 10,1,0,2,156,65", "s:500 Illegal PORT command.", "c:RETR f", "s:425 Use PORT or PASV first."},
 			codes: "error:active-nat-no-alg",
 			want: []rtWant{{code: ActiveNATNoALG, sev: Error, transfers: []string{"S1.T1"},
 				says: []string{"the client 10.1.0.2 (a private address) advertised itself as 10.1.0.2:40001 in PORT to the public server 203.0.113.10", "the server refused it (500 Illegal PORT command.)",
-					"left the PORT unrewritten (no FTP helper), or rewrote it to an address that is still not the client's public one (a second NAT further on",
-					"a capture outside each NAT tells which"},
+					"left as it was (no FTP helper on the NAT), rewritten wrongly, or rewritten by one NAT and not by a second one further on (such as a carrier's)",
+					"a capture outside each NAT shows the PORT as it left"},
 				never: []string{"is behind NAT and advertised", "reached the server with the private address"}}}},
 		// ---- double NAT (lab s24): a home router's helper rewrote the PORT to
 		// its outside address in 100.64.0.0/10, the carrier's NAT did not
-		{name: "lab s24 home-lan: private client refused; a second NAT is one of the two explanations",
+		{name: "lab s24 home-lan: private client refused; a second NAT is one of the explanations",
 			capture: "path/s24-double-nat.home-lan.pcap", codes: "error:active-nat-no-alg error:active-nat-no-alg",
 			want: []rtWant{{code: ActiveNATNoALG, sev: Error, transfers: []string{"S1.T1"},
-				says:  []string{"the client 192.168.1.2 (a private address)", "(a second NAT further on, such as a carrier's, without a helper)"},
+				says:  []string{"the client 192.168.1.2 (a private address)", "or rewritten by one NAT and not by a second one further on (such as a carrier's)"},
 				never: []string{"shared address"}}}},
 		{name: "lab s24 between the NATs: the client has a shared address; the carrier-grade NAT further on did not rewrite",
 			capture: "path/s24-double-nat.client-lan.pcap", codes: "error:active-nat-no-alg error:active-nat-no-alg",

@@ -35,6 +35,7 @@ var fine = &Finding{}
 // sessionRules run first, in this order.
 var sessionRules = []sessionRule{
 	{"control-never-started", ruleControlNeverStarted},
+	{"control-seq-mismatch", ruleControlSeqMismatch},
 	{"control-stalled", ruleControlStalled},
 	{"lost-bytes", ruleLostBytes},
 	{"rewritten-copies", ruleRewrittenCopies},
@@ -56,6 +57,7 @@ var causeRules = []causeRule{
 	{"alg-missed-split", ruleMissedSplit},
 	{"port-unanswered", rulePortUnanswered},
 	{"port-malformed", rulePortMalformed},
+	{"port-address-mismatch", rulePortAddressMismatch},
 	{"active-nat-no-alg", ruleActiveNATNoALG},
 	{"port-rejected", rulePortRejected},
 	{"passive-private-address", rulePassivePrivateAddress},

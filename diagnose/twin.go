@@ -19,7 +19,8 @@ const maxWaitingTwins = 1024
 
 // natCodes are the codes a comparison across the NAT decides better than
 // either view alone.
-var natCodes = map[Code]bool{ActiveNATNoALG: true, PassivePrivateAddress: true, ALGRewrite: true, ALGMissedSplit: true, ALGRewriteWrong: true, ALGSeqBroken: true}
+var natCodes = map[Code]bool{ActiveNATNoALG: true, PassivePrivateAddress: true, ALGRewrite: true, ALGMissedSplit: true, ALGRewriteWrong: true, ALGSeqBroken: true,
+	PortAddressMismatch: true}
 
 // insideOutside orders two views of one connection: inside is the one
 // whose client (or, for port forwarding, server) has the private address.

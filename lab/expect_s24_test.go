@@ -37,7 +37,7 @@ func init() {
 			homeLAN: {Steps: s24("${client}:${act:1}", "${client}:${act:2}", false), Findings: []string{"error:active-nat-no-alg"},
 				Says: []string{
 					"active-nat-no-alg: the client ${client} (a private address) advertised itself as ${client}:${act:1} in PORT",
-					"active-nat-no-alg: or rewrote it to an address that is still not the client's public one (a second NAT further on, such as a carrier's, without a helper)",
+					"active-nat-no-alg: left as it was (no FTP helper on the NAT), rewritten wrongly, or rewritten by one NAT and not by a second one further on (such as a carrier's)",
 					"!active-nat-no-alg: the PORT reached the server with the private address",
 				}},
 			clientLAN: {Steps: s24(shared+":${act:1}", shared+":${act:2}", false), Findings: []string{"error:active-nat-no-alg"},
@@ -55,7 +55,7 @@ func init() {
 			"active-nat-no-alg: Between client-lan and nat-outside: nothing rewrote the client's PORT: " + shared + ", a shared address",
 			"active-nat-no-alg: it is a carrier-grade NAT",
 			"active-nat-no-alg: the NAT between client-lan and nat-outside translates the shared address space 100.64.0.0/10",
-			"active-nat-no-alg: rejected between server-lan and server-outside",
+			"active-nat-no-alg: 203.0.113.1 answered it with network unreachable (ICMP type 3 code 0), seen at server-lan: it was stopped between server-lan and server-outside",
 		},
 	})
 }

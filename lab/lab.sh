@@ -1001,6 +1001,8 @@ cmd_run() { # SCENARIO OUTDIR
 	stop_captures
 	# keep the servers' own logs beside the captures
 	cat "$W"/vsftpd-*.log "$W"/pyftpd-*.log "$W"/discard.log >"$dir/servers.log" 2>/dev/null || true
+	# a userspace middlebox's own log (lab/algmangler.py), when there is one
+	if [ -e "$W/algmangler.log" ]; then cp "$W/algmangler.log" "$dir/algmangler.log"; fi
 	write_facts "$sc" "$dir"
 	destroy "$P"
 	P=""

@@ -5,7 +5,7 @@
 # the heavy suites call it again for their own part (a no-op once installed).
 #
 #   SUITE     packages                                     used by
-#   lab       vsftpd lftp curl tcpdump nftables conntrack   lab/ (real FTP through
+#   lab       vsftpd lftp curl tcpdump nftables iptables conntrack lab/ (real FTP through
 #             openssl procps iproute2 python3-pyftpdlib     NAT, and live capture)
 #   tshark    tshark (with editcap)                         pcapgen and pcapng checks
 #   browser   chromium fonts-dejavu-core                    the HTML report in Chromium
@@ -28,7 +28,7 @@ set -euo pipefail
 APT_WAIT=${APT_WAIT:-600}
 
 declare -A PKGS=(
-	[lab]="vsftpd lftp curl tcpdump nftables conntrack openssl procps iproute2 python3-pyftpdlib"
+	[lab]="vsftpd lftp curl tcpdump nftables iptables conntrack openssl procps iproute2 python3-pyftpdlib"
 	[tshark]="tshark"
 	[browser]="chromium fonts-dejavu-core"
 	[bench]="tcpreplay"

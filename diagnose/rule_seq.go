@@ -1,0 +1,136 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/ftpsniff/ftpsniff/analyze"
+)
+
+// ruleControlSeqMismatch: one side's segments carry sequence numbers
+// below what the other end had already acknowledged of it. No TCP stack
+// does that (a keepalive or window probe, one byte below, is not
+// counted): the two ends count that side's bytes differently, which is
+// what a box does that changes a line's length (an FTP helper rewriting
+// PORT or 227) without shifting the later sequence and acknowledgement
+// numbers. The point says what it sees:
+//
+//   - the acknowledgement covers bytes this point never saw the side send
+//     (Unseen > 0): the box that changed the length lies between this
+//     point and the acknowledging end;
+//   - the point saw every acknowledged byte, and the side's later segments
+//     start below them: the box lies between the side and this point.
+//
+// A capture that began mid-stream or missed bytes of the control stream
+// cannot count either side's bytes: the rule says nothing there.
+//
+// The receiver's bytes the behind side then never acknowledges are this,
+// not a loss: ruleControlStalled leaves them to this finding.
+func ruleControlSeqMismatch(d *run, s *SessionFacts) {
+	ss := s.S
+	if ss.MidStream || ss.Gaps > 0 {
+		return // a capture that missed bytes or began mid-stream cannot count them
+	}
+	for _, m := range ss.SeqMismatches {
+		who, other := side(m.FromClient), side(!m.FromClient)
+		line, lineAt := lineBefore(ss, m)
+		f := &Finding{Code: ControlSeqMismatch, Severity: Error, Session: ss,
+			Evidence: []Evidence{
+				{At: m.AckAt, What: fmt.Sprintf("the %s acknowledges the %s's bytes up to %d", other, who, m.Acked)},
+				{At: m.At, What: fmt.Sprintf("the %s's segment at %d, %d bytes below that", who, m.Seq, m.Behind)},
+			}}
+		if lineAt.Valid() {
+			f.Evidence = append([]Evidence{{At: lineAt, What: "the " + who + "'s " + line}}, f.Evidence...)
+		}
+		var b strings.Builder
+		if lineAt.Valid() {
+			fmt.Fprintf(&b, "after the %s's %s (frame %d), ", who, line, lineAt.Frame)
+		}
+		if m.Unseen > 0 {
+			fmt.Fprintf(&b, "the %s acknowledged %d bytes more than the %s sent as seen here (frame %d acknowledges up to %d; the %s's bytes end at %d), "+
+				"and the %s's own segments stay %d bytes below that (frame %d, %s in all)",
+				other, m.Unseen, who, m.AckAt.Frame, m.Acked, who, m.SentEnd, who, m.Behind, m.At.Frame, segments(m.Segments))
+		} else {
+			fmt.Fprintf(&b, "the %s's segments from frame %d on start %d bytes below what the %s had already acknowledged of its bytes (up to %d, frame %d), "+
+				"all of which this point saw it send (%s in all)",
+				who, m.At.Frame, m.Behind, other, m.Acked, m.AckAt.Frame, segments(m.Segments))
+		}
+		fmt.Fprintf(&b, ". No TCP stack sends below what its peer acknowledged: the two ends count the %s's bytes %d apart. ", who, m.Behind)
+		if m.Unseen > 0 {
+			fmt.Fprintf(&b, "A box between this point and the %s changed the length of the %s's stream without shifting the later sequence and acknowledgement numbers", other, who)
+		} else {
+			fmt.Fprintf(&b, "A box between the %s and this point changed the length of the %s's stream without shifting its later sequence numbers", who, who)
+		}
+		if st, ok := stallOf(ss, !m.FromClient); ok {
+			fmt.Fprintf(&b, "; the %s never acknowledged the %s's %d bytes sent since (frame %d, resent %s): their acknowledgement field covers bytes it never sent, and TCP drops such segments",
+				who, other, st.Bytes, st.First.Frame, times(st.Retransmissions))
+		}
+		if m.Overlap.Valid() {
+			fmt.Fprintf(&b, "; the %s's next bytes (frame %d) start inside bytes the %s already acknowledged, so the %s reads them cut", who, m.Overlap.Frame, other, other)
+		}
+		f.Summary = b.String() + endedBy(ss, true)
+		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on a router or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later sequence and acknowledgement number " +
+			"(the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
+		for _, t := range s.Transfers {
+			if lineAt.Valid() && commandAtOrAfter(t.T, lineAt) && !s.explained[t.T] {
+				f.Transfers = append(f.Transfers, t.T)
+				s.explained[t.T] = true
+			}
+		}
+		d.add(f)
+	}
+}
+
+// lineBefore is the side's last line that starts before the mismatch: the
+// line whose length changed, as far as this point can tell.
+func lineBefore(ss *analyze.Session, m analyze.SeqMismatch) (string, analyze.Ref) {
+	text, at := "", analyze.Ref{}
+	for _, l := range ss.Lines {
+		if l.FromClient == m.FromClient && int32(m.Seq-l.Seq) > 0 {
+			text, at = l.Text, l.At
+		}
+	}
+	if !m.FromClient && len(text) > 40 {
+		text = text[:40] + "..."
+	}
+	if text == "" {
+		return "", at
+	}
+	if m.FromClient {
+		verb, _, _ := strings.Cut(text, " ")
+		return strings.ToUpper(verb), at
+	}
+	return "reply \"" + text + "\"", at
+}
+
+// seqMismatchExplains says whether a stall is the receiver's side of a
+// sequence mismatch: bytes the behind side never acknowledges because
+// their acknowledgement field covers bytes it never sent.
+func seqMismatchExplains(ss *analyze.Session, st analyze.Stall) bool {
+	if ss.MidStream || ss.Gaps > 0 {
+		return false
+	}
+	for _, m := range ss.SeqMismatches {
+		if m.FromClient != st.FromClient {
+			return true
+		}
+	}
+	return false
+}
+
+// stallOf is the session's stall of one direction.
+func stallOf(ss *analyze.Session, fromClient bool) (analyze.Stall, bool) {
+	for _, st := range ss.Stalls {
+		if st.FromClient == fromClient {
+			return st, true
+		}
+	}
+	return analyze.Stall{}, false
+}
+
+func segments(n int) string {
+	if n == 1 {
+		return "1 segment"
+	}
+	return fmt.Sprintf("%d segments", n)
+}
