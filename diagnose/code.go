@@ -35,6 +35,10 @@ const (
 	BounceScan         Code = "bounce-scan"
 	DuplicateRecords   Code = "duplicate-records"
 	SeenTwice          Code = "seen-twice"
+
+	// issue 17, classes 2 and 7
+	ControlStateLost Code = "control-state-lost"
+	DataStalled      Code = "data-stalled"
 )
 
 // CodeInfo is what the registry holds for one code.
@@ -78,6 +82,9 @@ var registry = []CodeInfo{
 	{CaptureGap, sev(Warning), "bytes of a control stream that the receiver acknowledged are missing from the capture"},
 	{DuplicateRecords, sev(Warning), "the capture holds the same records twice (counted once)"},
 	{SeenTwice, sev(Info), "one control connection appears twice in one capture, before and after a NAT (one TCP sequence space, two address pairs)"},
+	// issue 17, classes 2 and 7
+	{ControlStateLost, sev(Error), "the control connection was silent while a data connection ran, and then the server's final reply met a reset from a box nearer than the client in the client's name (a NAT or firewall that forgot the idle connection), or never arrived and the client's closing got no answer at all"},
+	{DataStalled, sev(Error), "a data connection stopped making progress and the transfer failed: the sender resent one segment again and again and the receiver never acknowledged it, or the sender's sequence numbers show bytes that never reached this point; names the bytes acknowledged, the segment resent (offset, size, count, frames), the sizes that got through, and whether an ICMP \"fragmentation needed\" was seen (a path MTU black hole, or a box dropping the connection mid-stream)"},
 }
 
 func sev(s ...Severity) []Severity { return s }

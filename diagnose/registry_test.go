@@ -332,7 +332,7 @@ func TestRegistryEntries(t *testing.T) {
 	consts := []Code{ActiveNATNoALG, PassivePrivateAddress, DataNoAnswer, DataRefused, DataUnreachable, DataNotAttempted,
 		PortRejected, ALGRewrite, ALGRewriteWrong, ALGSeqBroken, ALGMissedSplit, TLSBlindALG, ExtendedRefused, Bounce,
 		CleartextCredentials, TransferFailed, CaptureGap, DataNotSeen, ControlNoAnswer, ControlRefused, ControlUnreachable,
-		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice}
+		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice, ControlStateLost, DataStalled}
 	reg := Registry()
 	count := map[Code]int{}
 	for _, e := range reg {
@@ -519,7 +519,7 @@ func TestCoverageCases(t *testing.T) { runPinCases(t, coverageCases) }
 func allPinCases() []pinCase {
 	var all []pinCase
 	for _, cs := range [][]pinCase{coverageCases, controlNeverStartedCases, controlStalledCases, lostBytesCases, rewrittenCopiesCases, serverClosedCases,
-		captureGapCases, cleartextCases, tlsBlindALGCases, loginFailuresCases, twinCases} {
+		captureGapCases, cleartextCases, tlsBlindALGCases, loginFailuresCases, twinCases, controlStateLostCases, dataStalledCases} {
 		all = append(all, cs...)
 	}
 	return all
