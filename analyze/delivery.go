@@ -3,13 +3,16 @@ package analyze
 // segment records one segment of the direction: its sequence number, SYN
 // flag and payload length (as sent, whatever the snap length kept).
 func (d *Delivery) segment(seq uint32, syn, fin bool, n int, at Ref) {
+	d.take(seq, syn, n, at)
 	if fin && !syn {
-		defer func() {
-			if e := seq + uint32(n) + 1; !d.finSeen || int32(e-d.finNext) > 0 {
-				d.finNext, d.finSeen = e, true
-			}
-		}()
+		if e := seq + uint32(n) + 1; !d.finSeen || int32(e-d.finNext) > 0 {
+			d.finNext, d.finSeen = e, true
+		}
 	}
+}
+
+// take records the segment's bytes (or, empty, its sequence number).
+func (d *Delivery) take(seq uint32, syn bool, n int, at Ref) {
 	if syn {
 		d.base, d.high, d.started = seq+1, seq+1, true
 		return
@@ -21,7 +24,7 @@ func (d *Delivery) segment(seq uint32, syn, fin bool, n int, at Ref) {
 		// An empty segment's sequence number past the last byte seen: the
 		// sender sent bytes that did not cross this point.
 		if d.Unseen == 0 && int32(seq-d.high) > 0 && (!d.finSeen || int32(seq-d.finNext) > 0) {
-			d.Unseen, d.UnseenAt = uint64(seq-d.high), at
+			d.Unseen, d.UnseenAt, d.UnseenEnd = uint64(seq-d.high), at, uint64(seq-d.base)
 		}
 		return
 	}
@@ -68,8 +71,14 @@ func (d *Delivery) ack(ack uint32, at Ref) {
 	}
 	d.ackSeq, d.ackSeen = ack, true
 	if int32(ack-d.base) >= 0 {
-		// an acknowledged FIN takes one sequence number past the bytes
-		d.Acked, d.AckedAt = uint64(min(ack-d.base, d.high-d.base)), at
+		// an acknowledged FIN takes one sequence number past the bytes;
+		// an acknowledgement past the bytes seen is of bytes the capture
+		// missed
+		n := ack - d.base
+		if d.finSeen && ack == d.finNext {
+			n--
+		}
+		d.Acked, d.AckedAt = uint64(n), at
 	}
 	d.curN = 0 // progress: a resend after this is a new story
 	if d.cand > 0 && int32(ack-d.candEnd) >= 0 {

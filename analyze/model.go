@@ -218,9 +218,11 @@ type Delivery struct {
 	ResentLast   Ref
 	// Unseen is bytes the sender's sequence numbers show it sent that never
 	// crossed this point (an empty segment's sequence number past the last
-	// byte seen), first shown at UnseenAt.
-	Unseen   uint64
-	UnseenAt Ref
+	// byte seen), first shown at UnseenAt; UnseenEnd is the offset just past
+	// them (an acknowledgement past it says the capture missed them).
+	Unseen    uint64
+	UnseenAt  Ref
+	UnseenEnd uint64
 	// ResentOriginal is the first send of the resent segment, when this
 	// point saw it.
 	ResentOriginal Ref

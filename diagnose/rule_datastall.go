@@ -64,7 +64,8 @@ func ruleDataStalled(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	switch {
 	case dv.Resends >= minStallResends && dv.Acked <= dv.ResentOffset:
 		f = stallSeenBySender(s, t, dv, who, other)
-	case dv.Unseen > 0 && dv.Resends == 0:
+	case dv.Unseen > 0 && dv.Resends == 0 && dv.Acked < dv.UnseenEnd:
+		// (acknowledged bytes the capture missed are no stall)
 		f = stallSeenByReceiver(s, t, dv, who, other)
 	default:
 		return nil

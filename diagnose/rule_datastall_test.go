@@ -49,7 +49,7 @@ func resend(w *wiretest.Wire, fr pinFrames, src, dst netip.AddrPort, seq uint32,
 
 var dataStalledCases = []pinCase{
 	{
-		name: "seen on the sender's side: full-sized segments resent, never acknowledged, no ICMP",
+		name:  "seen on the sender's side: full-sized segments resent, never acknowledged, no ICMP",
 		point: "server-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w, cli, srv := stallRetr(an, fr)
@@ -71,7 +71,7 @@ var dataStalledCases = []pinCase{
 			evidence: []string{"orig", "resend1", "resendN"}}},
 	},
 	{
-		name: "progress first: the client acknowledged a small segment, then a full-sized one is resent; a router's fragmentation-needed is named",
+		name:  "progress first: the client acknowledged a small segment, then a full-sized one is resent; a router's fragmentation-needed is named",
 		point: "server-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w, cli, srv := stallRetr(an, fr)
@@ -90,7 +90,7 @@ var dataStalledCases = []pinCase{
 			notSummary: []string{"No ICMP"}}},
 	},
 	{
-		name: "a small segment resent: not a question of size, a box dropping the connection",
+		name:  "a small segment resent: not a question of size, a box dropping the connection",
 		point: "server-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w, cli, srv := stallRetr(an, fr)
@@ -105,7 +105,7 @@ var dataStalledCases = []pinCase{
 			notAdvice:  []string{"ping -M do"}}},
 	},
 	{
-		name: "seen on the receiver's side: the server's empty segment shows 4344 bytes that never came",
+		name:  "seen on the receiver's side: the server's empty segment shows 4344 bytes that never came",
 		point: "client-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w, cli, srv := stallRetr(an, fr)
@@ -123,7 +123,19 @@ var dataStalledCases = []pinCase{
 			evidence:   []string{"jump"}}},
 	},
 	{
-		name: "a resend that got through and a 226: no finding",
+		name:  "the receiver acknowledged the bytes the capture missed: no stall",
+		point: "client-lan",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w, cli, srv := stallRetr(an, fr)
+			w.Send(cli, srv, 101, 901+1448, capture.ACK, "")
+			w.Send(srv, cli, 901+1448, 101, capture.FIN|capture.ACK, "")
+			w.Send(cli, srv, 101, 901+1449, capture.FIN|capture.ACK, "")
+			w.S("426 Failure writing network stream.\r\n")
+		},
+		want: "",
+	},
+	{
+		name:  "a resend that got through and a 226: no finding",
 		point: "server-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w, cli, srv := stallRetr(an, fr)

@@ -12,6 +12,10 @@ import (
 // the way (shorter silences are ordinary).
 const minStateQuiet = time.Second
 
+// minResendWait is how long after the client's FIN a resend (or later
+// packet) of the client must come for the FIN to count as unanswered.
+const minResendWait = 150 * time.Millisecond
+
 // ruleControlStateLost: the control connection carried nothing while a
 // data connection ran, and then it broke as a NAT or firewall that forgot
 // the idle connection breaks it: the server's final reply, its first
@@ -117,20 +121,21 @@ func stateLostSilent(s *SessionFacts, t *TransferFacts, quiet time.Duration) *Fi
 	if waited < minStateQuiet {
 		return nil
 	}
-	idle := end.Time.Sub(ss.QuietFrom.Time)
-	resent := ""
-	if ss.LastFromClient.Frame != ss.ClosedAt.Frame {
-		resent = fmt.Sprintf(" and what the client sent after it, up to frame %d,", ss.LastFromClient.Frame)
+	// the client resent (its FIN went unacknowledged): not a capture that
+	// merely ended before the answer
+	if ss.LastFromClient.Frame == ss.ClosedAt.Frame || ss.LastFromClient.Time.Sub(ss.ClosedAt.Time) < minResendWait {
+		return nil
 	}
+	idle := end.Time.Sub(ss.QuietFrom.Time)
 	f := &Finding{Code: ControlStateLost, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}}
 	f.Evidence = append(t.Evidence(), Evidence{At: ss.QuietFrom, What: "the control connection's last packet before the silence"},
 		Evidence{At: end, What: "the data connection's first FIN"},
 		Evidence{At: ss.ClosedAt, What: "the client closes the control connection: no answer"})
 	sortEvidence(f.Evidence)
 	f.Summary = silenceWords(s, t, quiet) + fmt.Sprintf("; the data connection ended (FIN, frame %d) after %s of that silence, and the server's final reply never came here: "+
-		"%s later the client closed the control connection (frame %d), and its FIN%s got no answer at all, not even the server host's TCP acknowledgement. "+
+		"%s later the client closed the control connection (frame %d), and its FIN, resent up to frame %d, got no answer at all, not even the server host's TCP acknowledgement. "+
 		"The path dropped the control connection's packets after the silence, as a NAT or firewall that forgot the idle connection does; this point cannot see where",
-		end.Frame, idle.Round(time.Millisecond), waited.Round(time.Millisecond), ss.ClosedAt.Frame, resent)
+		end.Frame, idle.Round(time.Millisecond), waited.Round(time.Millisecond), ss.ClosedAt.Frame, ss.LastFromClient.Frame)
 	f.Advice = stateAdvice(fmt.Sprintf("The connection had been silent %s when the data connection ended; a capture outside the client's NAT shows whether the server sent its final reply and who answered it.", idle.Round(time.Millisecond)))
 	return f
 }

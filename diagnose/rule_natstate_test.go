@@ -34,7 +34,7 @@ func slowRetr(an *analyze.Analyzer, fr pinFrames, quiet time.Duration) *wiretest
 
 var controlStateLostCases = []pinCase{
 	{
-		name: "the 226 after 3 s of silence is answered by a reset in the client's name from one hop nearer: the client's NAT forgot the connection",
+		name:  "the 226 after 3 s of silence is answered by a reset in the client's name from one hop nearer: the client's NAT forgot the connection",
 		point: "nat-outside",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := slowRetr(an, fr, 3*time.Second)
@@ -53,7 +53,7 @@ var controlStateLostCases = []pinCase{
 			evidence:   []string{"quiet", "226", "rst"}}},
 	},
 	{
-		name: "seen on the client's side: the data ended, no 226 came, the client's FIN and its resends got no answer at all",
+		name:  "seen on the client's side: the data ended, no 226 came, the client's FIN and its resends got no answer at all",
 		point: "client-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := slowRetr(an, fr, 7*time.Second)
@@ -66,14 +66,14 @@ var controlStateLostCases = []pinCase{
 		want: "error:control-state-lost",
 		expect: []pinExpect{{code: ControlStateLost, severity: Error, transfers: "S1.T1",
 			summary: []string{"the data connection ended (FIN, frame {datafin})", "the server's final reply never came here",
-				"the client closed the control connection (frame {fin}), and its FIN and what the client sent after it, up to frame {last}, got no answer at all",
+				"the client closed the control connection (frame {fin}), and its FIN, resent up to frame {last}, got no answer at all",
 				"as a NAT or firewall that forgot the idle connection does; this point cannot see where"},
 			notSummary: []string{"reset"},
 			advice:     []string{"--keepalive-time", "a capture outside the client's NAT shows whether the server sent its final reply"},
 			evidence:   []string{"quiet", "datafin", "fin"}}},
 	},
 	{
-		name: "a reset from as far as the client is the client's own: no finding",
+		name:  "a reset from as far as the client is the client's own: no finding",
 		point: "nat-outside",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := slowRetr(an, fr, 3*time.Second)
@@ -83,7 +83,7 @@ var controlStateLostCases = []pinCase{
 		want: "",
 	},
 	{
-		name: "a short silence: the reset is not read as forgotten state",
+		name:  "a short silence: the reset is not read as forgotten state",
 		point: "nat-outside",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := slowRetr(an, fr, 300*time.Millisecond)
@@ -94,7 +94,28 @@ var controlStateLostCases = []pinCase{
 		want: "",
 	},
 	{
-		name: "the client closes at once after the data: no wait for the reply, no finding",
+		name:  "the capture ends right after the client's FIN: no resend, so no finding",
+		point: "client-lan",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := slowRetr(an, fr, 7*time.Second)
+			w.Send(w.Client, w.Server, w.CSeq, w.SSeq, capture.FIN|capture.ACK, "")
+		},
+		want: "",
+	},
+	{
+		name:  "the server's TCP acknowledges the client's FIN: the path works, no finding",
+		point: "client-lan",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := slowRetr(an, fr, 7*time.Second)
+			w.Send(w.Client, w.Server, w.CSeq, w.SSeq, capture.FIN|capture.ACK, "")
+			w.Send(w.Server, w.Client, w.SSeq, w.CSeq+1, capture.ACK, "")
+			w.Wait(time.Second)
+			w.Send(w.Client, w.Server, w.CSeq+1, w.SSeq, capture.ACK, "")
+		},
+		want: "",
+	},
+	{
+		name:  "the client closes at once after the data: no wait for the reply, no finding",
 		point: "client-lan",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := slowRetr(an, fr, 1500*time.Millisecond)
