@@ -99,10 +99,10 @@ func stateLostReset(s *SessionFacts, t *TransferFacts, quiet time.Duration) *Fin
 	sortEvidence(f.Evidence)
 	box := fmt.Sprintf("a box %s, %s short of the client", hopsAway(rstHops), plural(s.ClientHops-rstHops, "hop", "hops"))
 	f.Summary = silenceWords(s, t, quiet) + fmt.Sprintf("; the server's \"%s\" (frame %d), its first packet after the silence, was answered by a reset with the client's address %s (frame %d) that came %s, while the client's own packets come %s: "+
-		"%s (the client's NAT or firewall) no longer knew the connection after %s of silence and answered the reply itself with a reset in the client's name: the client most likely never got the %d",
+		"%s (the client's NAT or firewall) no longer knew the connection when the reply came, %s into the silence, and answered it itself with a reset in the client's name: the client most likely never got the %d",
 		fin, fin.At.Frame, ss.Client, ss.Reset.Frame, cameFrom(rstHops, ttl, ss.ResetTTL), cameFrom(s.ClientHops, ttl, ss.ClientTTL),
 		box, quiet.Round(time.Millisecond), fin.Code)
-	f.Advice = stateAdvice(fmt.Sprintf("Here the box forgot the connection within %s of silence.", quiet.Round(time.Millisecond)))
+	f.Advice = stateAdvice(fmt.Sprintf("Here the box forgot the connection within %s of silence (its idle timeout is at most that).", quiet.Round(time.Millisecond)))
 	return f
 }
 

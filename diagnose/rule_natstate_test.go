@@ -47,9 +47,9 @@ var controlStateLostCases = []pinCase{
 			summary: []string{"RETR big.bin: the control connection carried nothing either way for 3.06s (after frame {quiet}) while the data connection ran (it carried 2000 bytes)",
 				"the server's \"226 Transfer complete.\" (frame {226}), its first packet after the silence, was answered by a reset with the client's address 198.51.100.1:40000 (frame {rst})",
 				"from this link (no router between, TTL 64)", "the client's own packets come from 1 router hop away (TTL 63)",
-				"the client's NAT or firewall", "after 3.06s of silence"},
+				"the client's NAT or firewall", "when the reply came, 3.06s into the silence"},
 			notSummary: []string{"this point cannot see where"},
-			advice:     []string{"--keepalive-time", "net.netfilter.nf_conntrack_tcp_timeout_established", "within 3.06s of silence"},
+			advice:     []string{"--keepalive-time", "net.netfilter.nf_conntrack_tcp_timeout_established", "within 3.06s of silence (its idle timeout is at most that)"},
 			evidence:   []string{"quiet", "226", "rst"}}},
 	},
 	{
