@@ -84,12 +84,16 @@ func ended(t *TransferFacts) string {
 // fragNeededWords says whether an ICMP "fragmentation needed" for the
 // connection crossed this point (IPv4 only: the ICMPv6 "packet too big" is
 // not read).
-func fragNeededWords(dc *analyze.DataConn) (string, bool) {
+func fragNeededWords(dc *analyze.DataConn, dv analyze.Delivery) (string, bool) {
 	if !dc.Src.Addr().Is4() {
 		return "", false
 	}
 	if dc.FragNeeded.Valid() {
-		return fmt.Sprintf("A router sent ICMP \"fragmentation needed\" for this connection (frame %d, TTL %d): it could not forward a segment that large, and the sender did not shrink it", dc.FragNeeded.Frame, dc.FragNeededTTL), true
+		w := fmt.Sprintf("A router sent ICMP \"fragmentation needed\" for this connection (frame %d, TTL %d): it could not forward a segment that large", dc.FragNeeded.Frame, dc.FragNeededTTL)
+		if dv.Resends > 0 && dv.ResentLast.Time.After(dc.FragNeeded.Time) {
+			w += fmt.Sprintf(", and the sender went on resending %d-byte segments after it", dv.ResentLen)
+		}
+		return w, true
 	}
 	return "No ICMP \"fragmentation needed\" for this connection crossed this point", false
 }
@@ -150,7 +154,7 @@ func stallSeenBySender(s *SessionFacts, t *TransferFacts, dv analyze.Delivery, w
 	if dv.AckedAt.Valid() {
 		progress += fmt.Sprintf(", %s before the last resend", dv.ResentLast.Time.Sub(dv.AckedAt.Time).Round(time.Millisecond))
 	}
-	icmp, _ := fragNeededWords(dc)
+	icmp, _ := fragNeededWords(dc, dv)
 	if icmp != "" {
 		icmp = ". " + icmp
 	}
@@ -172,7 +176,7 @@ func stallSeenByReceiver(s *SessionFacts, t *TransferFacts, dv analyze.Delivery,
 	if dv.LargestSent > 0 {
 		got = fmt.Sprintf("%d bytes of its data crossed this point, in segments of up to %d bytes", dv.Acked, dv.LargestSent)
 	}
-	icmp, _ := fragNeededWords(dc)
+	icmp, _ := fragNeededWords(dc, dv)
 	if icmp != "" {
 		icmp = ". " + icmp
 	}

@@ -86,7 +86,7 @@ var dataStalledCases = []pinCase{
 			summary: []string{"the client acknowledged 500 of the 1948 bytes the server sent (last progress at frame {acked}",
 				"resent its segment at byte 500 (1448 bytes, first sent in frame {orig}) 3 times",
 				"the largest server segment the client acknowledged on this connection was 500 bytes, the largest sent 1448",
-				"A router sent ICMP \"fragmentation needed\" for this connection (frame {icmp}, TTL 64)"},
+				"A router sent ICMP \"fragmentation needed\" for this connection (frame {icmp}, TTL 64): it could not forward a segment that large, and the sender went on resending 1448-byte segments after it"},
 			notSummary: []string{"No ICMP"}}},
 	},
 	{
