@@ -189,6 +189,22 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	if p.Time.After(s.End) {
 		s.End = p.Time
 	}
+	// the longest silence either way
+	last := s.LastFromClient
+	if s.LastFromServer.Valid() && (!last.Valid() || s.LastFromServer.Time.After(last.Time)) {
+		last = s.LastFromServer
+	}
+	if last.Valid() && p.Time.Sub(last.Time) > s.QuietTo.Time.Sub(s.QuietFrom.Time) {
+		s.QuietFrom, s.QuietTo = last, ref(p)
+	}
+	if fromClient {
+		s.LastFromClient = ref(p)
+	} else {
+		s.LastFromServer = ref(p)
+	}
+	if p.Flags&capture.RST != 0 && !s.Reset.Valid() {
+		s.Reset, s.ResetTTL, s.ResetFromClient = ref(p), p.TTL, fromClient
+	}
 	if fromClient && s.ClientTTL == 0 {
 		s.ClientTTL = p.TTL
 	} else if !fromClient && s.ServerTTL == 0 {

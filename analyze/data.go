@@ -278,6 +278,16 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 			dc.SYNACK, dc.SYNACKTTL = r, p.TTL
 		}
 	}
+	if p.Flags&capture.RST == 0 {
+		dir := 1
+		if fromInit {
+			dir = 0
+		}
+		dc.Delivery[dir].segment(p.Seq, p.Flags&capture.SYN != 0, p.Flags&capture.FIN != 0, p.PayloadLen, r)
+		if p.Flags&capture.ACK != 0 {
+			dc.Delivery[1-dir].ack(p.Ack, r)
+		}
+	}
 	if p.Flags&capture.FIN != 0 {
 		if !dc.FIN.Valid() {
 			dc.FIN = r
@@ -332,6 +342,14 @@ func (a *Analyzer) icmp(p *capture.Packet) {
 	case flowData:
 		o = &f.data.Opening
 		f.data.Last = ref(p)
+		// "fragmentation needed" for an established connection: a router
+		// on the way could not forward one of its segments
+		if p.Src.Is4() && p.ICMPType == 3 && p.ICMPCode == 4 && f.data.SYNACK.Valid() {
+			if !f.data.FragNeeded.Valid() {
+				f.data.FragNeeded, f.data.FragNeededTTL = ref(p), p.TTL
+			}
+			return
+		}
 	case flowControl:
 		o = &f.ctl.sess.Opening
 	default:

@@ -180,10 +180,68 @@ type DataConn struct {
 	// byte counted once (retransmissions are not counted again).
 	BytesFromInitiator, BytesFromAcceptor uint64
 	First, Last                           Ref
+	// Delivery is each direction's progress against the receiver's
+	// acknowledgements: [0] from the initiator, [1] from the acceptor.
+	Delivery [2]Delivery
+	// FragNeeded is the first ICMP "fragmentation needed" quoting the
+	// connection (a router on the way could not forward a segment that
+	// large), FragNeededTTL its TTL; zero: none crossed this point.
+	FragNeeded    Ref
+	FragNeededTTL uint8
 	// sent is each direction's next sequence number after the highest byte
 	// seen (0: from the initiator, 1: from the acceptor).
 	sent     [2]uint32
 	sentSeen [2]bool
+}
+
+// Delivery is one direction of a data connection against the receiver's
+// acknowledgements, in offsets from the direction's first byte: how far the
+// receiver got, and the segment the sender kept resending when it stopped
+// getting further. Kept in constant space per connection.
+type Delivery struct {
+	// Acked is the bytes the receiver acknowledged, last moved at AckedAt
+	// (the last progress); Acks counts the receiver's ACKs.
+	Acked   uint64
+	AckedAt Ref
+	Acks    int
+	// LargestSent is the largest segment payload seen; LargestAcked the
+	// largest one the receiver is known to have acknowledged (0: none).
+	LargestSent, LargestAcked int
+	// Resent is the segment the sender resent most often, at offset
+	// ResentOffset, ResentLen bytes long, Resends times (the first resend
+	// at ResentFirst, the last at ResentLast), without the receiver's
+	// acknowledgement passing it in between.
+	ResentOffset uint64
+	ResentLen    int
+	Resends      int
+	ResentFirst  Ref
+	ResentLast   Ref
+	// Unseen is bytes the sender's sequence numbers show it sent that never
+	// crossed this point (an empty segment's sequence number past the last
+	// byte seen), first shown at UnseenAt; UnseenEnd is the offset just past
+	// them (an acknowledgement past it says the capture missed them).
+	Unseen    uint64
+	UnseenAt  Ref
+	UnseenEnd uint64
+	// ResentOriginal is the first send of the resent segment, when this
+	// point saw it.
+	ResentOriginal Ref
+
+	base     uint32 // sequence number of the direction's first byte
+	started  bool
+	ackSeq   uint32 // the receiver's highest acknowledgement
+	ackSeen  bool
+	high     uint32 // just past the highest byte seen
+	cand     int    // the largest segment not yet known acknowledged, ending at candEnd
+	candEnd  uint32
+	curSeq   uint32 // the segment resent since the acknowledgement last moved
+	curLen   int
+	curN     int
+	curFirst Ref
+	finNext  uint32 // just past the sender's FIN (finSeen)
+	finSeen  bool
+	headSeq  uint32 // the first send of the segment at the receiver's acknowledgement
+	headAt   Ref
 }
 
 // State classifies an opening: answered by SYN-ACK, by a reset from the
@@ -358,6 +416,20 @@ type Session struct {
 	// Rewrites are bytes seen twice with different content: a box between
 	// the sender and this point changed them between the two copies.
 	Rewrites []Rewrite
+	// QuietFrom and QuietTo bound the longest silence on the control
+	// connection: no packet either way after QuietFrom until QuietTo (both
+	// zero: fewer than two packets). A NAT or firewall forgets a
+	// connection silent for longer than its idle timeout.
+	QuietFrom, QuietTo Ref
+	// LastFromClient and LastFromServer are each side's last packet.
+	LastFromClient, LastFromServer Ref
+	// Reset is the first RST on the control connection, ResetTTL its TTL
+	// (hop limit) and ResetFromClient whether it carried the client's
+	// address: its TTL against ClientTTL or ServerTTL says whether that
+	// host or a box nearer to this point sent it.
+	Reset           Ref
+	ResetTTL        uint8
+	ResetFromClient bool
 	// Closing is a 421 the server sent that answers no command: an idle
 	// timeout or a shutdown (Code 0: none).
 	Closing Reply

@@ -283,6 +283,11 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		f.Advice = fmt.Sprintf("Start with the box between %s and %s: the bytes were lost there. ", d.name(after), d.name(before)) + f.Advice
 	}
 
+	// A control connection forgotten on the way, and a data connection
+	// whose segments stopped somewhere: said once, with the place.
+	rest = d.stateLostPlace(rest)
+	rest = d.dataStallPlace(rest)
+
 	// An encrypted control channel "with a NAT in sight": the path shows
 	// whether a NAT lies between the points, and which box it is.
 	if slices.ContainsFunc(rest, func(fd found) bool { return fd.f.Code == TLSBlindALG }) {
@@ -854,4 +859,96 @@ func (d *PathDiagnosis) Told() map[*analyze.Session]bool {
 		}
 	}
 	return out
+}
+
+// stateLostPlace gathers the control-state-lost findings of a session: the
+// points that saw the server's final reply answered by a reset in the
+// client's name, and the points nearer the client where it never came: the
+// box between the last of those and the first of these forgot the
+// connection.
+func (d *PathDiagnosis) stateLostPlace(rest []found) []found {
+	isReset := func(fd found) bool {
+		return fd.f.Code == ControlStateLost && strings.Contains(fd.f.Summary, "was answered by a reset")
+	}
+	first := -1 // the reset point nearest the client
+	for _, fd := range rest {
+		if isReset(fd) && (first < 0 || fd.point < first) {
+			first = fd.point
+		}
+	}
+	if first < 0 {
+		return rest
+	}
+	var resets, silent []int
+	for _, fd := range rest {
+		switch {
+		case isReset(fd):
+			resets = append(resets, fd.point)
+		case fd.f.Code == ControlStateLost && fd.point < first:
+			silent = append(silent, fd.point)
+		}
+	}
+	f, rest := d.gather(rest, func(fd found) bool { return fd.f.Code == ControlStateLost }, at(first))
+	if len(silent) > 0 {
+		slices.Sort(resets)
+		slices.Sort(silent)
+		last := silent[len(silent)-1]
+		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the final reply crossed %s and was answered by the reset; it never reached %s: the box between %s and %s forgot the connection.",
+			d.names(resets), d.names(silent), d.name(last), d.name(first)))
+		f.Advice = fmt.Sprintf("Start with the box between %s and %s. ", d.name(last), d.name(first)) + f.Advice
+	}
+	return rest
+}
+
+// dataStallPlace gathers the data-stalled findings of a session: the
+// points that saw the sender resend its segment, and the points past them
+// where its data never came: the segments were lost between the last of
+// those and the first of these.
+func (d *PathDiagnosis) dataStallPlace(rest []found) []found {
+	resent := func(fd found) bool {
+		return fd.f.Code == DataStalled && strings.Contains(fd.f.Summary, "resent its segment")
+	}
+	k := slices.IndexFunc(rest, resent)
+	if k < 0 {
+		return rest
+	}
+	fromServer := strings.Contains(rest[k].f.Summary, "the server resent")
+	// walk from the sender: the last point that saw the resends before
+	// the first one that did not
+	var order []int
+	for i := range d.Path.Points {
+		order = append(order, i)
+	}
+	if fromServer {
+		slices.Reverse(order)
+	}
+	kind := map[int]bool{} // point -> saw the resends
+	for _, fd := range rest {
+		if fd.f.Code == DataStalled {
+			kind[fd.point] = resent(fd)
+		}
+	}
+	after, before := -1, -1
+	for _, i := range order {
+		saw, ok := kind[i]
+		switch {
+		case !ok:
+		case saw && before < 0:
+			after = i
+		case !saw && after >= 0 && before < 0:
+			before = i
+		}
+	}
+	if after < 0 || before < 0 {
+		return rest
+	}
+	f, rest := d.gather(rest, func(fd found) bool { return fd.f.Code == DataStalled }, at(after))
+	who := "client"
+	if fromServer {
+		who = "server"
+	}
+	f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the %s's resent segment crossed %s and never %s: it was lost between %s and %s.",
+		who, d.name(after), d.name(before), d.name(after), d.name(before)))
+	f.Advice = fmt.Sprintf("Start with the box between %s and %s: the segments were lost there. ", d.name(after), d.name(before)) + f.Advice
+	return rest
 }

@@ -94,6 +94,16 @@ func TestDiagnosePathLab(t *testing.T) {
 			{"info:alg-rewrite", "rewrote PORT 10.1.0.2:40003 to 198.51.100.1:40003 correctly"},
 			{"info:alg-rewrite", "rewrote PORT 10.1.0.2:40004 to 198.51.100.1:40004 correctly"},
 		}, []string{"capture lost"}},
+		{"s19-nat-state-expiry", [][]string{
+			{"error:control-state-lost", "At nat-outside:", "answered by a reset with the client's address 198.51.100.1:",
+				"came from this link (no router between, TTL 64), while the client's own packets come from 1 router hop away (TTL 63)",
+				"it never reached client-lan: the box between client-lan and nat-outside forgot the connection"},
+		}, []string{"this point cannot see where", "stalled"}},
+		{"s20-data-stall", [][]string{
+			{"error:data-stalled", "At server-lan:", "the server resent its segment at byte 0 (1448 bytes, first sent in frame 24) 4 times (frames 36–39)",
+				"no server segment got through on this connection (it sent segments of up to 1448 bytes)",
+				"it was lost between server-lan and server-outside"},
+		}, []string{"never came here", "control-state-lost"}},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			d := labPath(t, tt.scenario)

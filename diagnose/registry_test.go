@@ -333,7 +333,7 @@ func TestRegistryEntries(t *testing.T) {
 		PortRejected, ALGRewrite, ALGRewriteWrong, ALGSeqBroken, ALGMissedSplit, TLSBlindALG, ExtendedRefused, Bounce,
 		CleartextCredentials, TransferFailed, CaptureGap, DataNotSeen, ControlNoAnswer, ControlRefused, ControlUnreachable,
 		ControlStalled, ServerClosed, LoginFailures, BounceScan, DuplicateRecords, SeenTwice,
-		NATPoolUnpaired, FXP, ControlSeqMismatch, PortAddressMismatch}
+		NATPoolUnpaired, FXP, ControlSeqMismatch, PortAddressMismatch, ControlStateLost, DataStalled}
 	reg := Registry()
 	count := map[Code]int{}
 	for _, e := range reg {
@@ -543,7 +543,7 @@ func TestCoverageCases(t *testing.T) { runPinCases(t, coverageCases) }
 func allPinCases() []pinCase {
 	var all []pinCase
 	for _, cs := range [][]pinCase{coverageCases, controlNeverStartedCases, controlStalledCases, lostBytesCases, rewrittenCopiesCases, serverClosedCases,
-		captureGapCases, cleartextCases, tlsBlindALGCases, loginFailuresCases, twinCases} {
+		captureGapCases, cleartextCases, tlsBlindALGCases, loginFailuresCases, twinCases, controlStateLostCases, dataStalledCases} {
 		all = append(all, cs...)
 	}
 	return all

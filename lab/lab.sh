@@ -413,6 +413,8 @@ use_localtime=NO
 EOF
 		case $variant in
 		pasv-address) echo "pasv_address=$R2_WAN4"; echo "pasv_addr_resolve=NO" ;;
+		# the server paces each download (bytes/s, set by the scenario)
+		slow) echo "anon_max_rate=${VSFTPD_MAX_RATE:-20000}" ;;
 		tls)
 			cat <<EOF
 ssl_enable=YES
