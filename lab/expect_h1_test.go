@@ -20,7 +20,7 @@ func init() {
 					one(xfer{Mode: "active", Addr: "${client}:${act:2}", NegReply: 425, State: "not-attempted"}),
 				), Findings: []string{"error:active-nat-no-alg"}, Says: []string{
 					"active-nat-no-alg: and the server refused it (500 Illegal PORT command.)",
-					"active-nat-no-alg: left private (no FTP helper on the NAT) or rewritten wrongly",
+					"active-nat-no-alg: left as it was (no FTP helper on the NAT), rewritten wrongly",
 					"active-nat-no-alg: the server could not connect to it (425 Can't connect to specified address.)",
 					"active-nat-no-alg: This point is inside the NAT and cannot see which",
 					"!active-nat-no-alg: the PORT reached the server with the private address",

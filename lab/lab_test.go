@@ -85,7 +85,11 @@ func TestLab(t *testing.T) {
 	suite.Track(t, suite.Lab, &labDetail)
 	suite.Track(t, suite.Live, &liveDetail)
 	defer func() {
-		labDetail = fmt.Sprintf("%d of %d scenarios, real FTP through NAT captured at up to 4 points each", ran, len(scenarios))
+		most := 0
+		for _, sc := range scenarios {
+			most = max(most, len(sc.Points))
+		}
+		labDetail = fmt.Sprintf("%d of %d scenarios, real FTP through NATs and middleboxes captured at up to %d points each", ran, len(scenarios), most)
 		liveDetail = fmt.Sprintf("ftpsniff -i beside tcpdump in %d scenarios", live)
 	}()
 
