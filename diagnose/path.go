@@ -215,6 +215,17 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 				continue // a box's comparison says what happened
 			case f.Code == ControlSeqMismatch && seqBroken:
 				continue // the box that broke the numbering is named
+			case f.Code == TransferFailed && seqBroken && cutByServer(f):
+				// what the broken numbering did next: the box's finding says it
+				tr := f.Transfers[0]
+				for _, g := range out {
+					if g.Code == ALGSeqBroken && !strings.Contains(g.Summary, "reached the server cut") {
+						g.Summary += fmt.Sprintf("; the client's next command, %s, reached the server cut: it answered \"%s\" (%s frame %d)", strings.TrimSpace(tr.Command+" "+tr.Arg),
+							replyWhat(tr.Final), d.name(i), tr.Final.At.Frame)
+						break
+					}
+				}
+				continue
 			case f.Code == ActiveNATNoALG && d.clientSeenAtPORTAddress(ps, negs):
 				continue // disproved: no NAT hid the client on the way
 			}
@@ -951,4 +962,15 @@ func (d *PathDiagnosis) dataStallPlace(rest []found) []found {
 		who, d.name(after), d.name(before), d.name(after), d.name(before)))
 	f.Advice = fmt.Sprintf("Start with the box between %s and %s: the segments were lost there. ", d.name(after), d.name(before)) + f.Advice
 	return rest
+}
+
+// cutByServer reports whether a transfer-failed finding is a server
+// answering "500 unknown command" to a command every server knows: the
+// server read the line cut.
+func cutByServer(f *Finding) bool {
+	if len(f.Transfers) == 0 {
+		return false
+	}
+	t := f.Transfers[0]
+	return t.Final.Code == 500 && everyServerKnows(t.Command)
 }

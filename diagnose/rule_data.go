@@ -3,6 +3,7 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -39,6 +40,16 @@ func serverRefusedRequest(s *SessionFacts, t *TransferFacts) *Finding {
 	f := &Finding{Code: TransferFailed, Severity: Error, Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence(),
 		Summary: fmt.Sprintf("%s failed: the server answered \"%s\"", t.What, replyWhat(t.T.Final))}
 	switch {
+	case t.T.Final.Code == 500 && everyServerKnows(t.T.Command):
+		// A server that knows the verb and answers "unknown command" did
+		// not read the line the client sent.
+		f.Summary = fmt.Sprintf("%s failed: the server answered \"%s\" to %s, a command every FTP server knows, which this point saw whole (frame %d): the server did not read the line the client sent",
+			t.What, replyWhat(t.T.Final), t.T.Command, t.T.CommandAt.Frame)
+		if n := t.N; n != nil && !n.Mode.IsPassive() && n.At.Valid() {
+			f.Summary += fmt.Sprintf(". The line before it, %s (frame %d), is one an FTP helper on a NAT rewrites; a helper that changes its length without shifting the later sequence numbers "+
+				"makes the server take the first bytes of the next line for ones it already has and read the rest cut. This point cannot see the bytes the server got: a capture on the far side of the client's NAT shows them", n.Command, n.At.Frame)
+		}
+		f.Advice = "Compare captures on both sides of the client's NAT or firewall (--point): a box that rewrites the control connection changed the client's bytes. Until it is fixed, use passive mode."
 	case t.State == analyze.Established:
 		f.Advice = "The data connection itself was set up; the reply says why the server gave up (permissions, a missing file, a full disk)."
 	default:
@@ -337,4 +348,15 @@ func dataAdvice(s *SessionFacts, t *TransferFacts, e dataEndsInfo, a Answer) str
 	return fmt.Sprintf("Use passive mode, or let the server's active-mode connections in to the client %s: accept connections from the server's %s, "+
 		"or as related connections with the FTP helper (ct helper \"ftp\" on the control connection, then ct state related accept); "+
 		"the client's port changes with every transfer, so opening one port does not help.", where, from)
+}
+
+// everyServerKnows reports whether verb is a transfer command every FTP
+// server implements (RFC 959): "500 unknown command" to it means the
+// server did not get the line as sent.
+func everyServerKnows(verb string) bool {
+	switch strings.ToUpper(verb) {
+	case "RETR", "STOR", "LIST", "NLST", "APPE":
+		return true
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
@@ -66,7 +67,13 @@ func ruleControlSeqMismatch(d *run, s *SessionFacts) {
 				who, other, st.Bytes, st.First.Frame, times(st.Retransmissions))
 		}
 		if m.Overlap.Valid() {
-			fmt.Fprintf(&b, "; the %s's next bytes (frame %d) start inside bytes the %s already acknowledged, so the %s reads them cut", who, m.Overlap.Frame, other, other)
+			fmt.Fprintf(&b, "; the %s's next bytes (frame %d) start inside bytes the %s already acknowledged, so the %s reads the rest of the %s's line cut", who, m.Overlap.Frame, other, other, who)
+			if m.FromClient {
+				if l, ok := cutAnswer(ss, m.Overlap, analyze.Ref{}); ok {
+					fmt.Fprintf(&b, "; it answered \"%s\" (frame %d)", l.Text, l.At.Frame)
+					f.Evidence = append(f.Evidence, Evidence{At: l.At, What: l.Text})
+				}
+			}
 		}
 		f.Summary = b.String() + endedBy(ss, true)
 		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on a router or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later sequence and acknowledgement number " +
@@ -79,6 +86,78 @@ func ruleControlSeqMismatch(d *run, s *SessionFacts) {
 		}
 		d.add(f)
 	}
+	for _, rw := range ss.Rewrites {
+		if slices.ContainsFunc(ss.SeqMismatches, func(m analyze.SeqMismatch) bool { return m.FromClient && m.Overlap.Valid() }) {
+			break // the same overlap, told above from the server's acknowledgement
+		}
+		if f := lengthenedLineOverlap(s, rw); f != nil {
+			d.add(f)
+		}
+	}
+}
+
+// cutAnswer is the server's first error reply after a client line that
+// reached it cut (skip: the reply to the line before it).
+func cutAnswer(ss *analyze.Session, after, skip analyze.Ref) (analyze.Line, bool) {
+	for _, l := range ss.Lines {
+		if !l.FromClient && l.At.Time.After(after.Time) && strings.HasPrefix(l.Text, "5") && l.At.Frame != skip.Frame {
+			return l, true
+		}
+	}
+	return analyze.Line{}, false
+}
+
+// lengthenedLineOverlap: the client's next segment starts inside the end
+// of an active negotiation's line as it crossed this point, with other
+// bytes there. The client counts its bytes fewer than the line that
+// crossed here: a box between the client and this point lengthened the
+// line without shifting the client's later sequence numbers. Seen when
+// the client sent its next command before the server's acknowledgement of
+// the line came back (a pipelining client); the server then takes the
+// first bytes of that command for ones it already has.
+func lengthenedLineOverlap(s *SessionFacts, rw analyze.Rewrite) *Finding {
+	ss := s.S
+	if !rw.FromClient || numbersOnly(rw.Kept, rw.Other) {
+		return nil
+	}
+	for _, t := range s.Transfers {
+		n := t.N
+		if n == nil || n.Mode.IsPassive() || n.Inferred != "" || !n.At.Valid() {
+			continue
+		}
+		end := n.CommandSeq + uint32(len(n.Line())+2)
+		behind := int32(end - rw.Seq)
+		if int32(rw.Seq-n.CommandSeq) < 0 || behind <= 1 || !rw.OtherAt.Valid() || !rw.OtherAt.Time.After(n.At.Time) {
+			continue
+		}
+		f := &Finding{Code: ControlSeqMismatch, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T},
+			Evidence: []Evidence{{At: n.At, What: "the client's " + n.Line() + " as it crossed this point"},
+				{At: rw.OtherAt, What: fmt.Sprintf("the client's next segment, %d bytes inside that line: %q", behind, rw.Other)}}}
+		f.Summary = fmt.Sprintf("after the client's %s (frame %d), its next segment (frame %d) starts %d bytes before the end of that line as it crossed this point, and carries other bytes there "+
+			"(%q over the line's last %d bytes, %q%s): the client counts its own bytes %d fewer than the line that crossed here. No TCP stack sends new bytes over ones it already sent: "+
+			"a box between the client and this point changed the %s's length (it crossed here as \"%s\") without shifting the client's later sequence numbers. "+
+			"The server takes those %d bytes for ones it already has and reads the rest of the client's line cut",
+			n.Command, n.At.Frame, rw.OtherAt.Frame, behind, rw.Other, behind, rw.Kept, lineEndWord(len(rw.Kept), int(behind)), behind, n.Command, n.Line(), behind)
+		if l, ok := cutAnswer(ss, rw.OtherAt, n.Reply.At); ok {
+			f.Summary += fmt.Sprintf("; it answered \"%s\" (frame %d)", l.Text, l.At.Frame)
+			f.Evidence = append(f.Evidence, Evidence{At: l.At, What: l.Text})
+		}
+		f.Summary += endedBy(ss, true)
+		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on the client's NAT or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later " +
+			"sequence and acknowledgement number (the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
+		s.explained[t.T] = true
+		return f
+	}
+	return nil
+}
+
+// lineEndWord names what of a line's end a quoted copy leaves out: its
+// CRLF, which the cleaned text drops.
+func lineEndWord(quoted, behind int) string {
+	if quoted < behind {
+		return " and its line end"
+	}
+	return ""
 }
 
 // lineBefore is the side's last line that starts before the mismatch: the

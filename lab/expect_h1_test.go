@@ -87,13 +87,19 @@ func init() {
 			// client never sent, the client drops every segment of the
 			// server's and answers with its old acknowledgement.
 			Name:  "s18c-alg-seq-broken",
-			Steps: []string{"fail"},
-			ALG:   []string{"rewritten"},
-			Path:  []string{"not-attempted"},
+			Steps: []string{"fail", "fail"},
+			ALG:   []string{"rewritten", "rewritten"},
+			Path:  []string{"not-attempted", "not-attempted"},
 			Points: merge(
 				same(point{Steps: steps(
 					one(xfer{Mode: "active", Addr: "${client}:${act:1}", NegReply: 200, State: "not-attempted"}),
-				), Findings: []string{"error:control-seq-mismatch"}, Says: []string{
+					// step 2 pipelines RETR behind PORT: the server reads it cut
+					one(xfer{Command: "RETR", Mode: "active", Addr: "${client}:${act:2}", NegReply: 200, State: "not-attempted", Reply: 500}),
+				), Findings: []string{"error:control-seq-mismatch", "error:transfer-failed"}, Says: []string{
+					`transfer-failed: the server answered "500 Unknown command." to RETR, a command every FTP server knows, which this point saw whole`,
+					"transfer-failed: The line before it, PORT (frame",
+					"transfer-failed: a capture on the far side of the client's NAT shows them",
+					"!transfer-failed: permissions",
 					"control-seq-mismatch: after the client's PORT (frame",
 					"control-seq-mismatch: the server acknowledged 4 bytes more than the client sent as seen here",
 					"control-seq-mismatch: the client's own segments stay 4 bytes below that",
@@ -103,7 +109,13 @@ func init() {
 				}}, clientLAN),
 				same(point{Steps: steps(
 					one(xfer{Mode: "active", Addr: "${nat_outside}:${act:1}", NegReply: 200, State: "not-attempted"}),
+					// the RETR overlaps the lengthened PORT: no command here
+					one(xfer{Mode: "active", Addr: "${nat_outside}:${act:2}", NegReply: 200, State: "not-attempted"}),
 				), Findings: []string{"error:control-seq-mismatch"}, Says: []string{
+					// the RETR crosses a point before or after the server's
+					// acknowledgement of the PORT: either way it lands 4
+					// bytes inside the lengthened line
+					`control-seq-mismatch: reads the rest of the client's line cut; it answered "500 Unknown command."`,
 					"control-seq-mismatch: start 4 bytes below what the server had already acknowledged of its bytes",
 					"control-seq-mismatch: all of which this point saw it send",
 					"control-seq-mismatch: A box between the client and this point changed the length of the client's stream",
@@ -113,6 +125,8 @@ func init() {
 			PathSays: []string{
 				"alg-seq-broken: Between client-lan and nat-outside: the NAT rewrote PORT ${client}:${act:1} to ${nat_outside}:${act:1}, changing the line's length by +4 bytes, but shifted the client's later sequence numbers by 0",
 				"alg-seq-broken: count the client's bytes 4 apart",
+				`alg-seq-broken: the client's next command, RETR small.bin, reached the server cut: it answered "500 Unknown command."`,
+				"!transfer-failed: every FTP server knows",
 				"!control-seq-mismatch: the two ends",
 				"!*: lost between",
 			},

@@ -7,6 +7,9 @@ lab's scenarios that curl and lftp cannot play.  Run with /usr/bin/python3.
              @sleep S   pause S seconds (the connection stays idle)
              @data      open the data connection to the last 227/229's address
              @reply     read one more reply (a transfer's 226 after its 150)
+             @send CMD  send CMD without waiting for its reply (the next
+                        command follows at once, as a pipelining client
+                        does; Nagle's algorithm is turned off for it)
            Before each command the script looks whether a reply is already
            waiting (one the server sent on its own, such as vsftpd's
            "421 Timeout."), and says so.  PASS is skipped after a 230 to USER.
@@ -115,6 +118,10 @@ def cmd_session(a):
             if item == "@reply":
                 code, text = ctl.reply()
                 worst = max(worst, code)
+                continue
+            if item.startswith("@send "):
+                ctl.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                ctl.send(item[len("@send "):])
                 continue
             if item.startswith("PASS ") and code == 230:
                 continue  # USER was enough (vsftpd's no_anon_password), as curl and lftp do
