@@ -35,6 +35,10 @@ type flight struct {
 	// counts them, overlap is the first of them with new bytes.
 	behind  SeqMismatch
 	nbehind int
+	// agreed: after falling behind, a segment of the side started exactly
+	// at the receiver's acknowledgement: the two ends count alike, and the
+	// segment behind was an old one delivered late (reordering).
+	agreed bool
 }
 
 // maxBehind bounds what counts as falling behind the acknowledgement: more
@@ -46,6 +50,9 @@ const maxBehind = 1 << 16
 func (f *flight) checkBehind(seq uint32, at Ref, newBytes bool) {
 	if !f.started || !f.ackSeen {
 		return
+	}
+	if f.nbehind > 0 && seq == f.acked {
+		f.agreed = true
 	}
 	d := int32(f.acked - seq)
 	if d <= 1 || d > maxBehind {
@@ -65,7 +72,13 @@ func (f *flight) checkBehind(seq uint32, at Ref, newBytes bool) {
 
 // mismatch returns the direction's sequence mismatch, if any.
 func (f *flight) mismatch(fromClient bool) (SeqMismatch, bool) {
-	if f.nbehind == 0 {
+	if f.nbehind == 0 || f.agreed {
+		return SeqMismatch{}, false
+	}
+	if f.nbehind == 1 && !f.behind.Overlap.Valid() && f.behind.Unseen == 0 {
+		// One old segment without new bytes, below an acknowledgement of
+		// bytes this point saw sent: a late copy (a pure ACK reordered
+		// behind the data after it) looks the same. Not evidence enough.
 		return SeqMismatch{}, false
 	}
 	m := f.behind

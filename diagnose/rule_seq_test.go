@@ -81,6 +81,23 @@ func TestRuleControlSeqMismatch(t *testing.T) {
 					"The line before it, PORT (frame 48), is one an FTP helper on a NAT rewrites", "a capture on the far side of the client's NAT shows them"},
 				never:   []string{"permissions"},
 				advises: []string{"Compare captures on both sides of the client's NAT"}}}},
+		// reordering (seen in the lab: NFQUEUE let a client's pure ACK out
+		// after the USER behind it and the server's acknowledgement of it)
+		{name: "a pure ACK delivered late below the server's acknowledgement, then the client goes on where the server expects: reordering, no mismatch",
+			client: rtPubClient, server: rtPubServer,
+			steps: []string{"s:220 hi", "c:USER a", "s:331 pw"},
+			build: func(w *wiretest.Wire) {
+				w.Send(w.Client, w.Server, w.CSeq-uint32(len("USER a\r\n")), w.SSeq, capture.ACK, "")
+				rtPlay(t, w, []string{"c:SYST", "s:215 UNIX Type: L8"})
+			},
+			codes: ""},
+		{name: "one late pure ACK as the capture ends is not evidence enough",
+			client: rtPubClient, server: rtPubServer,
+			steps: []string{"s:220 hi", "c:USER a", "s:331 pw"},
+			build: func(w *wiretest.Wire) {
+				w.Send(w.Client, w.Server, w.CSeq-uint32(len("USER a\r\n")), w.SSeq, capture.ACK, "")
+			},
+			codes: ""},
 		{name: "a keepalive one byte below the acknowledgement is no mismatch",
 			client: rtPubClient, server: rtPubServer,
 			steps: []string{"s:220 hi", "c:USER a", "s:230 ok"},
