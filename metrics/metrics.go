@@ -93,7 +93,7 @@ func (m *Metrics) Gatherer() prometheus.Gatherer { return m.reg }
 
 // Handler serves the metrics in Prometheus's text format.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
 }
 
 // CountPackets counts the records pt reads (its OnRecord hook, which it

@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
+	"net/http/httptest"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -334,4 +336,35 @@ func findings(t *testing.T, m *metrics.Metrics, code, severity string) float64 {
 		}
 	}
 	return 0
+}
+
+// TestEveryNamePrefixed: a scrape of the handler shows only names
+// starting with ftpsniff_, the Go runtime's and the process's included.
+func TestEveryNamePrefixed(t *testing.T) {
+	m := metrics.New()
+	m.KernelDrops("live", func() (uint64, uint64) { return 0, 0 })
+	runJSON(t, m, []point{{"capture", []string{"../testdata/data-failures.pcap"}}}, true)
+	for range 2 { // the handler's own metrics would show on the second
+		rec := httptest.NewRecorder()
+		m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		b, _ := io.ReadAll(rec.Body)
+		var names int
+		for line := range strings.Lines(string(b)) {
+			if strings.HasPrefix(line, "#") {
+				continue
+			}
+			names++
+			if !strings.HasPrefix(line, metrics.Prefix) {
+				t.Errorf("not prefixed %s: %s", metrics.Prefix, line)
+			}
+		}
+		for _, want := range []string{"ftpsniff_process_resident_memory_bytes ", "ftpsniff_go_goroutines ", `ftpsniff_kernel_drops_total{point="live"} 0`} {
+			if !strings.Contains(string(b), want) {
+				t.Errorf("the scrape has no %s", want)
+			}
+		}
+		if names < 50 {
+			t.Errorf("the scrape has %d samples:\n%s", names, b)
+		}
+	}
 }
