@@ -68,6 +68,9 @@ type Options struct {
 	// capture holds. Result.Sessions then holds none of them, and
 	// Result.Released counts them.
 	OnSessionDone func(*Session)
+	// OnSessionStart, when set, is called as each session begins (its
+	// first control packet seen), for counting the sessions open.
+	OnSessionStart func(*Session)
 }
 
 // Dropped counts what limits made the analysis leave out.

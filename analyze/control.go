@@ -175,6 +175,9 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	a.sessions = append(a.sessions, s)
 	a.controls = append(a.controls, c)
 	a.pairs[makePair(s.Client.Addr(), s.Server.Addr())] = c
+	if a.opts.OnSessionStart != nil {
+		a.opts.OnSessionStart(s)
+	}
 	c.segment(p, dstIsServer)
 	return c
 }

@@ -28,6 +28,26 @@ type Sink interface {
 	Session(point string, s *analyze.Session, findings []*diagnose.Finding)
 }
 
+// Watcher is told of what a run decides as it decides it, whatever the
+// report does with it (the counters of a metrics endpoint). Its methods may
+// be called from the goroutines of several points at once.
+type Watcher interface {
+	// SessionStarted is called as a session begins at a point.
+	SessionStarted(point string, s *analyze.Session)
+	// Transfer is called with each transfer handed to Options.Transfers,
+	// with the same findings (so, only when Transfers is set); Session
+	// with each session the analysis lets go, with its findings (one
+	// capture point only: several keep theirs to compare them).
+	Sink
+	// Finished is called once, when every point has been read: held are
+	// the points' diagnoses of what was never handed to Session (the
+	// sessions still held at the end and their findings, before a bound
+	// on a report's sessions leaves any out), path the comparison of two
+	// or more points (nil with one; its findings replace the points' own
+	// for the sessions it follows, already taken out of held).
+	Finished(held []*diagnose.Point, path *diagnose.PathDiagnosis)
+}
+
 // Options configure a run.
 type Options struct {
 	// Analysis is the analyzer's configuration; each point gets a copy
@@ -59,6 +79,9 @@ type Options struct {
 	// whether to stop reading (the report's reader went away: a closed
 	// pipe); what was read is still diagnosed.
 	Stop func() bool
+	// Watch, when set, is told of every session, transfer and finding as
+	// the run decides them (metrics).
+	Watch Watcher
 }
 
 // Result is what a run found.
@@ -111,12 +134,17 @@ func Run(points []*capture.Point, opts Options) *Result {
 			r.read(opts)
 		}
 	}
+	held := make([]*diagnose.Point, len(runs))
 	for i, r := range runs {
 		res.Points[i] = r.point
+		held[i] = r.held
 		res.Errors = append(res.Errors, r.pt.Errors...)
 		for sev, n := range r.dg.Totals() {
 			res.Totals[sev] += n
 		}
+	}
+	if opts.Watch != nil {
+		defer func() { opts.Watch.Finished(held, res.Path) }()
 	}
 	if len(runs) >= 2 {
 		results := make([]*analyze.Result, len(res.Points))
@@ -143,7 +171,8 @@ type pointRun struct {
 	dg      *diagnose.Diagnoser
 	keep    *diagnose.Keeper
 	point   *diagnose.Point
-	stopped bool // Options.Stop said so
+	held    *diagnose.Point // point before the keeper put its sessions in (Watcher.Finished)
+	stopped bool            // Options.Stop said so
 }
 
 func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
@@ -151,9 +180,17 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 	ao := opts.Analysis
 	ao.Point, ao.Inputs = pt.Name, pt.Inputs
 	ao.OnNegotiation = r.dg.Negotiated
+	w := opts.Watch
+	if w != nil {
+		ao.OnSessionStart = func(s *analyze.Session) { w.SessionStarted(pt.Name, s) }
+	}
 	if t := opts.Transfers; t != nil {
 		ao.OnTransfer = func(s *analyze.Session, tr *analyze.Transfer) {
-			t.Transfer(pt.Name, s, tr, r.dg.Transfer(s, tr))
+			fs := r.dg.Transfer(s, tr)
+			t.Transfer(pt.Name, s, tr, fs)
+			if w != nil {
+				w.Transfer(pt.Name, s, tr, fs)
+			}
 		}
 	}
 	// A lone point lets its finished sessions go, so memory follows the
@@ -162,7 +199,11 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 	switch {
 	case alone && opts.Sessions != nil:
 		ao.OnSessionDone = func(s *analyze.Session) {
-			opts.Sessions.Session(pt.Name, s, r.dg.Session(s))
+			fs := r.dg.Session(s)
+			opts.Sessions.Session(pt.Name, s, fs)
+			if w != nil {
+				w.Session(pt.Name, s, fs)
+			}
 			r.stopped = r.stopped || opts.Stop != nil && opts.Stop()
 		}
 	case alone && opts.Keep > 0:
@@ -172,6 +213,9 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 			r.keep.Session(s, fs)
 			if opts.Transfers != nil {
 				opts.Transfers.Session(pt.Name, s, fs) // it may forget the session's transfers
+			}
+			if w != nil {
+				w.Session(pt.Name, s, fs)
 			}
 		}
 	}
@@ -197,7 +241,10 @@ func (r *pointRun) read(opts Options) {
 	res.Capture = r.pt.Stats
 	r.pt.Close()
 	r.point = r.dg.Finish(res)
+	r.held = r.point
 	if r.keep != nil {
+		held := *r.point // Apply replaces its sessions and findings
+		r.held = &held
 		r.keep.Apply(r.point)
 	}
 }

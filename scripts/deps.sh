@@ -12,6 +12,8 @@
 #   bench     tcpreplay                                     bench/live.sh
 #   terminal  tmux                                          the table report on real
 #                                                           terminals of 80/120/200 columns
+#   metrics   prometheus                                    metrics/lab: a real Prometheus
+#                                                           scrapes a live ftpsniff
 #
 # Without SUITE: all of them. One apt-get at a time: runs of this script
 # queue on a lock of their own, and apt-get waits for the dpkg lock
@@ -33,8 +35,9 @@ declare -A PKGS=(
 	[browser]="chromium fonts-dejavu-core"
 	[bench]="tcpreplay"
 	[terminal]="tmux"
+	[metrics]="prometheus"
 )
-ORDER=(lab tshark browser bench terminal)
+ORDER=(lab tshark browser bench terminal metrics)
 
 suites=("$@")
 [ ${#suites[@]} -gt 0 ] || suites=("${ORDER[@]}")

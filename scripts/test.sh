@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-HEAVY=(lab "live capture" browser tshark terminal)
+HEAVY=(lab "live capture" browser tshark terminal prometheus)
 suite_log=$(mktemp)
 bench_out=$(mktemp)
 export FTPSNIFF_SUITE_LOG=$suite_log

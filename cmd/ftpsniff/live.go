@@ -11,6 +11,7 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/metrics"
 	"github.com/ftpsniff/ftpsniff/pipeline"
 	"github.com/ftpsniff/ftpsniff/report"
 )
@@ -125,6 +126,20 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			return exitRuntime
 		}
 		points[0].pt.OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
+	}
+	if cfg.metrics != "" {
+		m := metrics.New()
+		for _, lp := range points {
+			m.CountPackets(lp.pt)
+			m.KernelDrops(lp.name, lp.fan.Drops)
+		}
+		stop, err := serveMetrics(cfg.metrics, m, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
+		}
+		defer stop()
+		opts.Watch = m
 	}
 
 	if cfg.dropUser != "" {

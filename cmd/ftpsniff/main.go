@@ -22,6 +22,7 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
+	"github.com/ftpsniff/ftpsniff/metrics"
 	"github.com/ftpsniff/ftpsniff/pipeline"
 	"github.com/ftpsniff/ftpsniff/report"
 )
@@ -57,7 +58,8 @@ type config struct {
 	failOn        string
 	limits        analyze.Limits
 	dropUser      string
-	quiet         bool // no progress line on stderr
+	quiet         bool   // no progress line on stderr
+	metrics       string // --metrics: the address serving /metrics
 
 	ladder string // --ladder: the session to draw ("all": every one); see ladder.go
 	// maxSessions bounds the sessions kept for a report for people.
@@ -102,6 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		snaplen   = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
+		metricsAt = fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics while running (:9187, 127.0.0.1:9187)")
 		limits    = analyze.DefaultLimits()
 	)
 	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
@@ -133,7 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "ftpsniff %s\n", version)
 		return exitOK
 	}
-	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser, quiet: *quiet}
+	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser, quiet: *quiet, metrics: *metricsAt}
 	cfg.ladder, cfg.noColor = *ladder, *noColor
 	if msg := ladderUsage(cfg, fs.Args()); msg != "" {
 		return usageError(stderr, "%s", msg)
@@ -288,6 +291,22 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 		pt.Filter = cfg.filter
 		points = append(points, pt)
+	}
+	if cfg.metrics != "" {
+		m := metrics.New()
+		for _, pt := range points {
+			m.CountPackets(pt)
+		}
+		stop, err := serveMetrics(cfg.metrics, m, stderr)
+		if err != nil {
+			for _, pt := range points {
+				pt.Close()
+			}
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
+		}
+		defer stop()
+		opts.Watch = m
 	}
 	if !noProgress {
 		// A progress line on a terminal's stderr, cleared before anything

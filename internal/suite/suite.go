@@ -33,6 +33,9 @@ const (
 	Tshark  = "tshark"
 	// Terminal is the table report drawn on real terminals (tmux).
 	Terminal = "terminal"
+	// Prometheus is a real Prometheus server scraping live capture's
+	// metrics (lab/prometheus_test.go).
+	Prometheus = "prometheus"
 )
 
 // LogEnv names the file each suite appends its line to.
