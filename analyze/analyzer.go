@@ -262,6 +262,13 @@ func (a *Analyzer) tracked(p *capture.Packet) bool {
 		case flowData:
 			a.dataSegment(f, p)
 			if f.data.closed() {
+				// The last data connection of a session whose control
+				// connection closed first: the session is over now, not
+				// at the next periodic clean-up (which a quiet link may
+				// never bring).
+				if c := a.controlOfData(f.data); c != nil && c.sess.Closed != "" {
+					a.sessionClosed(c)
+				}
 				// Both FINs or an RST: the connection is over, and once the
 				// last ACK is in (the next packet), it leaves the table;
 				// its record stays with its negotiation.
@@ -458,6 +465,23 @@ func (a *Analyzer) sessionClosed(c *control) {
 		}
 	}
 	a.release(c.sess)
+}
+
+// controlOfData finds the control connection whose session holds dc,
+// through the latest session of dc's host pair (a data connection from
+// another address than its control connection's is left to the periodic
+// clean-up). Called only as a data connection closes.
+func (a *Analyzer) controlOfData(dc *DataConn) *control {
+	c := a.pairs[makePair(dc.Src.Addr(), dc.Dst.Addr())]
+	if c == nil {
+		return nil
+	}
+	for _, t := range c.sess.Transfers {
+		if t.Data() == dc {
+			return c
+		}
+	}
+	return nil
 }
 
 // releaseFinished releases the sessions whose control connection is done

@@ -362,3 +362,40 @@ func TestSessionsAreReleased(t *testing.T) {
 		ids[s.ID] = true
 	}
 }
+
+// TestSessionReleasedWithItsLastDataConnection: with OnSessionDone, a
+// session whose control connection closed while its data connection still
+// ran is released as that data connection closes, without waiting for
+// later packets (a quiet link may bring none).
+func TestSessionReleasedWithItsLastDataConnection(t *testing.T) {
+	var got []*Session
+	an := New(Options{OnSessionDone: func(s *Session) { got = append(got, s) }})
+	w := newWire(t, an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.handshake()
+	w.s("220 hi\r\n")
+	w.c("PASV\r\n")
+	w.s("227 Entering Passive Mode (203,0,113,10,117,48)\r\n")
+	cli, srv := netip.MustParseAddrPort("10.1.0.2:50000"), netip.MustParseAddrPort("203.0.113.10:30000")
+	w.send(cli, srv, 1000, 0, capture.SYN, "")
+	w.send(srv, cli, 5000, 1001, capture.SYN|capture.ACK, "")
+	w.send(cli, srv, 1001, 5001, capture.ACK, "")
+	w.c("RETR f\r\n")
+	w.s("150 ok\r\n")
+	w.send(srv, cli, 5001, 1001, capture.ACK, "data")
+	w.s("226 done\r\n")
+	// the control connection closes first
+	w.send(w.client, w.server, w.cseq, w.sseq, capture.FIN|capture.ACK, "")
+	w.send(w.server, w.client, w.sseq, w.cseq+1, capture.FIN|capture.ACK, "")
+	w.send(w.client, w.server, w.cseq+1, w.sseq+1, capture.ACK, "")
+	if len(got) != 0 {
+		t.Fatalf("released with its data connection still open")
+	}
+	w.send(srv, cli, 5005, 1001, capture.FIN|capture.ACK, "")
+	w.send(cli, srv, 1001, 5006, capture.FIN|capture.ACK, "")
+	if len(got) != 1 || len(got[0].Transfers) != 1 || got[0].Transfers[0].Final.Code != 226 {
+		t.Fatalf("released %d sessions as the last data connection closed, want the one, with its 226", len(got))
+	}
+	if r := an.Finish(); len(r.Sessions) != 0 || r.Released.Sessions != 1 {
+		t.Errorf("after Finish: %d sessions kept, %d released", len(r.Sessions), r.Released.Sessions)
+	}
+}
