@@ -50,6 +50,8 @@ type config struct {
 	write         string
 	snaplen       int
 	promisc       bool
+	bufferKiB     int // -B: each socket's ring
+	workers       int // --workers; 0: the default (see liveCapture)
 	format        string
 	output        string
 	ports         []uint16
@@ -102,6 +104,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		snaplen   = fs.IntP("snapshot-length", "s", 262144, "with live capture, keep at most `N` bytes of each packet")
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
+		bufferKiB = fs.IntP("buffer-size", "B", capture.DefaultBufferKiB, "with live capture, the kernel ring of each socket, in `KiB`")
+		workers   = fs.Int("workers", 0, "with live capture, read each interface with `N` sockets and analyses, spread by host pair (default: the number of cores; 1 for a point of several interfaces)")
 		limits    = analyze.DefaultLimits()
 	)
 	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
@@ -172,12 +176,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.live = []pointSpec{{name: "live", sources: *ifaces}}
 	}
 	cfg.write, cfg.snaplen, cfg.promisc = *writeFile, *snaplen, !*noPromisc
+	cfg.bufferKiB, cfg.workers = *bufferKiB, *workers
+	if *bufferKiB < 64 {
+		return usageError(stderr, "-B wants at least 64 KiB, got %d", *bufferKiB)
+	}
+	if fs.Changed("workers") && *workers < 1 {
+		return usageError(stderr, "--workers wants 1 or more, got %d", *workers)
+	}
 	plain := append(append([]string{}, *files...), fs.Args()...)
+	pointNames := map[string]bool{}
 	for _, p := range *points {
 		name, srcs, ok := strings.Cut(p, "=")
 		if !ok || name == "" || srcs == "" {
 			return usageError(stderr, "--point wants NAME=SRC[,SRC...], got %q", p)
 		}
+		if pointNames[name] {
+			return usageError(stderr, "--point %q is given twice: one --point lists all of a point's sources", name)
+		}
+		pointNames[name] = true
 		spec := pointSpec{name: name}
 		var ifs []string
 		for _, s := range strings.Split(srcs, ",") {
