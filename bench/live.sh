@@ -15,7 +15,10 @@
 #
 # Environment: SRC (the capture to replay), RATES (packets per second,
 # "topspeed" for tcpreplay's fastest; default "50000 100000 200000
-# topspeed"), FTPSNIFF_FLAGS (extra flags, e.g. "--workers 2 -B 16384").
+# topspeed"), FTPSNIFF_FLAGS (extra flags, e.g. "--workers 2 -B 16384"),
+# FTPSNIFF_BIN (a binary to measure instead of building ./cmd/ftpsniff),
+# ALONE=1 (ftpsniff without tcpdump beside it: tcpreplay's top speed is
+# then higher, and the tcpdump columns say "-").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench/live.sh needs root (network namespaces, raw sockets)"; exit 1; }
@@ -26,8 +29,8 @@ RATES=${RATES:-50000 100000 200000 topspeed}
 FLAGS=${FTPSNIFF_FLAGS:-}
 P=ftpsb-$$
 TMP=$(mktemp -d)
-BIN=$TMP/ftpsniff
-CGO_ENABLED=0 go build -o "$BIN" ./cmd/ftpsniff
+BIN=${FTPSNIFF_BIN:-$TMP/ftpsniff}
+[ -n "${FTPSNIFF_BIN:-}" ] || CGO_ENABLED=0 go build -o "$BIN" ./cmd/ftpsniff
 cleanup() {
 	ip netns pids $P-cap 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
 	ip netns del $P-gen 2>/dev/null || true
@@ -51,7 +54,12 @@ echo "ftpsniff ${FLAGS:-(defaults)}; $N packets of $SRC per rate; $(nproc) cores
 printf '| %-12s | %12s | %20s | %20s | %20s | %20s |\n' "offered pps" "achieved pps" "tcpdump received" "tcpdump kernel drops" "ftpsniff received" "ftpsniff kernel drops"
 printf '| %12s | %12s | %20s | %20s | %20s | %20s |\n' "---:" "---:" "---:" "---:" "---:" "---:"
 for rate in $RATES; do
-	ip netns exec $P-cap tcpdump -i cap0 -n -w /dev/null 2>"$TMP/td.err" &
+	if [ "${ALONE:-0}" = 1 ]; then
+		echo "listening on cap0 (not run)" >"$TMP/td.err"
+		sleep 3600 &
+	else
+		ip netns exec $P-cap tcpdump -i cap0 -n -w /dev/null 2>"$TMP/td.err" &
+	fi
 	td=$!
 	# shellcheck disable=SC2086
 	ip netns exec $P-cap "$BIN" -i cap0 -F json -o "$TMP/fs.json" $FLAGS 2>"$TMP/fs.err" &
@@ -62,11 +70,13 @@ for rate in $RATES; do
 	rep=$(ip netns exec $P-gen tcpreplay -i gen0 $speed --loop=0 --limit="$N" "$SRC" 2>&1 || true)
 	pps=$(echo "$rep" | awk '/Rated:/ {print $6; exit}')
 	sleep 1 # what the rings still hold is read
-	kill -INT $td $fs
+	kill -INT $fs
+	if [ "${ALONE:-0}" = 1 ]; then kill $td; else kill -INT $td; fi
 	wait $td || true
 	wait $fs || true
 	tdrecv=$(awk '/packets received by filter/ {print $1}' "$TMP/td.err")
 	tddrop=$(awk '/packets dropped by kernel/ {print $1}' "$TMP/td.err")
+	[ "${ALONE:-0}" != 1 ] || tdrecv=- tddrop=-
 	read -r fsrecv fsdrop < <(python3 -c 'import json,sys
 s=[json.loads(l) for l in open(sys.argv[1]) if l.strip()][-1]
 print(s.get("kernel_received", "?"), s.get("kernel_drops", "?"))' "$TMP/fs.json")
