@@ -5,7 +5,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"sync"
 	"syscall"
 
@@ -123,16 +122,7 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	}
 	byName := streams{}
 	for _, spec := range cfg.live {
-		workers := cfg.workers
-		if workers <= 0 {
-			// A point of several interfaces (both sides of a NAT on one
-			// router) ties a session seen on both by its SYN, which needs
-			// both in one worker: one, unless --workers says otherwise.
-			workers = runtime.NumCPU()
-			if len(spec.sources) > 1 {
-				workers = 1
-			}
-		}
+		workers := max(cfg.workers, 1)
 		lp, err := openLive(spec, workers, capture.LiveOptions{Snaplen: cfg.snaplen, Promiscuous: cfg.promisc, BufferKiB: cfg.bufferKiB})
 		if err != nil {
 			closeAll()

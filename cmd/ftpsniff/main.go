@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,7 +52,7 @@ type config struct {
 	snaplen       int
 	promisc       bool
 	bufferKiB     int // -B: each socket's ring
-	workers       int // --workers; 0: the default (see liveCapture)
+	workers       int // --workers
 	format        string
 	output        string
 	ports         []uint16
@@ -105,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
 		bufferKiB = fs.IntP("buffer-size", "B", capture.DefaultBufferKiB, "with live capture, the kernel ring of each socket, in `KiB`")
-		workers   = fs.Int("workers", 0, "with live capture, read each interface with `N` sockets and analyses, spread by host pair (default: the number of cores; 1 for a point of several interfaces)")
+		workers   = fs.Int("workers", 1, "with live capture, read each interface with `N` sockets and analyses, spread by host pair (this machine has "+strconv.Itoa(runtime.NumCPU())+" cores; see the README for what several workers cannot see)")
 		limits    = analyze.DefaultLimits()
 	)
 	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
@@ -180,7 +181,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if *bufferKiB < 64 {
 		return usageError(stderr, "-B wants at least 64 KiB, got %d", *bufferKiB)
 	}
-	if fs.Changed("workers") && *workers < 1 {
+	if *workers < 1 {
 		return usageError(stderr, "--workers wants 1 or more, got %d", *workers)
 	}
 	plain := append(append([]string{}, *files...), fs.Args()...)
