@@ -71,6 +71,11 @@ type Options struct {
 	// OnSessionStart, when set, is called as each session begins (its
 	// first control packet seen), for counting the sessions open.
 	OnSessionStart func(*Session)
+	// NextSession, when set, gives each new session its number n (its ID
+	// is "Sn"); otherwise sessions are numbered 1, 2, … The analyzers of
+	// the workers of one live capture point share one counter, so that
+	// their sessions' IDs are unique in the merged report.
+	NextSession func() int
 }
 
 // Dropped counts what limits made the analysis leave out.

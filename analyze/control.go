@@ -139,7 +139,11 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	src := netip.AddrPortFrom(p.Src, p.SrcPort)
 	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
 	c := &control{a: a, key: key}
-	a.nextID++
+	if a.opts.NextSession != nil {
+		a.nextID = a.opts.NextSession()
+	} else {
+		a.nextID++
+	}
 	s := &Session{ID: fmt.Sprintf("S%d", a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
 	if dstIsServer {
 		s.Client, s.Server = src, dst

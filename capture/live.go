@@ -16,7 +16,15 @@ type LiveOptions struct {
 	// Filter is a classic BPF program run in the kernel; nil means
 	// DefaultFilter() (what ftpsniff needs: TCP and ICMP).
 	Filter []bpf.RawInstruction
+	// BufferKiB is the size of each socket's ring in KiB (tcpdump's -B);
+	// 0 means DefaultBufferKiB. See RingGeometry for its blocks.
+	BufferKiB int
 }
+
+// DefaultBufferKiB is the ring of a live capture socket unless -B says
+// otherwise: 8 MiB per worker. tcpdump's default is 2 MiB; ftpsniff does
+// more per packet than tcpdump -w, and a larger ring absorbs its pauses.
+const DefaultBufferKiB = 8192
 
 // Interface is a live capture on one network interface: an Input whose
 // records have link type Ethernet and the capture time.

@@ -3,130 +3,86 @@
 package capture
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"os/user"
 	"strconv"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
 
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
 )
 
-// liveInterface captures on a Linux interface with an AF_PACKET socket
-// (gopacket's pcapgo.EthernetHandle: pure Go, no libpcap, no cgo).
-type liveInterface struct {
-	name     string
-	h        *pcapgo.EthernetHandle
-	loopback bool
-	prev     []byte // on loopback, the previous frame (seen twice: out and in)
-	closed   atomic.Bool
-	mu       sync.Mutex
-	received uint64
-	dropped  uint64
+// OpenInterface starts a live capture on the named interface: an AF_PACKET
+// socket reading a TPACKET_V3 ring of o.BufferKiB (see RingGeometry), with
+// the kernel filter attached. It needs CAP_NET_RAW (root, or
+// `setcap cap_net_raw+ep` on the binary).
+func OpenInterface(name string, o LiveOptions) (Interface, error) {
+	ins, err := OpenWorkers(name, 1, o)
+	if err != nil {
+		return nil, err
+	}
+	return ins[0], nil
 }
 
-// OpenInterface starts a live capture on the named interface. It needs
-// CAP_NET_RAW (root, or `setcap cap_net_raw+ep` on the binary).
-func OpenInterface(name string, o LiveOptions) (Interface, error) {
-	h, err := pcapgo.NewEthernetHandle(name)
+// OpenWorkers starts a live capture on the named interface read by n
+// sockets, each with its own ring of o.BufferKiB: with n > 1 they form one
+// PACKET_FANOUT_CBPF group keyed by FanoutProgram, so that each packet
+// reaches one socket, and every packet between two hosts the same one.
+// Each group is new: two calls (two capture points, or the same interface
+// twice) never share packets.
+func OpenWorkers(name string, n int, o LiveOptions) ([]Interface, error) {
+	ifc, err := net.InterfaceByName(name)
 	if err != nil {
-		msg := err.Error()
-		switch {
-		case strings.Contains(msg, "operation not permitted"), errors.Is(err, os.ErrPermission):
-			return nil, fmt.Errorf("interface %s: live capture needs the CAP_NET_RAW capability: run as root, or give the binary the capability once with `sudo setcap cap_net_raw+ep $(which ftpsniff)`", name)
-		case strings.Contains(msg, "no such network interface"):
-			return nil, fmt.Errorf("interface %s does not exist (`ip link` lists the interfaces)", name)
-		}
-		return nil, fmt.Errorf("interface %s: %v", name, err)
+		return nil, fmt.Errorf("interface %s does not exist (`ip link` lists the interfaces)", name)
 	}
-	snap := o.Snaplen
-	if snap <= 0 {
-		snap = MaxRecordLength
-	}
-	if err := h.SetCaptureLength(snap); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("interface %s: snap length: %v", name, err)
-	}
+	loopback := ifc.Flags&net.FlagLoopback != 0
 	filter := o.Filter
 	if filter == nil {
 		filter = DefaultFilter()
 	}
-	if err := h.SetBPF(filter); err != nil {
-		h.Close()
-		return nil, fmt.Errorf("interface %s: kernel filter: %v", name, err)
+	first := filter
+	if n > 1 {
+		first = dropAll // until every socket is in the group
 	}
-	if o.Promiscuous {
-		if err := h.SetPromiscuous(true); err != nil {
-			h.Close()
-			return nil, fmt.Errorf("interface %s: promiscuous mode: %v", name, err)
+	rings := make([]*ring, 0, n)
+	fail := func(err error) ([]Interface, error) {
+		for _, r := range rings {
+			r.release()
+		}
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, fmt.Errorf("interface %s: live capture needs the CAP_NET_RAW capability: run as root, or give the binary the capability once with `sudo setcap cap_net_raw+ep $(which ftpsniff)`", name)
+		}
+		return nil, fmt.Errorf("interface %s: %v", name, err)
+	}
+	var group uint16
+	for i := range n {
+		r, err := openRing(name, ifc.Index, loopback, o, first)
+		if err != nil {
+			return fail(err)
+		}
+		rings = append(rings, r)
+		if n > 1 {
+			var prog []bpf.RawInstruction
+			if i == 0 {
+				prog = FanoutProgram()
+			}
+			if group, err = r.joinFanout(group, prog); err != nil {
+				return fail(err)
+			}
 		}
 	}
-	l := &liveInterface{name: name, h: h}
-	if ifc, err := net.InterfaceByName(name); err == nil && ifc.Flags&net.FlagLoopback != 0 {
-		l.loopback = true
-	}
-	return l, nil
-}
-
-func (l *liveInterface) ReadRecord(rec *Record) error {
-	data, ci, err := l.h.ZeroCopyReadPacketData()
-	for err == nil && l.loopback && bytes.Equal(data, l.prev) {
-		// A packet sent on loopback is delivered to the socket as it goes
-		// out and again as it comes in: keep one copy, as tcpdump does.
-		l.prev = l.prev[:0]
-		data, ci, err = l.h.ZeroCopyReadPacketData()
-	}
-	if err != nil {
-		if l.closed.Load() {
-			return io.EOF
+	out := make([]Interface, n)
+	for i, r := range rings {
+		if n > 1 {
+			if err := attachFilter(r.fd, filter); err != nil {
+				return fail(fmt.Errorf("kernel filter: %w", err))
+			}
 		}
-		return fmt.Errorf("interface %s: %v", l.name, err)
+		out[i] = r
 	}
-	if l.loopback {
-		l.prev = append(l.prev[:0], data...)
-	}
-	rec.Data = data
-	rec.Time = ci.Timestamp.UTC()
-	rec.CapLen = ci.CaptureLength
-	rec.WireLen = max(ci.Length, ci.CaptureLength)
-	rec.Link = layers.LinkTypeEthernet
-	rec.Iface = 0
-	return nil
-}
-
-func (l *liveInterface) pollStats() {
-	if st, err := l.h.Stats(); err == nil && st != nil {
-		l.mu.Lock()
-		// The kernel resets its counters on every read: they add up.
-		l.received += uint64(st.Packets)
-		l.dropped += uint64(st.Drops)
-		l.mu.Unlock()
-	}
-}
-
-func (l *liveInterface) Drops() (received, dropped uint64) {
-	if !l.closed.Load() {
-		l.pollStats()
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.received, l.dropped
-}
-
-func (l *liveInterface) Close() error {
-	if l.closed.Swap(true) {
-		return nil
-	}
-	l.pollStats()
-	return l.h.Close()
+	return out, nil
 }
 
 // DropPrivileges switches the process to the named user (and its primary

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -96,6 +98,11 @@ type Point struct {
 	// OnRecord, when set, sees every record read, duplicates included,
 	// before decoding (to write the packets of a live capture to a file).
 	OnRecord func(input int, rec *Record)
+	// Number, when set, gives each record its frame number (after
+	// OnRecord), instead of counting the records of each input: the
+	// workers of one live capture point, each reading its share of an
+	// interface, number their records as one capture (see Frames).
+	Number func(input int, rec *Record) uint64
 
 	inputs []Input
 	ins    []pointInput
@@ -229,7 +236,11 @@ func (pt *Point) Next(p *Packet) error {
 		if pt.OnRecord != nil {
 			pt.OnRecord(best, rec)
 		}
-		in.frames++
+		if pt.Number != nil {
+			in.frames = pt.Number(best, rec)
+		} else {
+			in.frames++
+		}
 		pt.Stats.Packets++
 		pt.Stats.Bytes += uint64(rec.WireLen)
 		if d := in.dups; d != nil {
@@ -296,6 +307,28 @@ func (pt *Point) uncheckedRepeat(i int, d *dedup) {
 	if e := &pt.Stats.FirstDuplicate; pt.Stats.Duplicates > 0 && e.Input == i && e.Unchecked == 0 {
 		e.Unchecked = d.unchecked
 	}
+}
+
+// Frames numbers the records of several Points as those of one capture:
+// the workers of one live capture point, each reading its share of the
+// interface's packets (give each Point Frames.Number). Write, when set,
+// sees each record as it gets its number, under one lock, so that the file
+// it writes holds frame n as its n-th record, whichever worker read it.
+type Frames struct {
+	Write func(rec *Record)
+	mu    sync.Mutex
+	n     atomic.Uint64
+}
+
+// Number returns the next frame number, after handing rec to Write.
+func (f *Frames) Number(_ int, rec *Record) uint64 {
+	if f.Write == nil {
+		return f.n.Add(1)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Write(rec)
+	return f.n.Add(1)
 }
 
 // UnsupportedLinkTypes lists link types that were seen but not decoded.

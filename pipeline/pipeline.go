@@ -9,7 +9,11 @@
 package pipeline
 
 import (
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 	"github.com/ftpsniff/ftpsniff/capture"
@@ -113,13 +117,38 @@ func (r *Result) Worst() (diagnose.Severity, bool) {
 
 // Run reads every point to its end and returns what was found. The points
 // are closed when read.
+//
+// Points given with the same name are the workers of one capture point (a
+// live interface spread over several sockets by host pair): each is read
+// on its own goroutine with its own analysis, one diagnoser serves them
+// all (what spans sessions, such as the login audit, sees every worker's),
+// and their results merge into that point's one diagnosis. They should
+// number their frames as one capture (capture.Frames).
 func Run(points []*capture.Point, opts Options) *Result {
-	res := &Result{Points: make([]*diagnose.Point, len(points))}
-	runs := make([]*pointRun, len(points))
-	for i, pt := range points {
-		runs[i] = newPointRun(pt, opts, len(points) == 1)
+	var groups []*group
+	byName := map[string]*group{}
+	for _, pt := range points {
+		g := byName[pt.Name]
+		if g == nil {
+			g = &group{dg: diagnose.New(pt.Name)}
+			byName[pt.Name] = g
+			groups = append(groups, g)
+		}
+		g.points = append(g.points, pt)
 	}
-	if opts.Concurrent {
+	var runs []*pointRun
+	for _, g := range groups {
+		if len(g.points) > 1 {
+			var n atomic.Int64
+			g.next = func() int { return int(n.Add(1)) }
+		}
+		for _, pt := range g.points {
+			r := newPointRun(pt, g, opts, len(groups) == 1)
+			g.runs = append(g.runs, r)
+			runs = append(runs, r)
+		}
+	}
+	if opts.Concurrent || len(runs) > len(groups) {
 		var wg sync.WaitGroup
 		for _, r := range runs {
 			wg.Add(1)
@@ -134,19 +163,21 @@ func Run(points []*capture.Point, opts Options) *Result {
 			r.read(opts)
 		}
 	}
-	held := make([]*diagnose.Point, len(runs))
-	for i, r := range runs {
-		res.Points[i] = r.point
-		held[i] = r.held
-		res.Errors = append(res.Errors, r.pt.Errors...)
-		for sev, n := range r.dg.Totals() {
+	res := &Result{Points: make([]*diagnose.Point, len(groups))}
+	held := make([]*diagnose.Point, len(groups))
+	for i, g := range groups {
+		res.Points[i], held[i] = g.finish()
+		for _, r := range g.runs {
+			res.Errors = append(res.Errors, r.pt.Errors...)
+		}
+		for sev, n := range g.dg.Totals() {
 			res.Totals[sev] += n
 		}
 	}
 	if opts.Watch != nil {
 		defer func() { opts.Watch.Finished(held, res.Path) }()
 	}
-	if len(runs) >= 2 {
+	if len(groups) >= 2 {
 		results := make([]*analyze.Result, len(res.Points))
 		for i, p := range res.Points {
 			results[i] = p.Result
@@ -164,29 +195,107 @@ func Run(points []*capture.Point, opts Options) *Result {
 	return res
 }
 
-// pointRun is one capture point being read.
+// group is one capture point: one Point, or the workers of a live one.
+type group struct {
+	points []*capture.Point
+	runs   []*pointRun
+	mu     sync.Mutex // the workers share dg and keep
+	dg     *diagnose.Diagnoser
+	keep   *diagnose.Keeper
+	next   func() int // session numbers shared by the workers, or nil
+}
+
+// finish merges what the workers found and diagnoses what is left; held
+// is that diagnosis before the keeper put its sessions in
+// (Watcher.Finished).
+func (g *group) finish() (p, held *diagnose.Point) {
+	res := g.runs[0].res
+	if len(g.runs) > 1 {
+		all := make([]*analyze.Result, len(g.runs))
+		for i, r := range g.runs {
+			all[i] = r.res
+		}
+		res = mergeResults(all)
+	}
+	p = g.dg.Finish(res)
+	held = p
+	if g.keep != nil {
+		h := *p // Apply replaces its sessions and findings
+		held = &h
+		g.keep.Apply(p)
+	}
+	return p, held
+}
+
+// mergeResults merges the results of the workers of one point: their
+// sessions in the order they began (their numbers), and the sums of their
+// counts.
+func mergeResults(all []*analyze.Result) *analyze.Result {
+	m := &analyze.Result{Point: all[0].Point, Inputs: all[0].Inputs}
+	for _, r := range all {
+		m.Sessions = append(m.Sessions, r.Sessions...)
+		d := &m.Dropped
+		d.Flows += r.Dropped.Flows
+		d.Expectations += r.Dropped.Expectations
+		d.Transfers += r.Dropped.Transfers
+		d.LongLines += r.Dropped.LongLines
+		d.ReassemblyForced += r.Dropped.ReassemblyForced
+		m.Released.Sessions += r.Released.Sessions
+		m.Released.Transfers += r.Released.Transfers
+		c := &m.Capture
+		c.Packets += r.Capture.Packets
+		c.Bytes += r.Capture.Bytes
+		c.Truncated += r.Capture.Truncated
+		c.Unsupported += r.Capture.Unsupported
+		c.Fragments += r.Capture.Fragments
+		c.Duplicates += r.Capture.Duplicates
+		if c.FirstDuplicate == (capture.DuplicateEvidence{}) {
+			c.FirstDuplicate = r.Capture.FirstDuplicate
+		}
+		if !r.Start.IsZero() && (m.Start.IsZero() || r.Start.Before(m.Start)) {
+			m.Start = r.Start
+		}
+		if r.End.After(m.End) {
+			m.End = r.End
+		}
+	}
+	slices.SortStableFunc(m.Sessions, func(a, b *analyze.Session) int { return sessionNumber(a) - sessionNumber(b) })
+	return m
+}
+
+// sessionNumber is n of the session ID "Sn".
+func sessionNumber(s *analyze.Session) int {
+	n, _ := strconv.Atoi(strings.TrimPrefix(s.ID, "S"))
+	return n
+}
+
+// pointRun is one capture point being read (or one worker of one).
 type pointRun struct {
 	pt      *capture.Point
 	an      *analyze.Analyzer
-	dg      *diagnose.Diagnoser
-	keep    *diagnose.Keeper
-	point   *diagnose.Point
-	held    *diagnose.Point // point before the keeper put its sessions in (Watcher.Finished)
-	stopped bool            // Options.Stop said so
+	res     *analyze.Result
+	stopped bool // Options.Stop said so
 }
 
-func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
-	r := &pointRun{pt: pt, dg: diagnose.New(pt.Name)}
+func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRun {
+	r := &pointRun{pt: pt}
 	ao := opts.Analysis
 	ao.Point, ao.Inputs = pt.Name, pt.Inputs
-	ao.OnNegotiation = r.dg.Negotiated
+	ao.NextSession = g.next
+	ao.OnNegotiation = func(s *analyze.Session, n *analyze.Negotiation) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.dg.Negotiated(s, n)
+	}
 	w := opts.Watch
 	if w != nil {
 		ao.OnSessionStart = func(s *analyze.Session) { w.SessionStarted(pt.Name, s) }
 	}
 	if t := opts.Transfers; t != nil {
 		ao.OnTransfer = func(s *analyze.Session, tr *analyze.Transfer) {
-			fs := r.dg.Transfer(s, tr)
+			g.mu.Lock()
+			fs := g.dg.Transfer(s, tr)
+			g.mu.Unlock()
 			t.Transfer(pt.Name, s, tr, fs)
 			if w != nil {
 				w.Transfer(pt.Name, s, tr, fs)
@@ -199,7 +308,9 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 	switch {
 	case alone && opts.Sessions != nil:
 		ao.OnSessionDone = func(s *analyze.Session) {
-			fs := r.dg.Session(s)
+			g.mu.Lock()
+			fs := g.dg.Session(s)
+			g.mu.Unlock()
 			opts.Sessions.Session(pt.Name, s, fs)
 			if w != nil {
 				w.Session(pt.Name, s, fs)
@@ -207,10 +318,14 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 			r.stopped = r.stopped || opts.Stop != nil && opts.Stop()
 		}
 	case alone && opts.Keep > 0:
-		r.keep = &diagnose.Keeper{Max: opts.Keep}
+		if g.keep == nil {
+			g.keep = &diagnose.Keeper{Max: opts.Keep}
+		}
 		ao.OnSessionDone = func(s *analyze.Session) {
-			fs := r.dg.Session(s)
-			r.keep.Session(s, fs)
+			g.mu.Lock()
+			fs := g.dg.Session(s)
+			g.keep.Session(s, fs)
+			g.mu.Unlock()
 			if opts.Transfers != nil {
 				opts.Transfers.Session(pt.Name, s, fs) // it may forget the session's transfers
 			}
@@ -223,8 +338,8 @@ func newPointRun(pt *capture.Point, opts Options, alone bool) *pointRun {
 	return r
 }
 
-// read runs the point's packets through the analysis, then diagnoses what
-// is left.
+// read runs the point's packets through the analysis; what is left is
+// diagnosed by the group.
 func (r *pointRun) read(opts Options) {
 	var done func()
 	if opts.Reading != nil {
@@ -237,16 +352,9 @@ func (r *pointRun) read(opts Options) {
 	if done != nil {
 		done()
 	}
-	res := r.an.Finish()
-	res.Capture = r.pt.Stats
+	r.res = r.an.Finish()
+	r.res.Capture = r.pt.Stats
 	r.pt.Close()
-	r.point = r.dg.Finish(res)
-	r.held = r.point
-	if r.keep != nil {
-		held := *r.point // Apply replaces its sessions and findings
-		r.held = &held
-		r.keep.Apply(r.point)
-	}
 }
 
 // Serialize makes a sink safe for the goroutines of several points, and

@@ -171,3 +171,63 @@ func TestTransfersAndQueue(t *testing.T) {
 		t.Errorf("queued sink got %v, left out %+v; want the one session", ss.sessions, res.Points[0].LeftOut)
 	}
 }
+
+// TestWorkersMerge: points of one name are the workers of one capture
+// point (live capture spread by host pair): one diagnosis with every
+// worker's sessions under unique IDs, frame numbers of one numbering, the
+// sums of their counts, and the totals of both.
+func TestWorkersMerge(t *testing.T) {
+	files := []string{"testdata/passive-and-active.pcap", "testdata/data-failures.pcap"}
+	var alone [2]*Result
+	for i, f := range files {
+		alone[i] = Run([]*capture.Point{open(t, "live", f)}, Options{})
+	}
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{{"kept", Options{}}, {"kept, the worst", Options{Keep: 100}}, {"streamed", Options{Sessions: &recorder{}}}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var frames capture.Frames
+			a, b := open(t, "live", files[0]), open(t, "live", files[1])
+			a.Number, b.Number = frames.Number, frames.Number
+			res := Run([]*capture.Point{a, b}, tc.opts)
+			if len(res.Points) != 1 || res.Path != nil {
+				t.Fatalf("%d points, path %v: want one point", len(res.Points), res.Path != nil)
+			}
+			p := res.Points[0]
+			wantPackets := alone[0].Points[0].Capture.Packets + alone[1].Points[0].Capture.Packets
+			if p.Capture.Packets != wantPackets {
+				t.Errorf("%d packets, want %d", p.Capture.Packets, wantPackets)
+			}
+			if res.Totals != [3]int{alone[0].Totals[0] + alone[1].Totals[0], alone[0].Totals[1] + alone[1].Totals[1], alone[0].Totals[2] + alone[1].Totals[2]} {
+				t.Errorf("totals %v, want the sums of %v and %v", res.Totals, alone[0].Totals, alone[1].Totals)
+			}
+			ids := map[string]bool{}
+			var frameNumbers []uint64
+			sessions := p.Sessions
+			if r, ok := tc.opts.Sessions.(*recorder); ok {
+				for _, id := range r.sessions {
+					ids[id] = true
+				}
+				if len(r.sessions) != len(alone[0].Points[0].Sessions)+len(alone[1].Points[0].Sessions) {
+					t.Errorf("streamed %v", r.sessions)
+				}
+			}
+			for _, s := range sessions {
+				if ids[s.ID] {
+					t.Errorf("session ID %s twice", s.ID)
+				}
+				ids[s.ID] = true
+				frameNumbers = append(frameNumbers, s.First.Frame)
+			}
+			if len(ids) != len(alone[0].Points[0].Sessions)+len(alone[1].Points[0].Sessions) {
+				t.Errorf("%d sessions, want %d and %d", len(ids), len(alone[0].Points[0].Sessions), len(alone[1].Points[0].Sessions))
+			}
+			for _, f := range frameNumbers {
+				if f == 0 || f > wantPackets {
+					t.Errorf("a session begins at frame %d of %d", f, wantPackets)
+				}
+			}
+		})
+	}
+}

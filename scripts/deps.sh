@@ -9,7 +9,7 @@
 #             openssl procps iproute2 python3-pyftpdlib     NAT, and live capture)
 #   tshark    tshark (with editcap)                         pcapgen and pcapng checks
 #   browser   chromium fonts-dejavu-core                    the HTML report in Chromium
-#   bench     tcpreplay                                     bench/live.sh
+#   bench     tcpreplay tcpdump                             bench/live.sh
 #   terminal  tmux                                          the table report on real
 #                                                           terminals of 80/120/200 columns
 #   metrics   prometheus                                    metrics/lab: a real Prometheus
@@ -33,7 +33,7 @@ declare -A PKGS=(
 	[lab]="vsftpd lftp curl tcpdump nftables iptables conntrack openssl procps iproute2 python3-pyftpdlib"
 	[tshark]="tshark"
 	[browser]="chromium fonts-dejavu-core"
-	[bench]="tcpreplay"
+	[bench]="tcpreplay tcpdump"
 	[terminal]="tmux"
 	[metrics]="prometheus"
 )

@@ -16,14 +16,69 @@ import (
 	"github.com/ftpsniff/ftpsniff/report"
 )
 
-// livePoint is one live capture point: its interfaces, and the stream of
-// its verdicts.
+// livePoint is one live capture point: its interfaces, the sockets that
+// read them, its workers (one capture.Point each, all of the point's name),
+// and the stream of its verdicts.
 type livePoint struct {
-	name   string
-	ifs    []string
-	fan    *capture.FanIn
-	pt     *capture.Point
-	stream *report.Stream
+	name    string
+	ifs     []string
+	sockets []capture.Interface // every socket of every worker
+	fans    []*capture.FanIn    // each worker's, with several interfaces
+	pts     []*capture.Point
+	stream  *report.Stream
+}
+
+// stop ends the reads; what was captured is still analysed.
+func (lp *livePoint) stop() {
+	for _, s := range lp.sockets {
+		s.Close()
+	}
+}
+
+func (lp *livePoint) close() {
+	lp.stop()
+	for _, f := range lp.fans {
+		f.Close()
+	}
+}
+
+// openLive opens the point's sockets: on each interface, workers sockets
+// in one fanout group; worker k reads the k-th of each interface (through
+// a FanIn when there are several).
+func openLive(spec pointSpec, workers int, o capture.LiveOptions) (*livePoint, error) {
+	lp := &livePoint{name: spec.name, ifs: spec.sources}
+	perWorker := make([][]capture.Interface, workers)
+	for _, name := range spec.sources {
+		ins, err := capture.OpenWorkers(name, workers, o)
+		if err != nil {
+			lp.close()
+			return nil, err
+		}
+		lp.sockets = append(lp.sockets, ins...)
+		for k, in := range ins {
+			perWorker[k] = append(perWorker[k], in)
+		}
+	}
+	for _, ins := range perWorker {
+		var in capture.Input = ins[0]
+		if len(ins) > 1 {
+			fan := capture.NewFanIn(ins)
+			lp.fans = append(lp.fans, fan)
+			in = fan
+		}
+		lp.pts = append(lp.pts, capture.NewPoint(spec.name, spec.sources, []capture.Input{in}))
+	}
+	return lp, nil
+}
+
+// drops sums the kernel's counters over the point's sockets.
+func (lp *livePoint) drops() (received, dropped uint64) {
+	for _, s := range lp.sockets {
+		r, d := s.Drops()
+		received += r
+		dropped += d
+	}
+	return
 }
 
 // maxQueuedSessions bounds the finished sessions of a live capture waiting
@@ -63,27 +118,21 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	var points []*livePoint
 	closeAll := func() {
 		for _, lp := range points {
-			lp.fan.Close()
+			lp.close()
 		}
 	}
 	byName := streams{}
 	for _, spec := range cfg.live {
-		var ifs []capture.Interface
-		for _, name := range spec.sources {
-			in, err := capture.OpenInterface(name, capture.LiveOptions{Snaplen: cfg.snaplen, Promiscuous: cfg.promisc})
-			if err != nil {
-				for _, o := range ifs {
-					o.Close()
-				}
-				closeAll()
-				fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-				return exitRuntime
-			}
-			ifs = append(ifs, in)
+		workers := max(cfg.workers, 1)
+		lp, err := openLive(spec, workers, capture.LiveOptions{Snaplen: cfg.snaplen, Promiscuous: cfg.promisc, BufferKiB: cfg.bufferKiB})
+		if err != nil {
+			closeAll()
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
 		}
-		lp := &livePoint{name: spec.name, ifs: spec.sources, fan: capture.NewFanIn(ifs)}
-		lp.pt = capture.NewPoint(spec.name, spec.sources, []capture.Input{lp.fan})
-		lp.pt.Filter = cfg.filter
+		for _, pt := range lp.pts {
+			pt.Filter = cfg.filter
+		}
 		streamTo := out
 		if cfg.format == "html" {
 			streamTo = stderr // the verdict lines as they come; the page is written at the end
@@ -125,13 +174,25 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "ftpsniff: %s: %v\n", cfg.write, err)
 			return exitRuntime
 		}
-		points[0].pt.OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
+		if pts := points[0].pts; len(pts) == 1 {
+			pts[0].OnRecord = func(_ int, rec *capture.Record) { pw.WriteRecord(rec) }
+		} else {
+			// The workers number their records as one capture, and the
+			// file gets each as it is numbered: its frame numbers are the
+			// report's.
+			frames := &capture.Frames{Write: func(rec *capture.Record) { pw.WriteRecord(rec) }}
+			for _, pt := range pts {
+				pt.Number = frames.Number
+			}
+		}
 	}
 	if cfg.metrics != "" {
 		m := metrics.New()
 		for _, lp := range points {
-			m.CountPackets(lp.pt)
-			m.KernelDrops(lp.name, lp.fan.Drops)
+			for _, pt := range lp.pts { // a counter per point, shared by its workers
+				m.CountPackets(pt)
+			}
+			m.KernelDrops(lp.name, lp.drops)
 		}
 		stop, err := serveMetrics(cfg.metrics, m, stderr)
 		if err != nil {
@@ -154,13 +215,24 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	go func() {
 		<-sig
 		for _, lp := range points {
-			lp.fan.Stop() // reads end; what was captured is still analysed
+			lp.stop() // reads end; what was captured is still analysed
 		}
 	}()
-	pts := make([]*capture.Point, len(points))
-	for i, lp := range points {
-		fmt.Fprintf(stderr, "ftpsniff: capturing on %v as %q; Ctrl-C ends with the report\n", lp.ifs, lp.name)
-		pts[i] = lp.pt
+	var pts []*capture.Point
+	for _, lp := range points {
+		if cfg.write == "" && len(lp.pts) > 1 {
+			// Without a file, the workers still number frames as one capture.
+			frames := &capture.Frames{}
+			for _, pt := range lp.pts {
+				pt.Number = frames.Number
+			}
+		}
+		workers := ""
+		if len(lp.pts) > 1 {
+			workers = fmt.Sprintf(" with %d workers", len(lp.pts))
+		}
+		fmt.Fprintf(stderr, "ftpsniff: capturing on %v as %q%s; Ctrl-C ends with the report\n", lp.ifs, lp.name, workers)
+		pts = append(pts, lp.pts...)
 	}
 	res := pipeline.Run(pts, opts)
 	flush()
@@ -180,14 +252,21 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 		for k := range lp.stream.Found {
 			in.StreamedFindings[lp.name+" "+k] = true
 		}
-		for _, err := range lp.fan.Errors() {
-			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-			in.Errors = append(in.Errors, err.Error())
-			status = exitRuntime
+		for _, f := range lp.fans {
+			for _, err := range f.Errors() {
+				fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+				in.Errors = append(in.Errors, err.Error())
+				status = exitRuntime
+			}
 		}
-		rcv, drop := lp.fan.Drops()
+		rcv, drop := lp.drops()
 		in.KernelReceived += rcv
 		in.KernelDrops += drop
+	}
+	for _, err := range res.Errors { // a socket read directly
+		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+		in.Errors = append(in.Errors, err.Error())
+		status = exitRuntime
 	}
 	if in.KernelDrops > 0 {
 		fmt.Fprintf(stderr, "ftpsniff: warning: the kernel dropped %d of %d packets (ftpsniff could not keep up): conclusions may miss them\n",

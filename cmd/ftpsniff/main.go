@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,6 +52,8 @@ type config struct {
 	write         string
 	snaplen       int
 	promisc       bool
+	bufferKiB     int // -B: each socket's ring
+	workers       int // --workers
 	format        string
 	output        string
 	ports         []uint16
@@ -105,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		noPromisc = fs.BoolP("no-promiscuous-mode", "p", false, "with live capture, do not put the interface in promiscuous mode")
 		dropUser  = fs.StringP("relinquish-privileges", "Z", "", "with live capture, switch to `USER` once the sockets are open")
 		metricsAt = fs.String("metrics", "", "serve Prometheus metrics at http://`ADDR`/metrics while running (:9187, 127.0.0.1:9187)")
+		bufferKiB = fs.IntP("buffer-size", "B", capture.DefaultBufferKiB, "with live capture, the kernel ring of each socket, in `KiB`")
+		workers   = fs.Int("workers", 1, "with live capture, read each interface with `N` sockets and analyses, spread by host pair (this machine has "+strconv.Itoa(runtime.NumCPU())+" cores; see the README for what several workers cannot see)")
 		limits    = analyze.DefaultLimits()
 	)
 	fs.IntVar(&limits.MaxFlows, "max-flows", limits.MaxFlows, "most TCP connections tracked at once")
@@ -175,12 +180,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.live = []pointSpec{{name: "live", sources: *ifaces}}
 	}
 	cfg.write, cfg.snaplen, cfg.promisc = *writeFile, *snaplen, !*noPromisc
+	cfg.bufferKiB, cfg.workers = *bufferKiB, *workers
+	if *bufferKiB < 64 {
+		return usageError(stderr, "-B wants at least 64 KiB, got %d", *bufferKiB)
+	}
+	if *workers < 1 {
+		return usageError(stderr, "--workers wants 1 or more, got %d", *workers)
+	}
 	plain := append(append([]string{}, *files...), fs.Args()...)
+	pointNames := map[string]bool{}
 	for _, p := range *points {
 		name, srcs, ok := strings.Cut(p, "=")
 		if !ok || name == "" || srcs == "" {
 			return usageError(stderr, "--point wants NAME=SRC[,SRC...], got %q", p)
 		}
+		if pointNames[name] {
+			return usageError(stderr, "--point %q is given twice: one --point lists all of a point's sources", name)
+		}
+		pointNames[name] = true
 		spec := pointSpec{name: name}
 		var ifs []string
 		for _, s := range strings.Split(srcs, ",") {

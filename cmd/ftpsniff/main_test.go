@@ -626,3 +626,20 @@ func checkGolden(t *testing.T, path, got string) {
 	t.Helper()
 	golden.Check(t, path, got, *update, "go test ./cmd/ftpsniff -update")
 }
+
+// TestLiveFlagsChecked: -B, --workers and a point named twice are usage
+// errors with a message, before any socket is opened.
+func TestLiveFlagsChecked(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-i", "lo", "-B", "16"}, "-B wants at least 64 KiB"},
+		{[]string{"-i", "lo", "--workers", "0"}, "--workers wants 1 or more"},
+		{[]string{"--point", "a=testdata/vlan.pcap", "--point", "a=testdata/sll.pcap"}, `--point "a" is given twice`},
+	} {
+		if _, stderr, code := ftpsniff(t, tc.args...); code != exitUsage || !strings.Contains(stderr, tc.want) {
+			t.Errorf("ftpsniff %v: exit %d, %q; want %d and %q", tc.args, code, stderr, exitUsage, tc.want)
+		}
+	}
+}
