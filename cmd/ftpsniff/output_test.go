@@ -44,50 +44,47 @@ func TestOutputReopenUnderWriters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const writers, each = 6, 3000
+	// Writers write until the rotations are done: every rotation happens
+	// while records are being written, whatever the machine's speed.
+	const writers, rotations = 6, 40
 	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wrote := make([]int, writers)
 	for w := range writers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range each {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					wrote[w] = i
+					return
+				default:
+				}
 				// One Write per record, as json.Encoder writes.
 				line := fmt.Sprintf(`{"type":"transfer","id":"W%d.T%d","pad":"%s"}`+"\n", w, i, strings.Repeat("x", i%200))
 				if _, err := o.Write([]byte(line)); err != nil {
 					t.Error(err)
-					return
 				}
 			}
 		}()
 	}
-	stop := make(chan struct{})
-	rotated := make(chan []string)
-	go func() {
-		var files []string
-		for n := 1; ; n++ {
-			select {
-			case <-stop:
-				rotated <- files
-				return
-			default:
-			}
-			old := fmt.Sprintf("%s.%d", path, n)
-			if err := os.Rename(path, old); err != nil {
-				t.Error(err)
-			}
-			files = append(files, old)
-			o.Reopen()
-			time.Sleep(time.Millisecond)
+	var files []string
+	for n := 1; n <= rotations; n++ {
+		time.Sleep(time.Millisecond)
+		old := fmt.Sprintf("%s.%d", path, n)
+		if err := os.Rename(path, old); err != nil {
+			t.Fatal(err)
 		}
-	}()
-	wg.Wait()
+		files = append(files, old)
+		o.Reopen()
+	}
+	time.Sleep(time.Millisecond)
 	close(stop)
-	files := append(<-rotated, path)
+	wg.Wait()
+	files = append(files, path)
 	if err := o.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if len(files) < 3 {
-		t.Fatalf("only %d files: the rotation did not run while records were written", len(files))
 	}
 	seen := map[string]int{}
 	for _, l := range readLines(t, files...) {
@@ -97,14 +94,19 @@ func TestOutputReopenUnderWriters(t *testing.T) {
 		}
 		seen[r.ID]++
 	}
+	total := 0
 	for w := range writers {
-		for i := range each {
+		for i := range wrote[w] {
 			if id := fmt.Sprintf("W%d.T%d", w, i); seen[id] != 1 {
 				t.Errorf("record %s written %d times", id, seen[id])
 			}
 		}
+		total += wrote[w]
 	}
-	t.Logf("%d records in %d files", writers*each, len(files))
+	if len(seen) != total {
+		t.Errorf("%d distinct records in the files, %d written", len(seen), total)
+	}
+	t.Logf("%d records in %d files", total, len(files))
 }
 
 // TestOutputReopenWaitsForTheLine: a SIGHUP in the middle of a line (a
