@@ -97,18 +97,35 @@ func (s streams) Session(point string, ss *analyze.Session, fs []*diagnose.Findi
 }
 
 // liveCapture captures on the configured interfaces until SIGINT or
-// SIGTERM, writing each transfer's verdict as soon as it is decided, then
-// the final report. Several points (both sides of a NAT) are captured at
-// once and compared at the end. The loop is the pipeline's, as for files.
+// SIGTERM (or SIGHUP without -o: with it, SIGHUP reopens FILE), writing
+// each transfer's verdict as soon as it is decided, then the final report.
+// Several points (both sides of a NAT) are captured at once and compared
+// at the end. The loop is the pipeline's, as for files.
 func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	signal.Ignore(syscall.SIGPIPE)
 	setGCPercent(liveGCPercent)
-	out, done, err := openOutput(cfg, stdout)
-	if err != nil {
-		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
-		return exitRuntime
+	// -o FILE is reopened on SIGHUP (logrotate); without it, SIGHUP (the
+	// terminal hung up) ends the capture as SIGINT does.
+	var out io.Writer = stdout
+	var file *outputFile
+	if cfg.output != "" {
+		var err error
+		file, err = openOutputFile(cfg.output, cfg.appendOutput, func(err error) { fmt.Fprintf(stderr, "ftpsniff: %v\n", err) })
+		if err != nil {
+			fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
+			return exitRuntime
+		}
+		defer file.Close()
+		out = file
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		defer signal.Stop(hup)
+		go func() {
+			for range hup {
+				file.Reopen()
+			}
+		}()
 	}
-	defer done()
 	cfg.output = "" // the final report goes to the same, open file
 	if cfg.write != "" && (len(cfg.live) > 1) {
 		fmt.Fprintf(stderr, "ftpsniff: -w takes one capture point\n")
@@ -212,6 +229,9 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	if file == nil {
+		signal.Notify(sig, syscall.SIGHUP)
+	}
 	go func() {
 		<-sig
 		for _, lp := range points {
@@ -271,6 +291,12 @@ func liveCapture(cfg config, stdout, stderr io.Writer) int {
 	if in.KernelDrops > 0 {
 		fmt.Fprintf(stderr, "ftpsniff: warning: the kernel dropped %d of %d packets (ftpsniff could not keep up): conclusions may miss them\n",
 			in.KernelDrops, in.KernelReceived)
+	}
+	if file != nil {
+		// The final report goes whole to one file: a SIGHUP meanwhile
+		// reopens after it.
+		file.Hold()
+		defer file.Release()
 	}
 	return writeReport(cfg, in, res, status, out, stderr)
 }

@@ -56,6 +56,7 @@ type config struct {
 	workers       int // --workers
 	format        string
 	output        string
+	appendOutput  bool // --append: -o FILE is appended to, not emptied
 	ports         []uint16
 	showPasswords bool
 	failOn        string
@@ -98,7 +99,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		writeFile = fs.StringP("write", "w", "", "with live capture, also write packets to `FILE` (pcap)")
 		ports     = fs.String("ports", "", "extra control ports, comma-separated `LIST` (21 always is one)")
 		format    = fs.StringP("format", "F", "table", "report `FORMAT`: table, json, markdown, html")
-		output    = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output")
+		output    = fs.StringP("output", "o", "", "write the report to `FILE` instead of standard output (live capture: SIGHUP reopens FILE, for logrotate)")
+		appendOut = fs.Bool("append", false, "with -o, append to FILE instead of emptying it first (a service that restarts keeps what it wrote)")
 		failOn    = fs.String("fail-on", "", "exit 3 if any finding is at or above `LEVEL` (info, warning, error)")
 		showPass  = fs.Bool("show-passwords", false, "print PASS and ACCT arguments instead of redacting them")
 		ladder    = fs.String("ladder", "", "draw the ladder diagram of every session, or with --ladder=`ID` of one (S3, POINT:S3), on standard output instead of the report (-o FILE still gets the report)")
@@ -143,6 +145,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg := config{format: *format, output: *output, showPasswords: *showPass, failOn: *failOn, limits: limits, dropUser: *dropUser, quiet: *quiet, metrics: *metricsAt}
 	cfg.ladder, cfg.noColor = *ladder, *noColor
+	if cfg.appendOutput = *appendOut; cfg.appendOutput && cfg.output == "" {
+		return usageError(stderr, "--append appends to the -o FILE: it needs -o")
+	}
 	if msg := ladderUsage(cfg, fs.Args()); msg != "" {
 		return usageError(stderr, "%s", msg)
 	}
@@ -412,7 +417,11 @@ func openOutput(cfg config, stdout io.Writer) (io.Writer, func(), error) {
 	if cfg.output == "" {
 		return stdout, func() {}, nil
 	}
-	f, err := os.Create(cfg.output)
+	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
+	if cfg.appendOutput {
+		flags = os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	}
+	f, err := os.OpenFile(cfg.output, flags, 0o666)
 	if err != nil {
 		return nil, nil, err
 	}
