@@ -569,10 +569,16 @@ func isSecret(verb, arg string) bool {
 
 func (c *control) command(line []byte, at Ref) {
 	s := c.sess
-	cmd, err := ftp.ParseCommand(line)
+	var text string
+	if len(line) >= 4 && (bytes.EqualFold(line[:4], []byte("PASS")) || bytes.EqualFold(line[:4], []byte("ACCT")) || bytes.EqualFold(line[:4], []byte("SITE"))) {
+		text = string(line) // may hold a secret: not kept in the shared table
+	} else {
+		text = c.a.lineText(line)
+	}
+	cmd, err := ftp.ParseCommandString(text)
 	if err != nil {
 		c.protocolError(err, at)
-		c.keepLine(true, string(line), at)
+		c.keepLine(true, text, at)
 		return
 	}
 	s.Commands++
@@ -585,9 +591,12 @@ func (c *control) command(line []byte, at Ref) {
 			arg = redacted
 		}
 	}
-	if arg != "" {
+	switch {
+	case arg == "" && text == cmd.Verb, arg != "" && arg == cmd.Arg && len(text) == len(cmd.Verb)+1+len(arg) && text[:len(cmd.Verb)] == cmd.Verb:
+		c.keepLine(true, text, at) // the line as sent is the line kept: no copy
+	case arg != "":
 		c.keepLine(true, cmd.Verb+" "+arg, at)
-	} else {
+	default:
 		c.keepLine(true, cmd.Verb, at)
 	}
 	p := &pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
@@ -724,8 +733,9 @@ func (c *control) replyLine(line []byte, at Ref) {
 		c.replyAt, c.replyCut, c.replySeq = at, false, c.lineSeq
 	}
 	c.replyCut = c.replyCut || c.cut
-	r, done, err := c.replies.Feed(line)
-	c.keepLine(false, string(line), at)
+	text := c.a.lineText(line)
+	r, done, err := c.replies.FeedString(text)
+	c.keepLine(false, text, at)
 	if err != nil {
 		c.protocolError(err, at)
 		return

@@ -42,7 +42,7 @@ func ParseReplyLine(line []byte) (ReplyLine, error) {
 }
 
 // replyCode checks the code and separator of a reply line.
-func replyCode(line []byte) (code int, sep byte, err error) {
+func replyCode[T string | []byte](line T) (code int, sep byte, err error) {
 	switch {
 	case len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]):
 		return 0, 0, &ProtocolError{What: "reply: line does not start with a three-digit code", Input: string(line)}
@@ -150,20 +150,27 @@ type ReplyReader struct {
 // line is not a reply line and no multi-line reply is open. Feed copies
 // the line, so it may be reused.
 func (rr *ReplyReader) Feed(line []byte) (Reply, bool, error) {
+	return rr.FeedString(string(line))
+}
+
+// FeedString is Feed for a line the caller already holds as a string: the
+// reply's lines are that string, not copies, so a caller that keeps the
+// line too pays for one string per line, not two.
+func (rr *ReplyReader) FeedString(s string) (Reply, bool, error) {
 	if rr.lines == nil {
-		code, sep, err := replyCode(line)
+		code, sep, err := replyCode(s)
 		if err != nil {
 			return Reply{}, false, err
 		}
 		if sep == '-' {
 			rr.code = code
-			rr.lines = append(make([]string, 0, 8), string(line))
+			rr.lines = append(make([]string, 0, 8), s)
 			return Reply{}, false, nil
 		}
-		return Reply{Code: code, Lines: []string{string(line)}}, true, nil
+		return Reply{Code: code, Lines: []string{s}}, true, nil
 	}
-	rr.lines = append(rr.lines, string(line))
-	if hasCode(line, rr.code) && (len(line) == 3 || line[3] == ' ') {
+	rr.lines = append(rr.lines, s)
+	if hasCode(s, rr.code) && (len(s) == 3 || s[3] == ' ') {
 		return rr.take(false), true, nil
 	}
 	if len(rr.lines) >= MaxReplyLines {
