@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,7 +145,7 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	} else {
 		a.nextID++
 	}
-	s := &Session{ID: fmt.Sprintf("S%d", a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
+	s := &Session{ID: "S" + strconv.Itoa(a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
 	if dstIsServer {
 		s.Client, s.Server = src, dst
 		c.clientIsA = fwd
@@ -687,7 +688,7 @@ func (c *control) addTransfer(t *Transfer) *Transfer {
 		c.a.dropped.Transfers++
 		return t
 	}
-	t.ID = fmt.Sprintf("%s.T%d", s.ID, len(s.Transfers)+1)
+	t.ID = s.ID + ".T" + strconv.Itoa(len(s.Transfers)+1)
 	s.Transfers = append(s.Transfers, t)
 	return t
 }

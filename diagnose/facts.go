@@ -183,7 +183,7 @@ func replyWhat(r analyze.Reply) string {
 	if r.Code == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d %s", r.Code, r.Text)
+	return analyze.CodeText(r.Code, r.Text)
 }
 
 // hops says how many routers a packet crossed, in words.
