@@ -65,7 +65,7 @@ type control struct {
 	tls       [2]tlsState
 	replies   ftp.ReplyReader
 	replyAt   Ref
-	queue     []*pending
+	queue     []pending // by value, oldest first, in one array reused (dropCommands)
 	lastNeg   *Negotiation // the latest negotiation no command has used yet
 	open      []*Negotiation
 	lastAck   [2]uint32
@@ -310,7 +310,8 @@ func (c *control) opening(p *capture.Packet, fromClient bool) {
 // covers.
 func (c *control) commandsAcked(at Ref) {
 	f := &c.flights[toServer]
-	for _, p := range c.queue {
+	for i := range c.queue {
+		p := &c.queue[i]
 		if !p.acked.Valid() && f.covers(p.end) {
 			p.acked = at
 			if p.neg != nil && !p.neg.CommandAcked.Valid() {
@@ -600,7 +601,7 @@ func (c *control) command(line []byte, at Ref) {
 	default:
 		c.keepLine(true, cmd.Verb, at)
 	}
-	p := &pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
+	p := pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
 	switch cmd.Verb {
 	case "USER":
 		s.User = cmd.Arg
@@ -657,7 +658,7 @@ func (c *control) command(line []byte, at Ref) {
 		}
 	}
 	if len(c.queue) >= maxPendingCommands {
-		c.queue = c.queue[1:]
+		c.dropCommands(1)
 	}
 	c.queue = append(c.queue, p)
 	// The server's ACK may precede the line's reassembly (a capture that
@@ -665,6 +666,15 @@ func (c *control) command(line []byte, at Ref) {
 	if f := &c.flights[toServer]; f.covers(p.end) {
 		c.commandsAcked(f.ackAt)
 	}
+}
+
+// dropCommands removes the n oldest waiting commands, moving the others to
+// the front of the queue's array: one array serves the whole session, where
+// a slice moved forward would need a new one each time it reaches its end.
+func (c *control) dropCommands(n int) {
+	m := copy(c.queue, c.queue[n:])
+	clear(c.queue[m:])
+	c.queue = c.queue[:m]
 }
 
 func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiation {
@@ -792,13 +802,13 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 	}
 	p := c.queue[i]
 	if r.Code < 200 {
-		c.queue = c.queue[i:] // preliminary: the command waits for its final reply
+		c.dropCommands(i) // preliminary: the command waits for its final reply
 		if p.transfer != nil && p.transfer.Prelim.Code == 0 {
 			p.transfer.Prelim = rep
 		}
 		return
 	}
-	c.queue = c.queue[i+1:]
+	c.dropCommands(i + 1)
 	switch {
 	case p.neg != nil:
 		c.negotiationReply(p.neg, r, rep)
