@@ -65,7 +65,7 @@ type control struct {
 	tls       [2]tlsState
 	replies   ftp.ReplyReader
 	replyAt   Ref
-	queue     []pending // by value, oldest first, in one array reused (dropCommands)
+	queue     []pending    // by value, oldest first, in one array reused (dropCommands)
 	lastNeg   *Negotiation // the latest negotiation no command has used yet
 	open      []*Negotiation
 	lastAck   [2]uint32
