@@ -183,6 +183,35 @@ type Analyzer struct {
 	now      time.Time
 	lastGC   time.Time
 	nextGC   time.Time // lastGC plus gcInterval
+	// texts interns control lines: servers repeat their replies ("226
+	// Transfer complete") and clients their commands ("TYPE I"), so a
+	// line seen before costs no allocation. Bounded by maxInterned.
+	texts map[string]string
+}
+
+// Interning: lines up to maxInternLen bytes, at most maxInterned of them;
+// when the table is full it starts afresh, so it follows what a capture
+// repeats now and its memory stays under maxInterned*(maxInternLen+~50).
+const (
+	maxInternLen = 64
+	maxInterned  = 4096
+)
+
+// lineText returns line as a string, shared with an earlier identical line
+// when there was one.
+func (a *Analyzer) lineText(line []byte) string {
+	if len(line) > maxInternLen {
+		return string(line)
+	}
+	if s, ok := a.texts[string(line)]; ok {
+		return s
+	}
+	if a.texts == nil || len(a.texts) >= maxInterned {
+		a.texts = make(map[string]string, 256)
+	}
+	s := string(line)
+	a.texts[s] = s
+	return s
 }
 
 // New returns an Analyzer.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ type control struct {
 	tls       [2]tlsState
 	replies   ftp.ReplyReader
 	replyAt   Ref
-	queue     []*pending
+	queue     []pending    // by value, oldest first, in one array reused (dropCommands)
 	lastNeg   *Negotiation // the latest negotiation no command has used yet
 	open      []*Negotiation
 	lastAck   [2]uint32
@@ -144,7 +145,7 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	} else {
 		a.nextID++
 	}
-	s := &Session{ID: fmt.Sprintf("S%d", a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
+	s := &Session{ID: "S" + strconv.Itoa(a.nextID), Start: p.Time, End: p.Time, First: ref(p), DetectedBy: by}
 	if dstIsServer {
 		s.Client, s.Server = src, dst
 		c.clientIsA = fwd
@@ -309,7 +310,8 @@ func (c *control) opening(p *capture.Packet, fromClient bool) {
 // covers.
 func (c *control) commandsAcked(at Ref) {
 	f := &c.flights[toServer]
-	for _, p := range c.queue {
+	for i := range c.queue {
+		p := &c.queue[i]
 		if !p.acked.Valid() && f.covers(p.end) {
 			p.acked = at
 			if p.neg != nil && !p.neg.CommandAcked.Valid() {
@@ -569,10 +571,16 @@ func isSecret(verb, arg string) bool {
 
 func (c *control) command(line []byte, at Ref) {
 	s := c.sess
-	cmd, err := ftp.ParseCommand(line)
+	var text string
+	if len(line) >= 4 && (bytes.EqualFold(line[:4], []byte("PASS")) || bytes.EqualFold(line[:4], []byte("ACCT")) || bytes.EqualFold(line[:4], []byte("SITE"))) {
+		text = string(line) // may hold a secret: not kept in the shared table
+	} else {
+		text = c.a.lineText(line)
+	}
+	cmd, err := ftp.ParseCommandString(text)
 	if err != nil {
 		c.protocolError(err, at)
-		c.keepLine(true, string(line), at)
+		c.keepLine(true, text, at)
 		return
 	}
 	s.Commands++
@@ -585,12 +593,15 @@ func (c *control) command(line []byte, at Ref) {
 			arg = redacted
 		}
 	}
-	if arg != "" {
+	switch {
+	case arg == "" && text == cmd.Verb, arg != "" && arg == cmd.Arg && len(text) == len(cmd.Verb)+1+len(arg) && text[:len(cmd.Verb)] == cmd.Verb:
+		c.keepLine(true, text, at) // the line as sent is the line kept: no copy
+	case arg != "":
 		c.keepLine(true, cmd.Verb+" "+arg, at)
-	} else {
+	default:
 		c.keepLine(true, cmd.Verb, at)
 	}
-	p := &pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
+	p := pending{verb: cmd.Verb, arg: arg, at: at, end: c.lineEnd}
 	switch cmd.Verb {
 	case "USER":
 		s.User = cmd.Arg
@@ -647,7 +658,7 @@ func (c *control) command(line []byte, at Ref) {
 		}
 	}
 	if len(c.queue) >= maxPendingCommands {
-		c.queue = c.queue[1:]
+		c.dropCommands(1)
 	}
 	c.queue = append(c.queue, p)
 	// The server's ACK may precede the line's reassembly (a capture that
@@ -655,6 +666,15 @@ func (c *control) command(line []byte, at Ref) {
 	if f := &c.flights[toServer]; f.covers(p.end) {
 		c.commandsAcked(f.ackAt)
 	}
+}
+
+// dropCommands removes the n oldest waiting commands, moving the others to
+// the front of the queue's array: one array serves the whole session, where
+// a slice moved forward would need a new one each time it reaches its end.
+func (c *control) dropCommands(n int) {
+	m := copy(c.queue, c.queue[n:])
+	clear(c.queue[m:])
+	c.queue = c.queue[:m]
 }
 
 func (c *control) newNegotiation(mode Mode, verb, arg string, at Ref) *Negotiation {
@@ -678,7 +698,7 @@ func (c *control) addTransfer(t *Transfer) *Transfer {
 		c.a.dropped.Transfers++
 		return t
 	}
-	t.ID = fmt.Sprintf("%s.T%d", s.ID, len(s.Transfers)+1)
+	t.ID = s.ID + ".T" + strconv.Itoa(len(s.Transfers)+1)
 	s.Transfers = append(s.Transfers, t)
 	return t
 }
@@ -724,8 +744,9 @@ func (c *control) replyLine(line []byte, at Ref) {
 		c.replyAt, c.replyCut, c.replySeq = at, false, c.lineSeq
 	}
 	c.replyCut = c.replyCut || c.cut
-	r, done, err := c.replies.Feed(line)
-	c.keepLine(false, string(line), at)
+	text := c.a.lineText(line)
+	r, done, err := c.replies.FeedString(text)
+	c.keepLine(false, text, at)
 	if err != nil {
 		c.protocolError(err, at)
 		return
@@ -781,13 +802,13 @@ func (c *control) reply(r ftp.Reply, at Ref) {
 	}
 	p := c.queue[i]
 	if r.Code < 200 {
-		c.queue = c.queue[i:] // preliminary: the command waits for its final reply
+		c.dropCommands(i) // preliminary: the command waits for its final reply
 		if p.transfer != nil && p.transfer.Prelim.Code == 0 {
 			p.transfer.Prelim = rep
 		}
 		return
 	}
-	c.queue = c.queue[i+1:]
+	c.dropCommands(i + 1)
 	switch {
 	case p.neg != nil:
 		c.negotiationReply(p.neg, r, rep)

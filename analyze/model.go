@@ -11,8 +11,8 @@
 package analyze
 
 import (
-	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -72,7 +72,19 @@ func (r Reply) String() string {
 	if r.Code == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d %s", r.Code, r.Text)
+	return CodeText(r.Code, r.Text)
+}
+
+// CodeText is fmt.Sprintf("%d %s", code, text) in one allocation: reports
+// and findings write a reply this way for every transfer.
+func CodeText(code int, text string) string {
+	var b strings.Builder
+	b.Grow(4 + len(text))
+	var d [20]byte
+	b.Write(strconv.AppendInt(d[:0], int64(code), 10))
+	b.WriteByte(' ')
+	b.WriteString(text)
+	return b.String()
 }
 
 // Negotiation is one PORT, EPRT, LPRT, PASV, EPSV or LPSV exchange.

@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -47,7 +48,31 @@ func InferSide(point string, s *Session) (Side, string) {
 	if s.Client.Addr().Is6() && !s.Client.Addr().Is4In6() {
 		ttl = "hop limit"
 	}
-	why := fmt.Sprintf("the client's packets arrive with %s %d (%s), the server's with %s %d (%s)", ttl, s.ClientTTL, hops(ch), ttl, s.ServerTTL, hops(sh))
+	// "the client's packets arrive with TTL 64 (0 router hops), the
+	// server's with TTL 57 (7 router hops)", in one allocation: every
+	// session says it.
+	var w strings.Builder
+	w.Grow(96)
+	var d [24]byte
+	for _, x := range [2]struct {
+		who  string
+		ttl  uint8
+		hops int
+	}{{"the client's packets arrive with ", s.ClientTTL, ch}, {", the server's with ", s.ServerTTL, sh}} {
+		w.WriteString(x.who)
+		w.WriteString(ttl)
+		w.WriteByte(' ')
+		w.Write(strconv.AppendUint(d[:0], uint64(x.ttl), 10))
+		w.WriteString(" (")
+		if x.hops == 1 {
+			w.WriteString("1 router hop")
+		} else {
+			w.Write(strconv.AppendInt(d[:0], int64(x.hops), 10))
+			w.WriteString(" router hops")
+		}
+		w.WriteByte(')')
+	}
+	why := w.String()
 	switch {
 	case ch == 0 && sh == 0:
 		return SideSameLAN, why
@@ -57,12 +82,4 @@ func InferSide(point string, s *Session) (Side, string) {
 		return SideServer, why
 	}
 	return SideBetween, why
-}
-
-// hops says how many routers a packet crossed, in words.
-func hops(n int) string {
-	if n == 1 {
-		return "1 router hop"
-	}
-	return fmt.Sprintf("%d router hops", n)
 }

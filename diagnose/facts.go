@@ -122,7 +122,7 @@ func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) *TransferF
 
 // transferEvidence is the frames of a transfer's story.
 func transferEvidence(t *analyze.Transfer) []Evidence {
-	var ev []Evidence
+	ev := make([]Evidence, 0, 6) // what it adds at most: one allocation
 	add := func(at analyze.Ref, what string) {
 		if at.Valid() {
 			ev = append(ev, Evidence{At: at, What: what})
@@ -137,7 +137,14 @@ func transferEvidence(t *analyze.Transfer) []Evidence {
 		add(t.CommandAt, strings.TrimSpace(t.Command+" "+t.Arg))
 	}
 	if dc := t.Data(); dc != nil {
-		add(dc.SYN, fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst))
+		if dc.SYN.Valid() && dc.Src.IsValid() && dc.Dst.IsValid() { // (AppendTo writes nothing for an invalid one; String "invalid AddrPort")
+			// fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst) in one allocation.
+			b := make([]byte, 0, 128)
+			b = dc.Dst.AppendTo(append(dc.Src.AppendTo(append(b, "SYN "...)), " → "...))
+			add(dc.SYN, string(b))
+		} else {
+			add(dc.SYN, fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst))
+		}
 		switch {
 		case dc.SYNACK.Valid():
 			add(dc.SYNACK, "SYN-ACK")
@@ -183,7 +190,7 @@ func replyWhat(r analyze.Reply) string {
 	if r.Code == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d %s", r.Code, r.Text)
+	return analyze.CodeText(r.Code, r.Text)
 }
 
 // hops says how many routers a packet crossed, in words.

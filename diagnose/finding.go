@@ -1,7 +1,8 @@
 package diagnose
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -88,17 +89,24 @@ func hasEvidence(list []Evidence, e Evidence) bool {
 // sortEvidence puts evidence in time order (frames without a time last,
 // as they came).
 func sortEvidence(ev []Evidence) {
-	sort.SliceStable(ev, func(i, j int) bool {
-		a, b := ev[i].At, ev[j].At
-		if a.Time.IsZero() || b.Time.IsZero() {
-			return !a.Time.IsZero() && b.Time.IsZero()
+	// slices, not sort.SliceStable: that one allocates (a reflect-based
+	// swapper), and every finding sorts its evidence.
+	slices.SortStableFunc(ev, func(x, y Evidence) int {
+		a, b := x.At.Time, y.At.Time
+		switch az, bz := a.IsZero(), b.IsZero(); {
+		case az && bz:
+			return 0
+		case az:
+			return 1
+		case bz:
+			return -1
 		}
-		return a.Time.Before(b.Time)
+		return a.Compare(b)
 	})
 }
 
 // SortFindings orders findings most severe first, keeping the order they
 // were made in otherwise.
 func SortFindings(fs []*Finding) {
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity > fs[j].Severity })
+	slices.SortStableFunc(fs, func(a, b *Finding) int { return cmp.Compare(b.Severity, a.Severity) })
 }

@@ -37,6 +37,52 @@ type Command struct {
 // The strings of the result are copies, so line may be reused. Verbs in the
 // standard and common extension set do not allocate; an Arg allocates once.
 func ParseCommand(line []byte) (Command, error) {
+	cmd, err := parseCommand(line)
+	if err != nil {
+		return Command{}, err
+	}
+	if cmd.known {
+		return Command{Verb: cmd.verb, Arg: string(cmd.arg)}, nil
+	}
+	// One allocation holds both strings.
+	up := cmd.up[:cmd.n]
+	var b strings.Builder
+	b.Grow(len(up) + len(cmd.arg))
+	b.Write(up)
+	b.Write(cmd.arg)
+	s := b.String()
+	return Command{Verb: s[:len(up)], Arg: s[len(up):]}, nil
+}
+
+// ParseCommandString is ParseCommand for a line held as a string: Arg is a
+// part of line, and so is Verb when line spells it in upper case, so it
+// allocates only for an unknown verb sent in lower case.
+func ParseCommandString(line string) (Command, error) {
+	cmd, err := parseCommand(line)
+	if err != nil {
+		return Command{}, err
+	}
+	switch up := cmd.up[:cmd.n]; {
+	case cmd.known:
+		return Command{Verb: cmd.verb, Arg: cmd.arg}, nil
+	case line[:cmd.n] == string(up):
+		return Command{Verb: line[:cmd.n], Arg: cmd.arg}, nil
+	default:
+		return Command{Verb: string(up), Arg: cmd.arg}, nil
+	}
+}
+
+// parsed is a command line split: up[:n] is the verb upper-cased; verb is
+// its canonical string when the verb is known.
+type parsed[T string | []byte] struct {
+	up    [MaxVerbLength]byte
+	n     int
+	verb  string
+	known bool
+	arg   T
+}
+
+func parseCommand[T string | []byte](line T) (parsed[T], error) {
 	raw := line
 	for len(line) > 0 && (line[len(line)-1] == '\r' || line[len(line)-1] == '\n') {
 		line = line[:len(line)-1]
@@ -47,31 +93,20 @@ func ParseCommand(line []byte) (Command, error) {
 	}
 	switch {
 	case n == 0:
-		return Command{}, &ProtocolError{What: "command: line does not start with a verb", Input: string(raw)}
+		return parsed[T]{}, &ProtocolError{What: "command: line does not start with a verb", Input: string(raw)}
 	case n > MaxVerbLength:
-		return Command{}, &ProtocolError{What: "command: verb too long", Input: string(raw)}
+		return parsed[T]{}, &ProtocolError{What: "command: verb too long", Input: string(raw)}
 	case n < len(line) && line[n] != ' ':
-		return Command{}, &ProtocolError{What: "command: verb not followed by a space", Input: string(raw)}
+		return parsed[T]{}, &ProtocolError{What: "command: verb not followed by a space", Input: string(raw)}
 	}
-	var up [MaxVerbLength]byte
-	for i, c := range line[:n] {
-		up[i] = toUpper(c)
+	p := parsed[T]{n: n, arg: line[min(n+1, len(line)):]}
+	for i := range n {
+		p.up[i] = toUpper(line[i])
 	}
-	arg := line[min(n+1, len(line)):]
-	if verb, ok := knownVerbs[string(up[:n])]; ok {
-		return Command{Verb: verb, Arg: string(arg)}, nil
-	}
-	// One allocation holds both strings.
-	var b strings.Builder
-	b.Grow(n + len(arg))
-	b.Write(up[:n])
-	b.Write(arg)
-	s := b.String()
-	return Command{Verb: s[:n], Arg: s[n:]}, nil
+	p.verb, p.known = knownVerbs[string(p.up[:n])]
+	return p, nil
 }
 
-// knownVerbs interns the verbs of RFC 959 and its common extensions so that
-// parsing them does not allocate. It is never modified.
 var knownVerbs = func() map[string]string {
 	m := make(map[string]string)
 	for _, v := range []string{

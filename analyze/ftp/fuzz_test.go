@@ -187,6 +187,10 @@ func FuzzParseCommand(f *testing.F) {
 	f.Add([]byte("pass  two  spaces \r\n"))
 	f.Fuzz(func(t *testing.T, line []byte) {
 		c, err := ParseCommand(line)
+		// The string form says the same, error or not.
+		if cs, errs := ParseCommandString(string(line)); cs != c || (err == nil) != (errs == nil) || err != nil && err.Error() != errs.Error() {
+			t.Fatalf("ParseCommandString(%q) = %q, %v; ParseCommand: %q, %v", line, cs, errs, c, err)
+		}
 		if err != nil {
 			checkFuzzError(t, err, string(line))
 			return

@@ -1,6 +1,9 @@
 package ftp
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // MaxReplyLines is the most lines a ReplyReader holds for one multi-line
 // reply; when a reply reaches it without its end line, the reader closes it
@@ -42,7 +45,7 @@ func ParseReplyLine(line []byte) (ReplyLine, error) {
 }
 
 // replyCode checks the code and separator of a reply line.
-func replyCode(line []byte) (code int, sep byte, err error) {
+func replyCode[T string | []byte](line T) (code int, sep byte, err error) {
 	switch {
 	case len(line) < 3 || !isDigit(line[0]) || !isDigit(line[1]) || !isDigit(line[2]):
 		return 0, 0, &ProtocolError{What: "reply: line does not start with a three-digit code", Input: string(line)}
@@ -138,10 +141,13 @@ func hasCode[T string | []byte](s T, code int) bool {
 // the end of the connection, for example).
 //
 // The zero value is ready to use. A ReplyReader keeps only the lines of the
-// reply in progress.
+// reply in progress (and, after FeedString, those of the last reply).
 type ReplyReader struct {
 	code  int
 	lines []string // the open multi-line reply, nil when none is open
+	// buf is the array FeedString assembles replies in, reused: a reply
+	// of one line, the most common by far, costs no allocation.
+	buf []string
 }
 
 // Feed takes one server line, without its line end (see CleanLine). It
@@ -150,20 +156,34 @@ type ReplyReader struct {
 // line is not a reply line and no multi-line reply is open. Feed copies
 // the line, so it may be reused.
 func (rr *ReplyReader) Feed(line []byte) (Reply, bool, error) {
+	r, done, err := rr.FeedString(string(line))
+	if done {
+		r.Lines = slices.Clone(r.Lines) // the caller's own, as it always was
+	}
+	return r, done, err
+}
+
+// FeedString is Feed for a line the caller already holds as a string: the
+// reply's lines are that string, not copies, so a caller that keeps the
+// line too pays for one string per line, not two. The returned Reply's
+// Lines slice is the reader's, valid until the next FeedString or Flush
+// (the strings in it stay valid): copy it to keep it.
+func (rr *ReplyReader) FeedString(s string) (Reply, bool, error) {
 	if rr.lines == nil {
-		code, sep, err := replyCode(line)
+		code, sep, err := replyCode(s)
 		if err != nil {
 			return Reply{}, false, err
 		}
+		rr.buf = append(rr.buf[:0], s)
 		if sep == '-' {
 			rr.code = code
-			rr.lines = append(make([]string, 0, 8), string(line))
+			rr.lines = rr.buf
 			return Reply{}, false, nil
 		}
-		return Reply{Code: code, Lines: []string{string(line)}}, true, nil
+		return Reply{Code: code, Lines: rr.buf[:1:1]}, true, nil
 	}
-	rr.lines = append(rr.lines, string(line))
-	if hasCode(line, rr.code) && (len(line) == 3 || line[3] == ' ') {
+	rr.lines = append(rr.lines, s)
+	if hasCode(s, rr.code) && (len(s) == 3 || s[3] == ' ') {
 		return rr.take(false), true, nil
 	}
 	if len(rr.lines) >= MaxReplyLines {
@@ -193,7 +213,7 @@ func (rr *ReplyReader) Flush() (Reply, bool) {
 }
 
 func (rr *ReplyReader) take(forced bool) Reply {
-	r := Reply{Code: rr.code, Lines: rr.lines, Forced: forced}
-	rr.code, rr.lines = 0, nil
+	r := Reply{Code: rr.code, Lines: rr.lines[:len(rr.lines):len(rr.lines)], Forced: forced}
+	rr.code, rr.buf, rr.lines = 0, rr.lines[:0], nil
 	return r
 }

@@ -347,3 +347,19 @@ func TestErrorStrings(t *testing.T) {
 		})
 	}
 }
+
+// FeedString reuses its array for the replies' lines: a one-line reply
+// allocates nothing. Feed's replies stay the caller's own.
+func TestFeedStringReusesLines(t *testing.T) {
+	var rr ReplyReader
+	rr.FeedString("200 warm up")
+	if n := testing.AllocsPerRun(100, func() { rr.FeedString("226 Transfer complete") }); n != 0 {
+		t.Errorf("a one-line reply costs %v allocations", n)
+	}
+	rr.Feed([]byte("211-first"))
+	r1, _, _ := rr.Feed([]byte("211 end"))
+	r2, _, _ := rr.Feed([]byte("200 next"))
+	if len(r1.Lines) != 2 || r1.Lines[0] != "211-first" || r1.Lines[1] != "211 end" || r2.Lines[0] != "200 next" {
+		t.Errorf("Feed's replies changed by a later Feed: %q, %q", r1.Lines, r2.Lines)
+	}
+}
