@@ -300,13 +300,16 @@ func (a *Analyzer) tracked(p *capture.Packet) bool {
 				// connection closed first: the session is over now, not
 				// at the next periodic clean-up (which a quiet link may
 				// never bring).
+				released := false
 				if c := a.controlOfData(f.data); c != nil && c.sess.Closed != "" {
-					a.sessionClosed(c)
+					released = a.sessionClosed(c)
 				}
 				// Both FINs or an RST: the connection is over, and once the
 				// last ACK is in (the next packet), it leaves the table;
-				// its record stays with its negotiation.
-				if f.closing || f.data.RST.Valid() {
+				// its record stays with its negotiation. A session let go
+				// is no longer touched: its last ACK goes untracked (the
+				// session may be being written on another goroutine).
+				if f.closing || f.data.RST.Valid() || released {
 					a.flows.del(key)
 				}
 				f.closing = true
@@ -471,13 +474,13 @@ func (a *Analyzer) release(s *Session) {
 // is still carrying data: memory then follows the sessions open at once
 // even in a capture too short for idle timeouts. A session with a transfer
 // still running is left to the periodic clean-up.
-func (a *Analyzer) sessionClosed(c *control) {
+func (a *Analyzer) sessionClosed(c *control) (released bool) {
 	if a.opts.OnSessionDone == nil || c.done {
-		return
+		return false
 	}
 	for _, t := range c.sess.Transfers {
 		if dc := t.Data(); dc != nil && dc.State() == Established && !dc.closed() {
-			return
+			return false
 		}
 	}
 	c.finish()
@@ -486,6 +489,16 @@ func (a *Analyzer) sessionClosed(c *control) {
 	}
 	c.open = nil
 	a.flows.del(c.key)
+	// Nor are its data connections tracked further: once let go, the
+	// session may be written on another goroutine, and a late segment
+	// (the last ACK, a SYN retry) must not change it.
+	for _, t := range c.sess.Transfers {
+		if dc := t.Data(); dc != nil {
+			if k, _ := makeKey(dc.Src.Addr(), dc.Dst.Addr(), dc.Src.Port(), dc.Dst.Port()); a.flows.get(k) != nil && a.flows.get(k).data == dc {
+				a.flows.del(k)
+			}
+		}
+	}
 	for i, x := range a.controls {
 		if x == c {
 			a.controls = append(a.controls[:i], a.controls[i+1:]...)
@@ -499,6 +512,7 @@ func (a *Analyzer) sessionClosed(c *control) {
 		}
 	}
 	a.release(c.sess)
+	return true
 }
 
 // controlOfData finds the control connection whose session holds dc,

@@ -395,6 +395,13 @@ func TestSessionReleasedWithItsLastDataConnection(t *testing.T) {
 	if len(got) != 1 || len(got[0].Transfers) != 1 || got[0].Transfers[0].Final.Code != 226 {
 		t.Fatalf("released %d sessions as the last data connection closed, want the one, with its 226", len(got))
 	}
+	// Once let go (and perhaps being written on another goroutine), the
+	// session is not touched by the data connection's last ACK.
+	last := got[0].Transfers[0].Data().Last
+	w.send(srv, cli, 5006, 1002, capture.ACK, "")
+	if got[0].Transfers[0].Data().Last != last {
+		t.Errorf("the last ACK changed the released session's data connection")
+	}
 	if r := an.Finish(); len(r.Sessions) != 0 || r.Released.Sessions != 1 {
 		t.Errorf("after Finish: %d sessions kept, %d released", len(r.Sessions), r.Released.Sessions)
 	}
