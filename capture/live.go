@@ -178,8 +178,12 @@ func (f *FanIn) Errors() []error {
 }
 
 // Drops sums the kernel's counters over every input.
-func (f *FanIn) Drops() (received, dropped uint64) {
-	for _, in := range f.inputs {
+func (f *FanIn) Drops() (received, dropped uint64) { return SumDrops(f.inputs) }
+
+// SumDrops sums the kernel's counters over several live inputs (the
+// interfaces of a point, or the sockets of its workers).
+func SumDrops(ins []Interface) (received, dropped uint64) {
+	for _, in := range ins {
 		r, d := in.Drops()
 		received += r
 		dropped += d

@@ -291,7 +291,7 @@ func (d *PathDiagnosis) story(st *Story, own [][]*Finding) []*Finding {
 		}
 		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the %s's unacknowledged bytes were sent past %s and never crossed %s: they were lost between %s and %s.",
 			who, d.name(after), d.name(before), d.name(after), d.name(before)))
-		f.Advice = fmt.Sprintf("Start with the box between %s and %s: the bytes were lost there. ", d.name(after), d.name(before)) + f.Advice
+		f.Advice = d.startWith(after, before, "the bytes were lost there") + f.Advice
 	}
 
 	// A control connection forgotten on the way, and a data connection
@@ -789,7 +789,7 @@ func (d *PathDiagnosis) whereToLook(ps *analyze.PathSession, o analyze.PathOpeni
 	if o.BeforeEnded {
 		return fmt.Sprintf("Check first that %s was still capturing when the SYN passed %s; if it was, start with the box between them: %s. ", d.name(o.DiedBefore), after, what)
 	}
-	return fmt.Sprintf("Start with the box between %s and %s: %s. ", after, d.name(o.DiedBefore), what)
+	return d.startWith(o.DiedAfter, o.DiedBefore, what)
 }
 
 // transfersAt are the transfers of a negotiation at point i.
@@ -906,7 +906,7 @@ func (d *PathDiagnosis) stateLostPlace(rest []found) []found {
 		last := silent[len(silent)-1]
 		f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the final reply crossed %s and was answered by the reset; it never reached %s: the box between %s and %s forgot the connection.",
 			d.names(resets), d.names(silent), d.name(last), d.name(first)))
-		f.Advice = fmt.Sprintf("Start with the box between %s and %s. ", d.name(last), d.name(first)) + f.Advice
+		f.Advice = d.startWith(last, first, "") + f.Advice
 	}
 	return rest
 }
@@ -960,8 +960,17 @@ func (d *PathDiagnosis) dataStallPlace(rest []found) []found {
 	}
 	f.Summary = sentence(f.Summary, fmt.Sprintf("Along the path, the %s's resent segment crossed %s and never %s: it was lost between %s and %s.",
 		who, d.name(after), d.name(before), d.name(after), d.name(before)))
-	f.Advice = fmt.Sprintf("Start with the box between %s and %s: the segments were lost there. ", d.name(after), d.name(before)) + f.Advice
+	f.Advice = d.startWith(after, before, "the segments were lost there") + f.Advice
 	return rest
+}
+
+// startWith is the first step of a fix that the path located: the box
+// between points a and b, and why (may be empty).
+func (d *PathDiagnosis) startWith(a, b int, why string) string {
+	if why == "" {
+		return fmt.Sprintf("Start with the box between %s and %s. ", d.name(a), d.name(b))
+	}
+	return fmt.Sprintf("Start with the box between %s and %s: %s. ", d.name(a), d.name(b), why)
 }
 
 // cutByServer reports whether a transfer-failed finding is a server

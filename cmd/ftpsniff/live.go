@@ -72,14 +72,7 @@ func openLive(spec pointSpec, workers int, o capture.LiveOptions) (*livePoint, e
 }
 
 // drops sums the kernel's counters over the point's sockets.
-func (lp *livePoint) drops() (received, dropped uint64) {
-	for _, s := range lp.sockets {
-		r, d := s.Drops()
-		received += r
-		dropped += d
-	}
-	return
-}
+func (lp *livePoint) drops() (received, dropped uint64) { return capture.SumDrops(lp.sockets) }
 
 // maxQueuedSessions bounds the finished sessions of a live capture waiting
 // to be written: past it, the analysis waits for the writer.
