@@ -144,6 +144,7 @@ func Run(points []*capture.Point, opts Options) *Result {
 		}
 		for _, pt := range g.points {
 			r := newPointRun(pt, g, opts, len(groups) == 1)
+			r.workers = len(g.points) > 1
 			g.runs = append(g.runs, r)
 			runs = append(runs, r)
 		}
@@ -275,6 +276,7 @@ type pointRun struct {
 	an      *analyze.Analyzer
 	res     *analyze.Result
 	stopped bool // Options.Stop said so
+	workers bool // one of several workers of a live point
 }
 
 func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRun {
@@ -345,9 +347,13 @@ func (r *pointRun) read(opts Options) {
 	if opts.Reading != nil {
 		done = opts.Reading(r.pt)
 	}
-	var p capture.Packet
-	for !r.stopped && r.pt.Next(&p) == nil {
-		r.an.Packet(&p)
+	if opts.Concurrent || r.workers {
+		var p capture.Packet
+		for !r.stopped && r.pt.Next(&p) == nil {
+			r.an.Packet(&p)
+		}
+	} else {
+		readAhead(r.pt, r.an.Packet, func() bool { return r.stopped })
 	}
 	if done != nil {
 		done()

@@ -1,0 +1,85 @@
+package pipeline
+
+import (
+	"sync/atomic"
+
+	"github.com/ftpsniff/ftpsniff/capture"
+)
+
+// Reading ahead: a capture file is read and decoded on a goroutine of its
+// own, in batches, while the analysis works through the batch before, so
+// that on a machine with two cores reading and decoding cost the analysis
+// no time. Live capture does not read ahead: a batch would hold a quiet
+// link's packets until it filled.
+
+const (
+	// batchPackets is the most packets in one batch.
+	batchPackets = 512
+	// batchBytes is the room for payloads in one batch; a payload larger
+	// than that has a batch of its own.
+	batchBytes = 256 << 10
+	// batchesAhead is how many batches the reader may have filled that the
+	// analysis has not yet taken: with the one being read and the one
+	// being analysed, at most batchesAhead+2 batches exist (about 1 MiB).
+	batchesAhead = 2
+)
+
+// batch is packets read ahead, their payloads copied into buf.
+type batch struct {
+	pkts []capture.Packet
+	buf  []byte
+}
+
+// readAhead reads pt to its end on a goroutine of its own and hands its
+// packets to each in order, on the caller's goroutine. The packets handed
+// to each, and their payloads, are valid until each returns. It stops
+// reading, soon, when stop returns true; it returns once the reader's
+// goroutine is done with pt.
+func readAhead(pt *capture.Point, each func(*capture.Packet), stop func() bool) {
+	full := make(chan *batch, batchesAhead)
+	free := make(chan *batch, batchesAhead+2)
+	for range batchesAhead + 2 {
+		free <- &batch{pkts: make([]capture.Packet, 0, batchPackets), buf: make([]byte, 0, batchBytes)}
+	}
+	var stopped atomic.Bool
+	go func() {
+		defer close(full)
+		var p capture.Packet
+		b := <-free
+		for !stopped.Load() && pt.Next(&p) == nil {
+			if len(b.pkts) == batchPackets || len(b.buf)+len(p.Payload) > cap(b.buf) && len(b.pkts) > 0 {
+				full <- b
+				b = <-free
+				b.pkts, b.buf = b.pkts[:0], b.buf[:0]
+			}
+			if n := len(p.Payload); n > 0 {
+				if n > cap(b.buf) {
+					b.buf = make([]byte, 0, n) // one outsized payload: its own buffer, dropped after
+				}
+				off := len(b.buf)
+				b.buf = append(b.buf, p.Payload...)
+				p.Payload = b.buf[off:len(b.buf):len(b.buf)]
+			}
+			b.pkts = append(b.pkts, p)
+		}
+		if len(b.pkts) > 0 {
+			full <- b
+		}
+	}()
+	for b := range full {
+		for i := range b.pkts {
+			each(&b.pkts[i])
+			if stop() {
+				stopped.Store(true)
+				free <- b
+				for range full { // the reader sees stop at its next packet
+				}
+				return
+			}
+		}
+		if cap(b.buf) > batchBytes {
+			b.buf = make([]byte, 0, batchBytes) // an outsized payload's buffer goes
+		}
+		free <- b
+	}
+}

@@ -1,0 +1,105 @@
+package pipeline
+
+import (
+	"bytes"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/internal/pcapgen"
+)
+
+// bigSegments is a capture of one connection whose server sends n segments
+// of size bytes each, every one different: batches fill by bytes before
+// they fill by packets.
+func bigSegments(t *testing.T, n, size int) string {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
+	c.Handshake()
+	for i := range n {
+		c.Server(strings.Repeat(string(rune('a'+i%26)), size-2) + "\r\n")
+	}
+	c.Close()
+	w.Close()
+	name := filepath.Join(t.TempDir(), "big.pcap")
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+// collect copies what it is handed, payloads included.
+func collect(into *[]capture.Packet) func(*capture.Packet) {
+	return func(p *capture.Packet) {
+		cp := *p
+		cp.Payload = bytes.Clone(p.Payload)
+		*into = append(*into, cp)
+	}
+}
+
+// TestReadAheadHandsEveryPacket: reading ahead hands the analysis the same
+// packets, in the same order, with the same payloads, as reading one by
+// one: over every capture in testdata/, and over segments large enough to
+// fill a batch's payload room in a few packets.
+func TestReadAheadHandsEveryPacket(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/*.pcap*")
+	files = append(files, bigSegments(t, 3*batchPackets, 1400), bigSegments(t, 40, 60000))
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var want, got []capture.Packet
+			pt, err := capture.OpenPoint("p", []string{f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p capture.Packet
+			for pt.Next(&p) == nil {
+				collect(&want)(&p)
+			}
+			wantStats := pt.Stats
+			pt.Close()
+			pt, err = capture.OpenPoint("p", []string{f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			readAhead(pt, collect(&got), func() bool { return false })
+			if pt.Stats != wantStats {
+				t.Errorf("stats %+v reading ahead, %+v one by one", pt.Stats, wantStats)
+			}
+			pt.Close()
+			if len(got) != len(want) {
+				t.Fatalf("%d packets read ahead, %d one by one", len(got), len(want))
+			}
+			for i := range want {
+				if !reflect.DeepEqual(got[i], want[i]) {
+					t.Fatalf("packet %d: read ahead %+v, one by one %+v", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestReadAheadStops: once stop says so, no further packet is handed on,
+// and readAhead returns (the reader's goroutine let go of the point).
+func TestReadAheadStops(t *testing.T) {
+	f := bigSegments(t, 4*batchPackets, 100)
+	pt, err := capture.OpenPoint("p", []string{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pt.Close()
+	n := 0
+	readAhead(pt, func(*capture.Packet) { n++ }, func() bool { return n == 700 })
+	if n != 700 {
+		t.Errorf("%d packets handed on, want 700: stop is asked after each", n)
+	}
+}
