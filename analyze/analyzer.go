@@ -66,7 +66,8 @@ type Options struct {
 	// (closed, or idle past the timeout, or at the end); the Analyzer then
 	// forgets it, so memory does not grow with the number of sessions a
 	// capture holds. Result.Sessions then holds none of them, and
-	// Result.Released counts them.
+	// Result.Released counts them. A session handed over is not changed
+	// after: it may be read on another goroutine.
 	OnSessionDone func(*Session)
 	// OnSessionStart, when set, is called as each session begins (its
 	// first control packet seen), for counting the sessions open.
@@ -176,6 +177,7 @@ type Analyzer struct {
 	budget   reassembly.Budget
 	sessions []*Session
 	controls []*control
+	spare    []*control // let go, for reuse (newControlState)
 	released Released
 	nextID   int
 	dropped  Dropped
@@ -466,6 +468,7 @@ func (a *Analyzer) release(s *Session) {
 	}
 	a.released.Sessions++
 	a.released.Transfers += len(s.Transfers)
+	s.released = true
 	a.opts.OnSessionDone(s)
 }
 
@@ -512,6 +515,7 @@ func (a *Analyzer) sessionClosed(c *control) (released bool) {
 		}
 	}
 	a.release(c.sess)
+	a.recycle(c)
 	return true
 }
 

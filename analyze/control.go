@@ -139,7 +139,7 @@ func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Tim
 func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsServer bool, by string) *control {
 	src := netip.AddrPortFrom(p.Src, p.SrcPort)
 	dst := netip.AddrPortFrom(p.Dst, p.DstPort)
-	c := &control{a: a, key: key}
+	c := a.newControlState(key)
 	if a.opts.NextSession != nil {
 		a.nextID = a.opts.NextSession()
 	} else {
@@ -158,7 +158,10 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	if !s.MidStream && dstIsServer {
 		k := isnKey{p.Seq, s.Server.Port()}
 		if t := a.synISN[k]; t != nil && t.Twin == nil && p.Time.Sub(t.Start) < twinWindow && oneSideTranslated(t, s) {
-			s.Twin, t.Twin = t, s
+			s.Twin = t
+			if !t.released {
+				t.Twin = s
+			}
 		} else {
 			a.synISN[k] = s
 		}
@@ -167,8 +170,10 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 		d := dir
 		c.halves[d].MaxBuffered = a.opts.Limits.MaxBufferedPerStream
 		c.halves[d].Budget = &a.budget
-		c.halves[d].Deliver = func(ch reassembly.Chunk) { c.chunk(d, ch) }
-		c.halves[d].Mismatch = func(m reassembly.Mismatch) { c.rewrite(d, m) }
+		if c.halves[d].Deliver == nil {
+			c.halves[d].Deliver = func(ch reassembly.Chunk) { c.chunk(d, ch) }
+			c.halves[d].Mismatch = func(m reassembly.Mismatch) { c.rewrite(d, m) }
+		}
 	}
 	if !a.addFlow(key, &flow{kind: flowControl, ctl: c, lastSeen: p.Time}) {
 		return nil
@@ -185,6 +190,43 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 	}
 	c.segment(p, dstIsServer)
 	return c
+}
+
+// maxSpareControls bounds the controls kept for reuse.
+const maxSpareControls = 64
+
+// newControlState returns a zeroed control for key, reusing one let go
+// (a control is some 5 KB: on a busy FTP server's link, one per session
+// was most of what the analysis allocated). Its reassembly callbacks,
+// which name it, are kept.
+func (a *Analyzer) newControlState(key flowKey) *control {
+	n := len(a.spare)
+	if n == 0 {
+		return &control{a: a, key: key}
+	}
+	c := a.spare[n-1]
+	a.spare[n-1] = nil
+	a.spare = a.spare[:n-1]
+	var deliver [2]func(reassembly.Chunk)
+	var mismatch [2]func(reassembly.Mismatch)
+	for d := range c.halves {
+		deliver[d], mismatch[d] = c.halves[d].Deliver, c.halves[d].Mismatch
+	}
+	*c = control{a: a, key: key}
+	for d := range c.halves {
+		c.halves[d].Deliver, c.halves[d].Mismatch = deliver[d], mismatch[d]
+	}
+	return c
+}
+
+// recycle keeps c for a later session. Only a control that nothing names
+// any more may be recycled: its flow, host pair and place in a.controls
+// gone, its session let go.
+func (a *Analyzer) recycle(c *control) {
+	if len(a.spare) < maxSpareControls {
+		c.sess, c.open, c.queue, c.inEffect, c.lastNeg, c.awaitNext = nil, nil, nil, nil, nil, nil
+		a.spare = append(a.spare, c)
+	}
 }
 
 // segment feeds one TCP segment of the control connection.
@@ -536,8 +578,17 @@ func (c *control) keepLine(fromClient bool, text string, at Ref) {
 		s.DroppedLines++
 		return
 	}
+	if s.Lines == nil {
+		// Room for a short session's dialogue at once, instead of
+		// doubling from one line (five copies before 32).
+		s.Lines = make([]Line, 0, min(firstLines, c.a.opts.Limits.MaxLinesPerSession))
+	}
 	s.Lines = append(s.Lines, Line{FromClient: fromClient, Text: text, At: at, Seq: c.lineSeq})
 }
+
+// firstLines is the room a session's kept lines start with: a login, a few
+// transfers and their replies.
+const firstLines = 32
 
 func (c *control) protocolError(err error, at Ref) {
 	s := c.sess

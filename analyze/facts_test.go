@@ -215,3 +215,30 @@ func TestTwins(t *testing.T) {
 }
 
 func netipPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestTwinOfAReleasedSession: a session let go before its twin's SYN is
+// seen is not changed after (it may be read on another goroutine): its
+// Twin stays nil, while the later session still names it.
+func TestTwinOfAReleasedSession(t *testing.T) {
+	var released []*Session
+	an := New(Options{Point: "test", OnSessionDone: func(s *Session) { released = append(released, s) }})
+	in := wiretest.New(an, "10.1.0.2:40000", "203.0.113.10:21")
+	in.Handshake()
+	in.S("220 hi\r\n")
+	in.Close()
+	if len(released) != 1 {
+		t.Fatalf("%d sessions let go after the first closed, want 1", len(released))
+	}
+	out := wiretest.New(an, "198.51.100.1:40000", "203.0.113.10:21")
+	out.Frame, out.Now = 100, in.Now.Add(100*time.Millisecond)
+	out.Handshake()
+	first := released[0]
+	r := an.Finish()
+	second := released[len(released)-1]
+	if len(released) != 2 || len(r.Sessions) != 0 {
+		t.Fatalf("%d sessions let go, %d kept; want 2 and 0", len(released), len(r.Sessions))
+	}
+	if second.Twin != first || first.Twin != nil {
+		t.Errorf("second's twin %v, first's twin %v; want the first named by the second only", second.Twin, first.Twin)
+	}
+}

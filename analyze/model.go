@@ -404,7 +404,9 @@ type Session struct {
 	ClientISN, ServerISN uint32
 	// Twin is this same TCP connection seen in the capture with another
 	// address pair (the same client SYN, before and after a NAT: a capture
-	// on a router, or of both its links in one file).
+	// on a router, or of both its links in one file). A session let go
+	// (Options.OnSessionDone) before its twin's SYN was seen keeps Twin
+	// nil: once let go it is not changed; its twin still names it.
 	Twin *Session
 	// Stalls are bytes one side sent (and resent) that the other never
 	// acknowledged, as far as the capture shows: at most one per direction.
@@ -459,6 +461,10 @@ type Session struct {
 	Negotiations []*Negotiation
 	Lines        []Line // the control dialogue, up to MaxLinesPerSession
 	DroppedLines int
+
+	// released: handed to Options.OnSessionDone, which may read it on
+	// another goroutine from then on; nothing changes it any more.
+	released bool
 }
 
 // Stall is data one side sent on the control connection that the other

@@ -3,11 +3,13 @@ package analyze
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/capture"
+	"github.com/ftpsniff/ftpsniff/internal/wiretest"
 )
 
 // wire builds a packet sequence for the Analyzer directly (no capture file):
@@ -404,5 +406,57 @@ func TestSessionReleasedWithItsLastDataConnection(t *testing.T) {
 	}
 	if r := an.Finish(); len(r.Sessions) != 0 || r.Released.Sessions != 1 {
 		t.Errorf("after Finish: %d sessions kept, %d released", len(r.Sessions), r.Released.Sessions)
+	}
+}
+
+// TestReusedControlStartsClean: a control let go is reused for a later
+// session (newControlState); the later session's facts must be its own.
+// Two sessions, the first one closing with a command left unanswered, a
+// line without its end on each side and a negotiation in effect, then the
+// second, plain: the second reads as it would in an analyzer of its own.
+func TestReusedControlStartsClean(t *testing.T) {
+	second := func(an *Analyzer, at time.Time) {
+		w := wiretest.New(an, "10.1.0.3:40001", "203.0.113.10:21")
+		w.Now = at
+		w.Handshake()
+		w.S("220 hi\r\n")
+		w.C("USER anonymous\r\n")
+		w.S("230 ok\r\n")
+		w.C("PASV\r\n")
+		w.S("227 Entering Passive Mode (203,0,113,10,117,48)\r\n")
+		w.C("QUIT\r\n")
+		w.S("221 bye\r\n")
+		w.Close()
+	}
+	var alone []*Session
+	an := New(Options{Point: "test", OnSessionDone: func(s *Session) { alone = append(alone, s) },
+		NextSession: func() int { return 2 }}) // numbered as it is below
+	second(an, wiretest.Start().Add(time.Minute))
+	an.Finish()
+
+	var got []*Session
+	an = New(Options{Point: "test", OnSessionDone: func(s *Session) { got = append(got, s) }})
+	w := wiretest.New(an, "10.1.0.2:40000", "203.0.113.10:21")
+	w.Handshake()
+	w.S("220 hi\r\n")
+	w.C("PORT 10,1,0,2,156,65\r\n")
+	w.S("200 ok\r\n")
+	w.C("RETR x\r\n")
+	w.S("150 partial li") // a line without its end
+	w.C("NOOP\r") // half a line end
+	w.Close()
+	if len(got) != 1 || len(an.spare) != 1 {
+		t.Fatalf("%d sessions let go, %d controls kept for reuse; want 1 and 1", len(got), len(an.spare))
+	}
+	second(an, wiretest.Start().Add(time.Minute))
+	an.Finish()
+	if len(got) != 2 || len(alone) != 1 {
+		t.Fatalf("%d and %d sessions let go, want 2 and 1", len(got), len(alone))
+	}
+	if !reflect.DeepEqual(alone[0], got[1]) {
+		t.Errorf("the second session on a reused control differs from the same session alone:\n%+v\n%+v", got[1], alone[0])
+	}
+	if len(got[0].Unanswered) != 2 || got[0].Unanswered[0].Verb != "RETR" || len(got[1].Unanswered) != 0 {
+		t.Errorf("unanswered: %+v, then %+v; want RETR and NOOP, then none", got[0].Unanswered, got[1].Unanswered)
 	}
 }

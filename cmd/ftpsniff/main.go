@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -284,6 +285,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// the worst first; --ladder=ID must find the session it names.
 	var sw *report.SessionWriter
 	var bw *bufio.Writer
+	flushSessions := func() {}
 	switch {
 	case cfg.format == "json" && len(cfg.points) == 1 && cfg.ladder == "":
 		w, done, err := openOutput(cfg, stdout)
@@ -296,8 +298,15 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		bw = bufio.NewWriterSize(w, 1<<16)
 		stdout = bw
 		sw = report.NewSessionWriter(bw, cfg.points[0].name, cfg.points[0].sources)
-		opts.Sessions = sw
-		opts.Stop = func() bool { return sw.Err() != nil }
+		// Each finished session is written on a goroutine of its own
+		// (a second core), while the analysis reads on.
+		var mu sync.Mutex
+		opts.Sessions, flushSessions = pipeline.Queue(pipeline.Serialize(&mu, sw), maxQueuedSessions)
+		opts.Stop = func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return sw.Err() != nil
+		}
 	case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
 		opts.Keep = cfg.maxSessions
 		in.MaxSessions = cfg.maxSessions
@@ -338,6 +347,7 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 	}
 	res := pipeline.Run(points, opts)
+	flushSessions()
 	for _, err := range res.Errors {
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		in.Errors = append(in.Errors, err.Error())
