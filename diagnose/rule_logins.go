@@ -21,15 +21,14 @@ const (
 
 // loginTally counts the login attempts to one server across sessions.
 type loginTally struct {
-	server           netip.AddrPort
-	failed, ok       int
-	clients, users   []string // distinct, at most maxLoginNames each
-	moreC, moreU     bool
-	first, last      analyze.Ref
-	firstOK          analyze.Login
-	lastFailure      analyze.Login
-	lastFailSession  *analyze.Session
-	firstFailSession *analyze.Session
+	server          netip.AddrPort
+	failed, ok      int
+	clients, users  []string // distinct, at most maxLoginNames each
+	moreC, moreU    bool
+	first, last     analyze.Ref
+	firstOK         analyze.Login
+	lastFailure     analyze.Login
+	lastFailSession *analyze.Session
 }
 
 // tallyLogins adds a session's login attempts to the audit.
@@ -53,9 +52,6 @@ func (d *Diagnoser) tallyLogins(s *analyze.Session) {
 		if failed {
 			lt.failed++
 			lt.lastFailure, lt.lastFailSession = l, s
-			if lt.firstFailSession == nil {
-				lt.firstFailSession = s
-			}
 		} else {
 			if lt.ok == 0 {
 				lt.firstOK = l
