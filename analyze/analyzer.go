@@ -178,6 +178,9 @@ type Analyzer struct {
 	sessions []*Session
 	controls []*control
 	spare    []*control // let go, for reuse (newControlState)
+	// linesAvg is about the average number of lines of the sessions let
+	// go, linesHint the room a new session's lines start with (noteLines).
+	linesAvg, linesHint int
 	released Released
 	nextID   int
 	dropped  Dropped
@@ -469,6 +472,7 @@ func (a *Analyzer) release(s *Session) {
 	a.released.Sessions++
 	a.released.Transfers += len(s.Transfers)
 	s.released = true
+	a.noteLines(s)
 	a.opts.OnSessionDone(s)
 }
 

@@ -579,16 +579,24 @@ func (c *control) keepLine(fromClient bool, text string, at Ref) {
 		return
 	}
 	if s.Lines == nil {
-		// Room for a short session's dialogue at once, instead of
-		// doubling from one line (five copies before 32).
-		s.Lines = make([]Line, 0, min(firstLines, c.a.opts.Limits.MaxLinesPerSession))
+		// Room for a usual session's dialogue at once, instead of
+		// doubling from one line (six copies before 64).
+		s.Lines = make([]Line, 0, min(max(minFirstLines, c.a.linesHint), c.a.opts.Limits.MaxLinesPerSession))
 	}
 	s.Lines = append(s.Lines, Line{FromClient: fromClient, Text: text, At: at, Seq: c.lineSeq})
 }
 
-// firstLines is the room a session's kept lines start with: a login, a few
-// transfers and their replies.
-const firstLines = 32
+// minFirstLines is the least room a session's kept lines start with; more
+// when the sessions let go so far had more (Analyzer.linesHint).
+const minFirstLines = 16
+
+// noteLines updates linesHint with the lines of a session let go: a moving
+// average of their number, plus a quarter, so that most sessions' lines
+// fit the room they start with.
+func (a *Analyzer) noteLines(s *Session) {
+	a.linesAvg = (7*a.linesAvg + len(s.Lines) + 7) / 8
+	a.linesHint = a.linesAvg + a.linesAvg/4
+}
 
 func (c *control) protocolError(err error, at Ref) {
 	s := c.sess
