@@ -340,7 +340,7 @@ func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 // of any capture needs memory only for the sessions still open. WriteJSON
 // then writes what remains and the summary.
 type SessionWriter struct {
-	enc *json.Encoder
+	out recordLines
 	r   *analyze.Result
 	err error
 	// Streamed, when set (live capture), is the stream that wrote
@@ -351,9 +351,7 @@ type SessionWriter struct {
 
 // NewSessionWriter writes to w for a capture point with the given inputs.
 func NewSessionWriter(w io.Writer, point string, inputs []string) *SessionWriter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &SessionWriter{enc: enc, r: &analyze.Result{Point: point, Inputs: inputs}}
+	return &SessionWriter{out: recordLines{w: w}, r: &analyze.Result{Point: point, Inputs: inputs}}
 }
 
 // Transfer does nothing: a SessionWriter writes whole sessions (it is a
@@ -366,7 +364,8 @@ func (sw *SessionWriter) Session(_ string, s *analyze.Session, findings []*diagn
 	if sw.err != nil {
 		return
 	}
-	if sw.err = sw.enc.Encode(sessionRec(sw.r, s)); sw.err != nil {
+	sr := sessionRec(sw.r, s)
+	if sw.err = sw.out.write(sr.appendJSON(sw.out.b)); sw.err != nil {
 		return
 	}
 	st := sw.Streamed
@@ -379,7 +378,8 @@ func (sw *SessionWriter) Session(_ string, s *analyze.Session, findings []*diagn
 				continue
 			}
 		}
-		if sw.err = sw.enc.Encode(transferRec(sw.r, s, t)); sw.err != nil {
+		tr := transferRec(sw.r, s, t)
+		if sw.err = sw.out.write(tr.appendJSON(sw.out.b)); sw.err != nil {
 			return
 		}
 	}
@@ -387,7 +387,8 @@ func (sw *SessionWriter) Session(_ string, s *analyze.Session, findings []*diagn
 		if st != nil && st.wrote(f) {
 			continue
 		}
-		if sw.err = sw.enc.Encode(findingRec(sw.r, f)); sw.err != nil {
+		fr := findingRec(sw.r, f)
+		if sw.err = sw.out.write(fr.appendJSON(sw.out.b)); sw.err != nil {
 			return
 		}
 	}
@@ -402,16 +403,19 @@ func WriteJSON(w io.Writer, in *Run) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
+	out := recordLines{w: bw}
 	for _, r := range in.Points {
 		for _, s := range r.Sessions {
-			if err := enc.Encode(sessionRec(r.Result, s)); err != nil {
+			sr := sessionRec(r.Result, s)
+			if err := out.write(sr.appendJSON(out.b)); err != nil {
 				return err
 			}
 			for _, t := range s.Transfers {
 				if in.Streamed[t] {
 					continue
 				}
-				if err := enc.Encode(transferRec(r.Result, s, t)); err != nil {
+				tr := transferRec(r.Result, s, t)
+				if err := out.write(tr.appendJSON(out.b)); err != nil {
 					return err
 				}
 			}
@@ -422,7 +426,8 @@ func WriteJSON(w io.Writer, in *Run) error {
 			if streamed(in, r.Point, f) {
 				continue
 			}
-			if err := enc.Encode(findingRec(r.Result, f)); err != nil {
+			fr := findingRec(r.Result, f)
+			if err := out.write(fr.appendJSON(out.b)); err != nil {
 				return err
 			}
 		}

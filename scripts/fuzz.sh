@@ -10,7 +10,7 @@ targets=(
 	"./analyze/ftp FuzzParsePORT" "./analyze/ftp FuzzParseEPRT" "./analyze/ftp FuzzParseLPRT"
 	"./analyze/ftp FuzzParse227" "./analyze/ftp FuzzParse229" "./analyze/ftp FuzzParseCommand"
 	"./analyze/ftp FuzzReplyReader" "./analyze/ftp FuzzCleanLine"
-	"./reassembly FuzzHalf" "./capture FuzzFile" "./capture FuzzFastDecode" "./report/term FuzzClean" "./report/ladder FuzzWriteLadder"
+	"./reassembly FuzzHalf" "./capture FuzzFile" "./capture FuzzFastDecode" "./report/term FuzzClean" "./report/ladder FuzzWriteLadder" "./report FuzzAppendJSONString"
 )
 count() { { find "$1" -type f 2>/dev/null || true; } | wc -l; }   # files in a crasher directory (0: none)
 # fuzz PKG TARGET: one run; its whole output when it fails.
