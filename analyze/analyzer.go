@@ -178,9 +178,6 @@ type Analyzer struct {
 	sessions []*Session
 	controls []*control
 	spare    []*control // let go, for reuse (newControlState)
-	// linesAvg is about the average number of lines of the sessions let
-	// go, linesHint the room a new session's lines start with (noteLines).
-	linesAvg, linesHint int
 	released Released
 	nextID   int
 	dropped  Dropped
@@ -188,6 +185,9 @@ type Analyzer struct {
 	now      time.Time
 	lastGC   time.Time
 	nextGC   time.Time // lastGC plus gcInterval
+	// linesAvg is about the average number of lines of the sessions let
+	// go, linesHint the room a new session's lines start with (noteLines).
+	linesAvg, linesHint int
 	// texts interns control lines: servers repeat their replies ("226
 	// Transfer complete") and clients their commands ("TYPE I"), so a
 	// line seen before costs no allocation. Bounded by maxInterned.

@@ -443,7 +443,7 @@ func TestReusedControlStartsClean(t *testing.T) {
 	w.S("200 ok\r\n")
 	w.C("RETR x\r\n")
 	w.S("150 partial li") // a line without its end
-	w.C("NOOP\r") // half a line end
+	w.C("NOOP\r")         // half a line end
 	w.Close()
 	if len(got) != 1 || len(an.spare) != 1 {
 		t.Fatalf("%d sessions let go, %d controls kept for reuse; want 1 and 1", len(got), len(an.spare))
