@@ -91,7 +91,8 @@ type File struct {
 type recordSource interface {
 	read(*Record) error
 	offset() int64
-	keepTwo() // see window.keepTwo
+	keepTwo()         // see window.keepTwo
+	borrow(l *Lender) // see window.lend
 }
 
 // OpenFile opens a capture file; "-" is standard input.
@@ -261,6 +262,10 @@ type window struct {
 	base  int64  // file offset of buf[0]
 	fills uint64 // see above
 	rerr  error  // what ended reading (io.EOF at the end of the file)
+	// lend, when set, supplies the buffer of each fill; the buffer filled
+	// before is kept as spare, as when keeping two, and the one before
+	// that retired to lend (see Lender).
+	lend *Lender
 }
 
 // newWindow reads from r through a buffer of size bytes: a block and the
@@ -294,7 +299,10 @@ func (w *window) fill(n int) {
 		size = n + readBufferSize
 	}
 	next, step := w.buf, uint64(2)
-	if w.keep {
+	switch {
+	case w.lend != nil:
+		next, step = w.lend.get(size), 1
+	case w.keep:
 		next, step = w.spare, 1
 	}
 	if len(next) < size {
@@ -302,7 +310,10 @@ func (w *window) fill(n int) {
 	}
 	k := copy(next, w.buf[w.pos:w.end])
 	w.base += int64(w.pos)
-	if w.keep {
+	if w.lend != nil && w.spare != nil {
+		w.lend.retire(w.spare)
+	}
+	if w.keep || w.lend != nil {
 		w.spare = w.buf
 	}
 	w.buf = next
@@ -410,6 +421,8 @@ func newPcapSource(r *bufio.Reader) (*pcapSource, error) {
 func (s *pcapSource) offset() int64 { return s.w.offset() }
 
 func (s *pcapSource) keepTwo() { s.w.keepTwo() }
+
+func (s *pcapSource) borrow(l *Lender) { s.w.lend = l }
 
 func (s *pcapSource) u32(b []byte) uint32 {
 	if s.little {

@@ -64,6 +64,8 @@ func (s *ngSource) offset() int64 { return s.w.offset() }
 
 func (s *ngSource) keepTwo() { s.w.keepTwo() }
 
+func (s *ngSource) borrow(l *Lender) { s.w.lend = l }
+
 func (s *ngSource) u16(b []byte) uint16 {
 	if s.big {
 		return binary.BigEndian.Uint16(b)

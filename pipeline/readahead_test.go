@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -18,20 +19,26 @@ import (
 // of size bytes each, every one different: batches fill by bytes before
 // they fill by packets.
 func bigSegments(t *testing.T, n, size int) string {
+	return bigSegmentsAt(t, n, size, 0)
+}
+
+// bigSegmentsAt is bigSegments starting shift later, from another client.
+func bigSegmentsAt(t *testing.T, n, size int, shift time.Duration) string {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapgen.NewWriter(&buf, pcapgen.Options{Format: pcapgen.PcapMicro, Link: pcapgen.Ethernet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := w.NewConn(netip.MustParseAddrPort("10.1.0.2:40000"), netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0))
+	client := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, 0, byte(2 + shift/time.Millisecond%200)}), 40000)
+	c := w.NewConn(client, netip.MustParseAddrPort("198.51.100.10:21"), time.Unix(1700000000, 0).Add(shift))
 	c.Handshake()
 	for i := range n {
 		c.Server(strings.Repeat(string(rune('a'+i%26)), size-2) + "\r\n")
 	}
 	c.Close()
 	w.Close()
-	name := filepath.Join(t.TempDir(), "big.pcap")
+	name := filepath.Join(t.TempDir(), fmt.Sprintf("big-%d-%d.pcap", n, size))
 	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -49,15 +56,24 @@ func collect(into *[]capture.Packet) func(*capture.Packet) {
 
 // TestReadAheadHandsEveryPacket: reading ahead hands the analysis the same
 // packets, in the same order, with the same payloads, as reading one by
-// one: over every capture in testdata/, and over segments large enough to
-// fill a batch's payload room in a few packets.
+// one: over every capture in testdata/; over captures of many times the
+// files' buffers, whose payloads stay in buffers lent and given back
+// (a buffer given back too early is read into again before its packets
+// are analysed: their payloads differ); over a point of two such files
+// read as one (a record waits in its file's buffer while the other
+// file's are handed on); and over large segments.
 func TestReadAheadHandsEveryPacket(t *testing.T) {
 	files, _ := filepath.Glob("../testdata/*.pcap*")
-	files = append(files, bigSegments(t, 3*batchPackets, 1400), bigSegments(t, 40, 60000))
+	var points [][]string
 	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
+		points = append(points, []string{f})
+	}
+	points = append(points, []string{bigSegments(t, 3000, 1400)}, []string{bigSegments(t, 40, 60000)},
+		[]string{bigSegmentsAt(t, 1500, 1000, 0), bigSegmentsAt(t, 1500, 700, 5*time.Millisecond)})
+	for _, f := range points {
+		t.Run(filepath.Base(f[0]), func(t *testing.T) {
 			var want, got []capture.Packet
-			pt, err := capture.OpenPoint("p", []string{f})
+			pt, err := capture.OpenPoint("p", f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +83,7 @@ func TestReadAheadHandsEveryPacket(t *testing.T) {
 			}
 			wantStats := pt.Stats
 			pt.Close()
-			pt, err = capture.OpenPoint("p", []string{f})
+			pt, err = capture.OpenPoint("p", f)
 			if err != nil {
 				t.Fatal(err)
 			}
