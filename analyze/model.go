@@ -568,8 +568,8 @@ const MaxLoginsPerSession = 32
 
 // Line is one line of the control dialogue, kept for reports.
 type Line struct {
-	FromClient bool
 	Text       string // command (PASS argument redacted) or reply line
 	At         Ref
 	Seq        uint32 // TCP sequence number of the line's first byte
+	FromClient bool   // (after Seq: 64 bytes a line, not 72)
 }
