@@ -38,3 +38,39 @@ func TestFlowTablePortCounts(t *testing.T) {
 		t.Error("a saturated count went down")
 	}
 }
+
+// TestFlowTableLastFound: the connection found last, kept in front of the
+// map, never outlives its entry: replaced, the new one is found; deleted,
+// none; another found in between, each is its own.
+func TestFlowTableLastFound(t *testing.T) {
+	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("10.0.0.2")
+	k1, _ := makeKey(a, b, 40000, 21)
+	k2, _ := makeKey(a, b, 40001, 20)
+	ft := newFlowTable()
+	f1, f1b, f2 := &flow{}, &flow{}, &flow{}
+	if ft.get(k1) != nil {
+		t.Fatal("found in an empty table")
+	}
+	ft.put(k1, f1)
+	ft.put(k2, f2)
+	for _, step := range []struct {
+		name string
+		do   func()
+		k    flowKey
+		want *flow
+	}{
+		{"first found", func() {}, k1, f1},
+		{"found again", func() {}, k1, f1},
+		{"another", func() {}, k2, f2},
+		{"back to the first", func() {}, k1, f1},
+		{"replaced", func() { ft.put(k1, f1b) }, k1, f1b},
+		{"deleted", func() { ft.del(k1) }, k1, nil},
+		{"the other still there", func() {}, k2, f2},
+		{"deleted while not the last found", func() { ft.del(k1) }, k1, nil},
+	} {
+		step.do()
+		if got := ft.get(step.k); got != step.want {
+			t.Fatalf("%s: got %p, want %p", step.name, got, step.want)
+		}
+	}
+}
