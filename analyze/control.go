@@ -195,10 +195,10 @@ func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsSer
 // maxSpareControls bounds the controls kept for reuse.
 const maxSpareControls = 64
 
-// newControlState returns a zeroed control for key, reusing one let go
-// (a control is some 5 KB: on a busy FTP server's link, one per session
-// was most of what the analysis allocated). Its reassembly callbacks,
-// which name it, are kept.
+// newControlState returns a zeroed control for key: one let go and reset
+// (recycle) when there is one (a control is some 5 KB: on a busy FTP
+// server's link, one per session was most of what the analysis
+// allocated), or a new one.
 func (a *Analyzer) newControlState(key flowKey) *control {
 	n := len(a.spare)
 	if n == 0 {
@@ -207,26 +207,28 @@ func (a *Analyzer) newControlState(key flowKey) *control {
 	c := a.spare[n-1]
 	a.spare[n-1] = nil
 	a.spare = a.spare[:n-1]
+	c.key = key
+	return c
+}
+
+// recycle zeroes c and keeps it for a later session (up to
+// maxSpareControls), with its reassembly callbacks, which name it. Only a
+// control that nothing names any more may be recycled: its flow, host
+// pair and place in a.controls gone, its session let go.
+func (a *Analyzer) recycle(c *control) {
+	if len(a.spare) >= maxSpareControls {
+		return
+	}
 	var deliver [2]func(reassembly.Chunk)
 	var mismatch [2]func(reassembly.Mismatch)
 	for d := range c.halves {
 		deliver[d], mismatch[d] = c.halves[d].Deliver, c.halves[d].Mismatch
 	}
-	*c = control{a: a, key: key}
+	*c = control{a: a}
 	for d := range c.halves {
 		c.halves[d].Deliver, c.halves[d].Mismatch = deliver[d], mismatch[d]
 	}
-	return c
-}
-
-// recycle keeps c for a later session. Only a control that nothing names
-// any more may be recycled: its flow, host pair and place in a.controls
-// gone, its session let go.
-func (a *Analyzer) recycle(c *control) {
-	if len(a.spare) < maxSpareControls {
-		c.sess, c.open, c.queue, c.inEffect, c.lastNeg, c.awaitNext = nil, nil, nil, nil, nil, nil
-		a.spare = append(a.spare, c)
-	}
+	a.spare = append(a.spare, c)
 }
 
 // segment feeds one TCP segment of the control connection.

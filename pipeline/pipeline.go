@@ -347,13 +347,11 @@ func (r *pointRun) read(opts Options) {
 	if opts.Reading != nil {
 		done = opts.Reading(r.pt)
 	}
+	stop := func() bool { return r.stopped }
 	if opts.Concurrent || r.workers {
-		var p capture.Packet
-		for !r.stopped && r.pt.Next(&p) == nil {
-			r.an.Packet(&p)
-		}
+		readOneByOne(r.pt, r.an.Packet, stop) // live: a batch would wait for a quiet link
 	} else {
-		readAhead(r.pt, r.an.Packet, func() bool { return r.stopped })
+		readAhead(r.pt, r.an.Packet, stop)
 	}
 	if done != nil {
 		done()

@@ -119,3 +119,38 @@ func TestReadAheadStops(t *testing.T) {
 		t.Errorf("%d packets handed on, want 700: stop is asked after each", n)
 	}
 }
+
+// notAFile is an input that is not a *capture.File, so it cannot lend its
+// buffers (a live interface is such an input).
+type notAFile struct{ *capture.File }
+
+// TestReadAheadOfAPointThatCannotLend: a point with an input that cannot
+// lend its buffers is read one by one, on the caller's goroutine, every
+// packet handed on as reading one by one hands it.
+func TestReadAheadOfAPointThatCannotLend(t *testing.T) {
+	name := bigSegments(t, 3000, 1400)
+	pt, err := capture.OpenPoint("p", []string{name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []capture.Packet
+	var p capture.Packet
+	for pt.Next(&p) == nil {
+		collect(&want)(&p)
+	}
+	pt.Close()
+	f, err := capture.OpenFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt = capture.NewPoint("p", []string{name}, []capture.Input{notAFile{f}})
+	defer pt.Close()
+	if pt.Lends() {
+		t.Fatal("a point of an input that is not a File lends")
+	}
+	var got []capture.Packet
+	readAhead(pt, collect(&got), func() bool { return false })
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%d packets read, %d one by one, or they differ", len(got), len(want))
+	}
+}
