@@ -65,6 +65,13 @@ func TestTerminalScreens(t *testing.T) {
 		return string(out), err
 	}
 	defer tmux("kill-server")
+	// tmux's server exits with its last session. Each case kills its own
+	// session, so without this one the next case's new-session could
+	// reach a server on its way out ("server exited unexpectedly", seen in
+	// CI): this session keeps the server up until kill-server.
+	if out, err := tmux("new-session", "-d", "-s", "keep-server", "sleep 600"); err != nil {
+		t.Fatalf("tmux new-session: %v: %s", err, out)
+	}
 
 	for _, c := range screenCases {
 		name := fmt.Sprintf("%s.%d", c.name, c.width)
