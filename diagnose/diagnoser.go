@@ -169,6 +169,11 @@ func (d *Diagnoser) Negotiated(s *analyze.Session, n *analyze.Negotiation) {
 	d.recent.add(s, n)
 }
 
+// Remember is Negotiated for a negotiation noted earlier (Note), by a
+// diagnoser that runs behind the analysis: told in the order the analysis
+// saw them, it decides as Negotiated would have.
+func (d *Diagnoser) Remember(x Noted) { d.recent.remember(x) }
+
 // remember keeps the addresses s's negotiations named.
 func (d *Diagnoser) remember(s *analyze.Session) {
 	for _, n := range s.Negotiations {

@@ -24,7 +24,7 @@ func ruleFXP(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		return nil
 	}
 	f := &Finding{Code: FXP, Severity: Info, Session: ss, Transfers: []*analyze.Transfer{t.T},
-		Evidence: append([]Evidence{{At: o.At, What: o.Line + " (session " + o.Session + ")"}}, t.Evidence()...)}
+		Evidence: append([]Evidence{{At: o.At, What: o.Line() + " (session " + o.Session + ")"}}, t.Evidence()...)}
 	f.Summary = fmt.Sprintf("a server-to-server transfer (FXP): the client %s named in %s to the server %s the passive address %s that the server %s advertised to it in session %s; "+
 		"%s connects to %s for %s and the data goes between the two servers, not through the client: not a bounce",
 		ss.Client.Addr(), n.Command, ss.Server.Addr(), n.Address, o.Server.Addr(), o.Session, ss.Server.Addr(), n.Address, t.What)

@@ -276,7 +276,10 @@ type pointRun struct {
 	an      *analyze.Analyzer
 	res     *analyze.Result
 	stopped bool // Options.Stop said so
-	workers bool // one of several workers of a live point
+	// diagnosis, when set, diagnoses the finished sessions behind the
+	// analysis (files).
+	diagnosis *diagnosisQueue
+	workers   bool // one of several workers of a live point
 }
 
 func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRun {
@@ -307,9 +310,10 @@ func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRu
 	// A lone point lets its finished sessions go, so memory follows the
 	// sessions open at once: to the sink, or to the keeper of the report's
 	// worst sessions. Two points keep theirs, to compare them.
+	var session func(s *analyze.Session) (stop bool)
 	switch {
 	case alone && opts.Sessions != nil:
-		ao.OnSessionDone = func(s *analyze.Session) {
+		session = func(s *analyze.Session) bool {
 			g.mu.Lock()
 			fs := g.dg.Session(s)
 			g.mu.Unlock()
@@ -317,13 +321,13 @@ func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRu
 			if w != nil {
 				w.Session(pt.Name, s, fs)
 			}
-			r.stopped = r.stopped || opts.Stop != nil && opts.Stop()
+			return opts.Stop != nil && opts.Stop()
 		}
 	case alone && opts.Keep > 0:
 		if g.keep == nil {
 			g.keep = &diagnose.Keeper{Max: opts.Keep}
 		}
-		ao.OnSessionDone = func(s *analyze.Session) {
+		session = func(s *analyze.Session) bool {
 			g.mu.Lock()
 			fs := g.dg.Session(s)
 			g.keep.Session(s, fs)
@@ -333,6 +337,26 @@ func newPointRun(pt *capture.Point, g *group, opts Options, alone bool) *pointRu
 			}
 			if w != nil {
 				w.Session(pt.Name, s, fs)
+			}
+			return false
+		}
+	}
+	switch {
+	case session == nil:
+	case !opts.Concurrent && len(g.points) == 1 && opts.Transfers == nil:
+		// Files: diagnosed behind the analysis (diagnosisqueue.go).
+		q := newDiagnosisQueue(func(x diagnose.Noted) {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			g.dg.Remember(x)
+		}, session)
+		r.diagnosis = q
+		ao.OnNegotiation = q.negotiated
+		ao.OnSessionDone = q.sessionDone
+	default:
+		ao.OnSessionDone = func(s *analyze.Session) {
+			if session(s) {
+				r.stopped = true
 			}
 		}
 	}
@@ -348,6 +372,9 @@ func (r *pointRun) read(opts Options) {
 		done = opts.Reading(r.pt)
 	}
 	stop := func() bool { return r.stopped }
+	if q := r.diagnosis; q != nil {
+		stop = q.stopped.Load
+	}
 	if opts.Concurrent || r.workers {
 		readOneByOne(r.pt, r.an.Packet, stop) // live: a batch would wait for a quiet link
 	} else {
@@ -357,6 +384,9 @@ func (r *pointRun) read(opts Options) {
 		done()
 	}
 	r.res = r.an.Finish()
+	if r.diagnosis != nil {
+		r.diagnosis.finish()
+	}
 	r.res.Capture = r.pt.Stats
 	r.pt.Close()
 }

@@ -143,17 +143,37 @@ func TestConcurrentIsSequential(t *testing.T) {
 	}
 }
 
-// TestStop: Stop, asked after each session handed on, ends the reading;
-// what was read is still diagnosed.
+// TestStop: Stop, asked after each session handed on, ends the reading
+// soon: a file's sessions are diagnosed behind the analysis, which reads
+// on by at most a few batches of events before it learns of the stop.
+// What was read is still diagnosed, and every session let go is handed on.
 func TestStop(t *testing.T) {
+	const sessions = 2000
 	sink := &recorder{}
-	res := Run([]*capture.Point{open(t, "capture", "lab/captures/s11-control-refused.client-lan.pcap")},
-		Options{Sessions: sink, Stop: func() bool { return len(sink.sessions) >= 1 }})
-	if len(sink.sessions) == 0 || len(sink.sessions) >= 3 {
-		t.Errorf("sink got %v, want the reading stopped after the first session", sink.sessions)
+	many, err := capture.OpenPoint("capture", []string{manySessions(t, sessions)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if res.Points[0] == nil {
+	res := Run([]*capture.Point{many},
+		Options{Sessions: sink, Stop: func() bool { return len(sink.sessions) >= 1 }})
+	const most = (diagnosisBatchesAhead + 2) * diagnosisBatch
+	if len(sink.sessions) == 0 || len(sink.sessions) > most {
+		t.Errorf("sink got %d sessions, want the reading stopped within %d of the first", len(sink.sessions), most)
+	}
+	p := res.Points[0]
+	if p == nil {
 		t.Fatal("no diagnosis of what was read")
+	}
+	if p.LeftOut.Sessions != len(sink.sessions) {
+		t.Errorf("%d sessions counted as handed on, the sink got %d", p.LeftOut.Sessions, len(sink.sessions))
+	}
+
+	// Diagnosed at once (live capture), the stop comes after the first.
+	pt := open(t, "capture", "lab/captures/s11-control-refused.client-lan.pcap")
+	sink = &recorder{}
+	Run([]*capture.Point{pt}, Options{Sessions: sink, Concurrent: true, Stop: func() bool { return len(sink.sessions) >= 1 }})
+	if len(sink.sessions) != 1 {
+		t.Errorf("diagnosed at once, the sink got %v, want the reading stopped after the first session", sink.sessions)
 	}
 }
 

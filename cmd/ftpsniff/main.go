@@ -16,7 +16,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/spf13/pflag"
@@ -285,7 +284,6 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 	// the worst first; --ladder=ID must find the session it names.
 	var sw *report.SessionWriter
 	var bw *bufio.Writer
-	flushSessions := func() {}
 	switch {
 	case cfg.format == "json" && len(cfg.points) == 1 && cfg.ladder == "":
 		w, done, err := openOutput(cfg, stdout)
@@ -298,15 +296,11 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		bw = bufio.NewWriterSize(w, 1<<16)
 		stdout = bw
 		sw = report.NewSessionWriter(bw, cfg.points[0].name, cfg.points[0].sources)
-		// Each finished session is written on a goroutine of its own
-		// (a second core), while the analysis reads on.
-		var mu sync.Mutex
-		opts.Sessions, flushSessions = pipeline.Queue(pipeline.Serialize(&mu, sw), maxQueuedSessions)
-		opts.Stop = func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return sw.Err() != nil
-		}
+		// The pipeline diagnoses a file's finished sessions and hands
+		// them here on a goroutine of its own (a second core), while the
+		// analysis reads on; Stop is asked on that goroutine.
+		opts.Sessions = sw
+		opts.Stop = func() bool { return sw.Err() != nil }
 	case len(cfg.points) == 1 && (cfg.ladder == "" || cfg.ladder == "all"):
 		opts.Keep = cfg.maxSessions
 		in.MaxSessions = cfg.maxSessions
@@ -347,7 +341,6 @@ func analyzeAndReport(cfg config, stdout, stderr io.Writer) int {
 		}
 	}
 	res := pipeline.Run(points, opts)
-	flushSessions()
 	for _, err := range res.Errors {
 		fmt.Fprintf(stderr, "ftpsniff: %v\n", err)
 		in.Errors = append(in.Errors, err.Error())
