@@ -54,15 +54,22 @@ func readAhead(pt *capture.Point, each func(*capture.Packet), stop func() bool) 
 	var stopped atomic.Bool
 	go func() {
 		defer close(full)
-		var p capture.Packet
 		b := <-free
-		for !stopped.Load() && pt.Next(&p) == nil {
+		for !stopped.Load() {
 			if len(b.pkts) == batchPackets {
 				b.retired = lend.Retired(b.retired)
 				full <- b
 				b = <-free
 			}
-			b.pkts = append(b.pkts, p)
+			// Decoded in place: a packet is some 250 bytes with
+			// pointers, whose copy costs a bulk write barrier while the
+			// collector runs.
+			n := len(b.pkts)
+			b.pkts = b.pkts[:n+1]
+			if pt.Next(&b.pkts[n]) != nil {
+				b.pkts = b.pkts[:n]
+				break
+			}
 		}
 		if len(b.pkts) > 0 {
 			b.retired = lend.Retired(b.retired)
