@@ -224,12 +224,20 @@ func (a *Analyzer) recycle(c *control) {
 	for d := range c.halves {
 		deliver[d], mismatch[d] = c.halves[d].Deliver, c.halves[d].Mismatch
 	}
-	*c = control{a: a}
+	scratch := c.scratch[:0]
+	if cap(scratch) > maxKeptScratch {
+		scratch = nil
+	}
+	*c = control{a: a, scratch: scratch}
 	for d := range c.halves {
 		c.halves[d].Deliver, c.halves[d].Mismatch = deliver[d], mismatch[d]
 	}
 	a.spare = append(a.spare, c)
 }
+
+// maxKeptScratch bounds the line buffer a recycled control keeps: a
+// usual line's room, not that of the longest line one session sent.
+const maxKeptScratch = 512
 
 // segment feeds one TCP segment of the control connection.
 func (c *control) segment(p *capture.Packet, fromClient bool) {
@@ -246,8 +254,10 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	if s.LastFromServer.Valid() && (!last.Valid() || s.LastFromServer.Time.After(last.Time)) {
 		last = s.LastFromServer
 	}
-	if last.Valid() && p.Time.Sub(last.Time) > s.QuietTo.Time.Sub(s.QuietFrom.Time) {
-		s.QuietFrom, s.QuietTo = last, ref(p)
+	if last.Valid() {
+		if d := p.Time.Sub(last.Time); d > s.quiet {
+			s.QuietFrom, s.QuietTo, s.quiet = last, ref(p), d
+		}
 	}
 	if fromClient {
 		s.LastFromClient = ref(p)
@@ -434,6 +444,13 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 			}
 			continue
 		}
+		if i >= 0 && len(ls.buf) == 0 && !ls.overlong && len(part) <= ftp.MaxLineLength {
+			// A whole line in this chunk, the usual case: read where
+			// it lies instead of through ls.buf.
+			ls.start, ls.end = at, at
+			c.line(dir, part, at, ch.Seq+uint32(len(ch.Data)-len(data)-len(part)), false)
+			continue
+		}
 		if len(ls.buf) == 0 && !ls.overlong {
 			ls.start = at
 			ls.startSeq = ch.Seq + uint32(len(ch.Data)-len(data)-len(part))
@@ -486,20 +503,27 @@ func init() {
 
 func (c *control) completeLine(dir int) {
 	ls := &c.lines[dir]
-	raw := ls.buf
-	if n := len(raw); n > 0 && raw[n-1] == '\n' {
+	raw, overlong := ls.buf, ls.overlong
+	ls.buf, ls.overlong = ls.buf[:0], false
+	c.line(dir, raw, ls.start, ls.startSeq, overlong)
+}
+
+// line handles one whole line as it came (its LF, if any, included),
+// which started at start, sequence number startSeq; overlong when it was
+// cut at ftp.MaxLineLength. raw is read before line returns and not kept.
+func (c *control) line(dir int, raw []byte, start Ref, startSeq uint32, overlong bool) {
+	n := len(raw)
+	if n > 0 && raw[n-1] == '\n' {
 		raw = raw[:n-1]
 	}
-	if ls.overlong {
+	if overlong {
 		c.sess.LongLines++
 		c.a.dropped.LongLines++
 	}
 	c.scratch = ftp.CleanLine(c.scratch[:0], raw)
 	line := c.scratch
-	start := ls.start
-	c.lineSeq = ls.startSeq
-	c.lineEnd = ls.startSeq + uint32(len(ls.buf))
-	ls.buf, ls.overlong = ls.buf[:0], false
+	c.lineSeq = startSeq
+	c.lineEnd = startSeq + uint32(n)
 	if dir == toServer {
 		c.command(line, start)
 	} else {

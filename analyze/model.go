@@ -465,6 +465,8 @@ type Session struct {
 	// released: handed to Options.OnSessionDone, which may read it on
 	// another goroutine from then on; nothing changes it any more.
 	released bool
+	// quiet is QuietTo less QuietFrom.
+	quiet time.Duration
 }
 
 // Stall is data one side sent on the control connection that the other
