@@ -20,7 +20,75 @@ func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(TimeFormat)
+	var b [len("2006-01-02T15:04:05.000000000Z")]byte
+	return string(appendTimestamp(b[:0], t))
+}
+
+// appendTimestamp appends t as TimeFormat, as t.UTC().Format(TimeFormat)
+// writes it, in a fraction of its time: a report holds several times per
+// record, and time's general layout interpreter was a third of the JSON
+// writer's time on an all-FTP capture.
+func appendTimestamp(b []byte, t time.Time) []byte {
+	secs := t.Unix()
+	days, rem := secs/secondsPerDay, secs%secondsPerDay
+	if rem < 0 {
+		days, rem = days-1, rem+secondsPerDay
+	}
+	year, month, day := civilDate(days)
+	if year < 0 || year > 9999 {
+		return t.UTC().AppendFormat(b, TimeFormat)
+	}
+	b = append(b, "0000-00-00T00:00:00.000000000Z"...)
+	d := b[len(b)-len("0000-00-00T00:00:00.000000000Z"):]
+	put2(d[0:], int(year/100))
+	put2(d[2:], int(year%100))
+	put2(d[5:], month)
+	put2(d[8:], day)
+	put2(d[11:], int(rem/3600))
+	put2(d[14:], int(rem/60%60))
+	put2(d[17:], int(rem%60))
+	ns := t.Nanosecond()
+	put2(d[27:], ns%100)
+	ns /= 100
+	put2(d[25:], ns%100)
+	ns /= 100
+	put2(d[23:], ns%100)
+	ns /= 100
+	put2(d[21:], ns%100)
+	d[20] = byte('0' + ns/100)
+	return b
+}
+
+const secondsPerDay = 24 * 60 * 60
+
+// civilDate is the proleptic Gregorian date days after 1970-01-01 (Howard
+// Hinnant's days_from_civil, inverted).
+func civilDate(days int64) (year int64, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = int(doy - (153*mp+2)/5 + 1)
+	if mp < 10 {
+		month = int(mp + 3)
+	} else {
+		month = int(mp - 9)
+	}
+	year = yoe + era*400
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+// put2 writes v (0 <= v < 100) as two digits at d[0:2].
+func put2(d []byte, v int) {
+	d[0], d[1] = byte('0'+v/10), byte('0'+v%10)
 }
 
 func addr(ap netip.AddrPort) string {

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // encodingJSON is what encoding/json writes for v, as the report's encoder
@@ -133,4 +134,57 @@ func TestAppendJSONFloat(t *testing.T) {
 			t.Errorf("%g: appended %s, encoding/json %s", f, got, want)
 		}
 	}
+}
+
+// TestAppendTimestamp: the report's timestamps are what time's own
+// formatter writes for TimeFormat, at every edge of the layout.
+func TestAppendTimestamp(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{
+		time.Unix(0, 0),
+		time.Unix(0, 1),
+		time.Unix(1, 999999999),
+		time.Date(2000, 2, 29, 23, 59, 59, 999999999, time.UTC),
+		time.Date(1969, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(0, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC),
+		time.Date(1600, 2, 29, 12, 0, 0, 0, time.UTC),
+		time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 12, 7, 13, 4, 5, 600, time.FixedZone("CET", 3600)),
+		time.Date(2026, 12, 7, 13, 4, 5, 600, time.Local),
+	}
+	for range 20000 {
+		times = append(times, time.Unix(r.Int64N(1<<39)-1<<38, r.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := tm.UTC().Format(TimeFormat)
+		if got := string(appendTimestamp(nil, tm)); got != want {
+			t.Fatalf("appendTimestamp(%v) = %q, want %q", tm, got, want)
+		}
+		if got := ts(tm); got != want {
+			t.Fatalf("ts(%v) = %q, want %q", tm, got, want)
+		}
+	}
+	if got := ts(time.Time{}); got != "" {
+		t.Errorf("ts(zero) = %q, want empty", got)
+	}
+}
+
+func BenchmarkTimestamp(b *testing.B) {
+	tm := time.Date(2026, 12, 7, 13, 4, 5, 123456789, time.UTC)
+	b.Run("appendTimestamp", func(b *testing.B) {
+		buf := make([]byte, 0, 64)
+		for b.Loop() {
+			buf = appendTimestamp(buf[:0], tm)
+		}
+	})
+	b.Run("Format", func(b *testing.B) {
+		buf := make([]byte, 0, 64)
+		for b.Loop() {
+			buf = tm.UTC().AppendFormat(buf[:0], TimeFormat)
+		}
+	})
 }
