@@ -74,3 +74,35 @@ func TestFlowTableLastFound(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeKey: both directions of a connection make one key, and only
+// they do; forward tells the two directions apart.
+func TestMakeKey(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		src, dst string
+		sp, dp   uint16
+	}{
+		{"IPv4, client lower", "10.0.0.1", "10.0.0.2", 40000, 21},
+		{"IPv4, client higher", "192.0.2.200", "10.0.0.2", 40000, 21},
+		{"same host, ports decide", "127.0.0.1", "127.0.0.1", 40000, 21},
+		{"IPv6", "2001:db8::2", "2001:db8::1", 50000, 21},
+		{"IPv6, differing in the low word only", "2001:db8::1:2", "2001:db8::1:1", 1, 2},
+		{"IPv4 against IPv6", "10.0.0.1", "2001:db8::1", 1, 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src, dst := netip.MustParseAddr(tt.src), netip.MustParseAddr(tt.dst)
+			k1, fwd1 := makeKey(src, dst, tt.sp, tt.dp)
+			k2, fwd2 := makeKey(dst, src, tt.dp, tt.sp)
+			if k1 != k2 {
+				t.Fatalf("the two directions make different keys: %v, %v", k1, k2)
+			}
+			if fwd1 == fwd2 {
+				t.Fatalf("both directions are forward=%v", fwd1)
+			}
+			if other, _ := makeKey(src, dst, tt.sp+1, tt.dp); other == k1 {
+				t.Fatal("another source port makes the same key")
+			}
+		})
+	}
+}
