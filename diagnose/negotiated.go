@@ -40,26 +40,67 @@ type negotiated struct {
 
 // recentAddrs is the latest maxRecentPassive addresses of one kind, the
 // oldest forgotten first.
+//
+// The entries are kept in a ring that reuses a forgotten address's slot,
+// the map holding only where each is: a negSeen is too big for a map to
+// hold in place (past 128 bytes it keeps a pointer to each value, one
+// allocation for every address put). The ring grows in blocks, so that
+// growing copies nothing and a capture of few negotiations holds little.
 type recentAddrs struct {
-	by    map[netip.AddrPort]negSeen
-	order []netip.AddrPort // a ring: next is where the next address goes
-	next  int
+	at     map[netip.AddrPort]int32 // the address's index in the ring
+	blocks [][]recentAddr           // the ring: index i is blocks[i/recentBlock][i%recentBlock]
+	n      int                      // entries in the ring
+	next   int                      // once full, where the next address goes
+}
+
+// recentBlock is how many entries a block of the ring holds.
+const recentBlock = 64
+
+type recentAddr struct {
+	ap   netip.AddrPort
+	seen negSeen
+}
+
+func (r *recentAddrs) entry(i int32) *recentAddr {
+	return &r.blocks[i/recentBlock][i%recentBlock]
 }
 
 func (r *recentAddrs) put(ap netip.AddrPort, v negSeen) {
-	if r.by == nil {
-		r.by = map[netip.AddrPort]negSeen{}
+	if i, ok := r.at[ap]; ok {
+		r.entry(i).seen = v
+		return
 	}
-	if _, ok := r.by[ap]; !ok {
-		if len(r.order) < maxRecentPassive {
-			r.order = append(r.order, ap)
-		} else {
-			delete(r.by, r.order[r.next])
-			r.order[r.next] = ap
-			r.next = (r.next + 1) % maxRecentPassive
+	if r.at == nil {
+		r.at = map[netip.AddrPort]int32{}
+	}
+	if r.n < maxRecentPassive {
+		switch last := len(r.blocks) - 1; {
+		case last < 0:
+			r.blocks = append(r.blocks, nil) // the first grows as it fills
+		case len(r.blocks[last]) == recentBlock:
+			r.blocks = append(r.blocks, make([]recentAddr, 0, recentBlock))
 		}
+		last := len(r.blocks) - 1
+		r.blocks[last] = append(r.blocks[last], recentAddr{ap, v})
+		r.at[ap] = int32(r.n)
+		r.n++
+		return
 	}
-	r.by[ap] = v
+	i := int32(r.next)
+	e := r.entry(i)
+	delete(r.at, e.ap)
+	*e = recentAddr{ap, v}
+	r.at[ap] = i
+	r.next = (r.next + 1) % maxRecentPassive
+}
+
+// get returns what was put for ap.
+func (r *recentAddrs) get(ap netip.AddrPort) (negSeen, bool) {
+	i, ok := r.at[ap]
+	if !ok {
+		return negSeen{}, false
+	}
+	return r.entry(i).seen, true
 }
 
 // A Noted is what a Diagnoser remembers of one negotiation for the rules
@@ -110,8 +151,7 @@ func (k *negotiated) passive(ap netip.AddrPort) (negSeen, bool) {
 	if k == nil {
 		return negSeen{}, false
 	}
-	v, ok := k.passives.by[ap]
-	return v, ok
+	return k.passives.get(ap)
 }
 
 // active returns the session whose PORT/EPRT named ap.
@@ -119,6 +159,5 @@ func (k *negotiated) active(ap netip.AddrPort) (negSeen, bool) {
 	if k == nil {
 		return negSeen{}, false
 	}
-	v, ok := k.actives.by[ap]
-	return v, ok
+	return k.actives.get(ap)
 }
