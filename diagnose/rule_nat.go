@@ -28,17 +28,23 @@ func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		return nil
 	}
 	ss := s.S
+	// Decided before the finding is made: most split commands were
+	// answered without a resend, and need none.
+	st, stalled := analyze.Stall{}, false
+	switch {
+	case n.Reply.Code == 0:
+		if st, stalled = stallAt(ss, n.CommandSeq); !stalled && n.CommandResent == 0 {
+			return nil
+		}
+	case n.CommandResent == 0:
+		return nil
+	}
 	f := &Finding{Code: ALGMissedSplit, Session: ss, Transfers: []*analyze.Transfer{t.T},
 		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence()...),
 		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds " +
 			"only part of a PORT, and the helper on this path did."}
 	line := strings.TrimSpace(n.Command + " " + n.Arg)
-	switch {
-	case n.Reply.Code == 0:
-		st, stalled := stallAt(ss, n.CommandSeq)
-		if !stalled && n.CommandResent == 0 {
-			return nil
-		}
+	if n.Reply.Code == 0 {
 		f.Severity = Error
 		f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d) and the server never answered it", line, n.CommandAt.Frame, n.SplitAt.Frame)
 		if stalled {
@@ -46,16 +52,14 @@ func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 			f.Evidence = append(f.Evidence, Evidence{At: st.Last, What: "the last retransmission, never acknowledged"})
 		}
 		f.Summary += ". A NAT's FTP helper between this point and the server dropped the partial command, and the session stalled"
-	case n.CommandResent > 0:
-		f.Severity = Warning
-		f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d); part of it was resent %s (last at frame %d) before the server answered \"%s\", "+
-			"%s after the first segment. That is how a NAT's FTP helper dropping the partial command shows here, until a retransmission carrying the whole line gets through "+
-			"(plain loss of a segment would look the same from this point; a capture outside the NAT tells)",
-			line, n.CommandAt.Frame, n.SplitAt.Frame, times(n.CommandResent), n.LastResend.Frame, n.Reply, n.Reply.At.Time.Sub(n.CommandAt.Time).Round(time.Millisecond))
-		f.Evidence = append(f.Evidence, Evidence{At: n.LastResend, What: "the command resent"})
-	default:
-		return nil
+		return f
 	}
+	f.Severity = Warning
+	f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d); part of it was resent %s (last at frame %d) before the server answered \"%s\", "+
+		"%s after the first segment. That is how a NAT's FTP helper dropping the partial command shows here, until a retransmission carrying the whole line gets through "+
+		"(plain loss of a segment would look the same from this point; a capture outside the NAT tells)",
+		line, n.CommandAt.Frame, n.SplitAt.Frame, times(n.CommandResent), n.LastResend.Frame, n.Reply, n.Reply.At.Time.Sub(n.CommandAt.Time).Round(time.Millisecond))
+	f.Evidence = append(f.Evidence, Evidence{At: n.LastResend, What: "the command resent"})
 	return f
 }
 
@@ -188,7 +192,10 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 	if adv.Addr() == server && !behindForwarding {
 		return nil // the server's own private address, to a private client: a LAN
 	}
-	f := &Finding{Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
+	// Made once the rule applies: most transfers it reaches need none.
+	finding := func() *Finding {
+		return &Finding{Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
+	}
 	if behindForwarding {
 		if t.State == analyze.Established || t.State == analyze.NotCaptured || t.DC == nil && !t.FinalFailed() && t.T.Command != "" {
 			return fine
@@ -196,6 +203,7 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 		if t.DC == nil && t.T.Command == "" && !isLast(ss, n) {
 			return fine
 		}
+		f := finding()
 		f.Code, f.Severity = PassivePrivateAddress, Error
 		whose := "its own private address"
 		if adv.Addr() != server {
@@ -213,6 +221,7 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 		if t.DC.MatchedBy != "control-address" {
 			return nil // the client reached the private address: it is on that network
 		}
+		f := finding()
 		f.Code, f.Severity = PassivePrivateAddress, Warning
 		f.Summary = fmt.Sprintf("the server %s advertised the private address %s in its %d reply; the client ignored it and connected to the control address, which worked",
 			ss.Server, adv.Addr(), n.Reply.Code)
@@ -222,6 +231,7 @@ func rulePassivePrivateAddress(d *run, s *SessionFacts, t *TransferFacts) *Findi
 	if t.DC == nil && (t.State == analyze.NotCaptured || t.T.Command != "" && !t.FinalFailed() || t.T.Command == "" && !isLast(ss, n)) {
 		return nil
 	}
+	f := finding()
 	f.Code, f.Severity = PassivePrivateAddress, Error
 	tried := "no connection for it crossed this point"
 	if t.DC != nil {

@@ -25,8 +25,12 @@ func rulePortAddressMismatch(d *run, s *SessionFacts, t *TransferFacts) *Finding
 	}
 	ss := s.S
 	adv := n.Address
-	f := &Finding{Code: PortAddressMismatch, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
+	// Made once the rule applies: for most active transfers it does not.
+	finding := func() *Finding {
+		return &Finding{Code: PortAddressMismatch, Severity: Error, Session: ss, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
+	}
 	if dc := t.DC; dc != nil && dc.Initiator == "server" && dc.Dst.Addr() == adv.Addr() && dc.Dst.Port() != adv.Port() {
+		f := finding()
 		f.Summary = fmt.Sprintf("the client advertised %s in %s (frame %d), but the server's data connection for %s came to port %d (SYN frame %d from %s), not the port the client named; it %s",
 			adv, n.Command, n.CommandAt.Frame, t.What, dc.Dst.Port(), dc.SYN.Frame, dc.Src, stateWords(t.State))
 		if t.State == analyze.Refused && dc.RSTFromAcc {
@@ -51,6 +55,7 @@ func rulePortAddressMismatch(d *run, s *SessionFacts, t *TransferFacts) *Finding
 	if !refused {
 		return nil
 	}
+	f := finding()
 	f.Summary = fmt.Sprintf("%s advertises %s, which is neither the client's address here (%s) nor a private address a NAT left as it was; ", n.Command, adv, client)
 	switch {
 	case n.Reply.Code >= 500:
