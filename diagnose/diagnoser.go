@@ -127,7 +127,7 @@ func (d *Diagnoser) Finish(r *analyze.Result) *Point {
 }
 
 func (d *Diagnoser) newRun() *run {
-	return &run{findings: findings{point: d.point}, recent: &d.recent, failed: map[*analyze.Transfer]bool{}, once: d.once}
+	return &run{findings: findings{point: d.point}, recent: &d.recent, once: d.once}
 }
 
 // diagnose runs the rules over sessions and counts the findings.

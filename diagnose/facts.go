@@ -31,8 +31,6 @@ type SessionFacts struct {
 	// as seen here: its address on the other side of a NAT (invalid: none).
 	ClientInner, ServerInner netip.Addr
 	Transfers                []*TransferFacts
-	// explained holds the transfers a session rule has explained.
-	explained map[*analyze.Transfer]bool
 }
 
 // TransferFacts are what the rules know about one transfer.
@@ -52,6 +50,12 @@ type TransferFacts struct {
 	Later []*analyze.Transfer
 	// evidence caches Evidence (most transfers need none).
 	evidence []Evidence
+	// explained: a session rule has explained the transfer (the cause
+	// rules leave it alone).
+	explained bool
+	// failed: its cause was a finding of severity error (what late session
+	// rules read).
+	failed bool
 }
 
 // Evidence is the transfer's story in frames: negotiation, reply, SYN,
@@ -67,7 +71,7 @@ func (t *TransferFacts) Evidence() []Evidence {
 func (t *TransferFacts) FinalFailed() bool { return t.T.Final.Code >= 400 }
 
 func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
-	f := &SessionFacts{S: s, Point: point, ClientHops: -1, ServerHops: -1, explained: map[*analyze.Transfer]bool{}}
+	f := &SessionFacts{S: s, Point: point, ClientHops: -1, ServerHops: -1}
 	f.Side, f.SideWhy = s.Side, s.SideWhy
 	if f.Side == "" {
 		f.Side, f.SideWhy = analyze.InferSide(point, s)
@@ -80,8 +84,14 @@ func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
 	}
 	f.ClientClass, f.ServerClass = analyze.ClassOf(s.Client.Addr()), analyze.ClassOf(s.Server.Addr())
 	f.NATInSight = s.Client.Addr().Is4() == s.Server.Addr().Is4() && f.ClientClass.Routable() != f.ServerClass.Routable()
-	for i, t := range s.Transfers {
-		f.Transfers = append(f.Transfers, newTransferFacts(t, s.Transfers[i+1:]))
+	if len(s.Transfers) > 0 {
+		// One allocation for all of them: a session may hold thousands.
+		tfs := make([]TransferFacts, len(s.Transfers))
+		f.Transfers = make([]*TransferFacts, len(s.Transfers))
+		for i, t := range s.Transfers {
+			tfs[i] = newTransferFacts(t, s.Transfers[i+1:])
+			f.Transfers[i] = &tfs[i]
+		}
 	}
 	for _, n := range s.Negotiations {
 		a := n.Address.Addr()
@@ -102,8 +112,8 @@ func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
 // reports that draw a session (the ladder) read the same.
 func Facts(point string, s *analyze.Session) *SessionFacts { return newSessionFacts(point, s) }
 
-func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) *TransferFacts {
-	tf := &TransferFacts{T: t, N: t.Negotiation, DC: t.Data(), State: t.DataState(), Later: later}
+func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) TransferFacts {
+	tf := TransferFacts{T: t, N: t.Negotiation, DC: t.Data(), State: t.DataState(), Later: later}
 	if n := t.Negotiation; n != nil {
 		tf.Opener = "server"
 		if n.Mode.IsPassive() {

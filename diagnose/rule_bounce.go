@@ -106,7 +106,7 @@ func ruleBounceScan(d *run, s *SessionFacts) {
 			p := t.N.Address.Port()
 			lo, hi = min(lo, p), max(hi, p)
 			f.Transfers = append(f.Transfers, t.T)
-			s.explained[t.T] = true
+			t.explained = true
 			if probeAnswered(t) {
 				open = append(open, fmt.Sprint(p))
 				f.Evidence = append(f.Evidence, t.Evidence()...)

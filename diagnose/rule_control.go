@@ -101,7 +101,7 @@ func ruleControlStalled(d *run, s *SessionFacts) {
 		for _, t := range s.Transfers {
 			if commandAtOrAfter(t.T, st.First) {
 				f.Transfers = append(f.Transfers, t.T)
-				s.explained[t.T] = true
+				t.explained = true
 			}
 		}
 		d.add(f)
@@ -143,7 +143,7 @@ func ruleLostBytes(d *run, s *SessionFacts) {
 		for _, t := range s.Transfers {
 			if commandAtOrAfter(t.T, h.After) {
 				f.Transfers = append(f.Transfers, t.T)
-				s.explained[t.T] = true
+				t.explained = true
 			}
 		}
 		d.add(f)
@@ -292,7 +292,7 @@ func partialCommandStall(s *SessionFacts, st analyze.Stall) *Finding {
 	for _, t := range s.Transfers {
 		if commandAtOrAfter(t.T, st.First) {
 			f.Transfers = append(f.Transfers, t.T)
-			s.explained[t.T] = true
+			t.explained = true
 		}
 	}
 	return f
@@ -363,7 +363,7 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 	for _, t := range s.Transfers {
 		if t.T.Final.Code == 0 && (unanswered(ss, t.T.CommandAt) || t.N != nil && unanswered(ss, t.N.CommandAt) || commandAtOrAfter(t.T, ss.Closing.At)) {
 			f.Transfers = append(f.Transfers, t.T)
-			s.explained[t.T] = true
+			t.explained = true
 		}
 	}
 	d.add(f)

@@ -50,7 +50,7 @@ func ruleControlStateLost(d *run, s *SessionFacts) {
 		}
 		if f != nil {
 			d.add(f)
-			s.explained[t.T] = true
+			t.explained = true
 			return
 		}
 	}

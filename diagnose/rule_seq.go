@@ -79,9 +79,9 @@ func ruleControlSeqMismatch(d *run, s *SessionFacts) {
 		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on a router or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later sequence and acknowledgement number " +
 			"(the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
 		for _, t := range s.Transfers {
-			if lineAt.Valid() && commandAtOrAfter(t.T, lineAt) && !s.explained[t.T] {
+			if lineAt.Valid() && commandAtOrAfter(t.T, lineAt) && !t.explained {
 				f.Transfers = append(f.Transfers, t.T)
-				s.explained[t.T] = true
+				t.explained = true
 			}
 		}
 		d.add(f)
@@ -145,7 +145,7 @@ func lengthenedLineOverlap(s *SessionFacts, rw analyze.Rewrite) *Finding {
 		f.Summary += endedBy(ss, true)
 		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on the client's NAT or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later " +
 			"sequence and acknowledgement number (the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
-		s.explained[t.T] = true
+		t.explained = true
 		return f
 	}
 	return nil

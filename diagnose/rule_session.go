@@ -114,7 +114,7 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 		switch {
 		case t.DC != nil && t.State == analyze.Established:
 			worked++
-		case t.DC != nil, d.failed[t.T]:
+		case t.DC != nil, t.failed:
 			failed++
 			ev = append(ev, t.Evidence()...)
 		}
@@ -123,7 +123,7 @@ func ruleTLSBlindALG(d *run, s *SessionFacts) {
 	for _, t := range s.Transfers {
 		if t.DC != nil && t.State != analyze.Established {
 			f.Transfers = append(f.Transfers, t.T)
-			s.explained[t.T] = true
+			t.explained = true
 		}
 	}
 	where := fmt.Sprintf("the control channel between %s (%s) and %s (%s) is encrypted from frame %d on, and a NAT usually sits between addresses of these kinds",

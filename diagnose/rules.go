@@ -1,10 +1,6 @@
 package diagnose
 
-import (
-	"net/netip"
-
-	"github.com/ftpsniff/ftpsniff/analyze"
-)
+import "net/netip"
 
 // A sessionRule reads a whole session's facts. It adds the findings it
 // makes and marks the transfers it explains, which the cause rules then
@@ -88,9 +84,6 @@ type run struct {
 	// recent are the addresses negotiated at this point (nil: none): a
 	// PORT naming a passive one is FXP, not a bounce.
 	recent *negotiated
-	// failed holds the transfers whose cause was a finding of severity
-	// error (what late session rules read).
-	failed map[*analyze.Transfer]bool
 	// once holds the keys of once-per-point findings said in earlier runs;
 	// said collects this run's.
 	once, said map[string]bool
@@ -122,7 +115,7 @@ func (d *run) session(s *SessionFacts) {
 		r.run(d, s)
 	}
 	for _, t := range s.Transfers {
-		if !s.explained[t.T] {
+		if !t.explained {
 			d.transfer(s, t)
 		}
 	}
@@ -141,7 +134,7 @@ func (d *run) transfer(s *SessionFacts, t *TransferFacts) {
 		if f != fine {
 			d.add(f)
 			if f.Severity == Error {
-				d.failed[t.T] = true
+				t.failed = true
 			}
 		}
 		break

@@ -39,7 +39,7 @@ func (d *run) twin(point string, a, b *analyze.Session) {
 	in, out := insideOutside(a, b)
 	views := []*findings{{point: point}, {point: point}}
 	for i, s := range []*analyze.Session{in, out} {
-		sub := &run{findings: *views[i], recent: d.recent, failed: d.failed, once: d.once, said: d.said}
+		sub := &run{findings: *views[i], recent: d.recent, once: d.once, said: d.said}
 		sub.session(newSessionFacts(point, s))
 		views[i].out, d.said = sub.out, sub.said
 	}
