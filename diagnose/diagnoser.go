@@ -150,7 +150,7 @@ func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 			r.session(newSessionFacts(d.point, s))
 		}
 	}
-	for k := range r.said {
+	for _, k := range r.said {
 		if len(d.once) < maxOnce {
 			d.once[k] = true
 		}

@@ -68,12 +68,15 @@ func ruleCleartextCredentials(d *run, s *SessionFacts) {
 	if !ss.PasswordAt.Valid() || isGuest(ss.User) {
 		return
 	}
-	key := ss.User + "@" + ss.Server.String()
-	if !d.firstTime(string(CleartextCredentials) + " " + key) {
+	// Every session with a password comes here: the finding's key is the
+	// tail of the once-per-point key, one string.
+	server := ss.Server.String()
+	once := string(CleartextCredentials) + " " + ss.User + "@" + server
+	if !d.firstTime(once) {
 		return // said at this point already, with an earlier session
 	}
-	d.add(&Finding{Code: CleartextCredentials, Severity: Info, Session: ss, key: key,
-		Summary:  fmt.Sprintf("user \"%s\" sent its password in clear text to %s", ss.User, ss.Server),
+	d.add(&Finding{Code: CleartextCredentials, Severity: Info, Session: ss, key: once[len(CleartextCredentials)+1:],
+		Summary:  "user \"" + ss.User + "\" sent its password in clear text to " + server,
 		Evidence: []Evidence{{At: ss.PasswordAt, What: "PASS (redacted)"}},
 		Advice:   "Use FTPS (AUTH TLS) or SFTP; anyone on the path can read this password."})
 }

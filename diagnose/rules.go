@@ -1,6 +1,9 @@
 package diagnose
 
-import "net/netip"
+import (
+	"net/netip"
+	"slices"
+)
 
 // A sessionRule reads a whole session's facts. It adds the findings it
 // makes and marks the transfers it explains, which the cause rules then
@@ -85,8 +88,9 @@ type run struct {
 	// PORT naming a passive one is FXP, not a bounce.
 	recent *negotiated
 	// once holds the keys of once-per-point findings said in earlier runs;
-	// said collects this run's.
-	once, said map[string]bool
+	// said collects this run's, in the order said (a run says one or two).
+	once map[string]bool
+	said []string
 }
 
 // firstTime reports whether a once-per-point finding keyed k is new at
@@ -95,10 +99,9 @@ func (d *run) firstTime(k string) bool {
 	if d.once[k] {
 		return false
 	}
-	if d.said == nil {
-		d.said = map[string]bool{}
+	if !slices.Contains(d.said, k) {
+		d.said = append(d.said, k)
 	}
-	d.said[k] = true
 	return true
 }
 
