@@ -27,6 +27,9 @@ type Diagnoser struct {
 	// waiting holds sessions handed over before their Twin, diagnosed with
 	// it when it comes (at most maxWaitingTwins).
 	waiting map[*analyze.Session]bool
+	// run is diagnose's, reused from one call to the next (one call per
+	// session handed over): nothing keeps a run past its diagnosis.
+	run run
 }
 
 // maxOnce bounds the keys of findings said once per point.
@@ -132,7 +135,8 @@ func (d *Diagnoser) newRun() *run {
 
 // diagnose runs the rules over sessions and counts the findings.
 func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
-	r := d.newRun()
+	r := &d.run
+	*r = run{findings: findings{point: d.point}, recent: &d.recent, once: d.once, said: r.said[:0]}
 	in := make(map[*analyze.Session]bool, len(sessions))
 	for _, s := range sessions {
 		in[s] = true
