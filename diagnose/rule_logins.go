@@ -23,7 +23,8 @@ const (
 type loginTally struct {
 	server          netip.AddrPort
 	failed, ok      int
-	clients, users  []string // distinct, at most maxLoginNames each
+	clients         []netip.Addr // distinct, at most maxLoginNames; put in words only by a finding
+	users           []string     // distinct, at most maxLoginNames
 	moreC, moreU    bool
 	first, last     analyze.Ref
 	firstOK         analyze.Login
@@ -47,7 +48,7 @@ func (d *Diagnoser) tallyLogins(s *analyze.Session) {
 			d.logins[s.Server] = lt
 		}
 		lt.last = l.At
-		lt.clients, lt.moreC = addName(lt.clients, lt.moreC, s.Client.Addr().String())
+		lt.clients, lt.moreC = addName(lt.clients, lt.moreC, s.Client.Addr())
 		lt.users, lt.moreU = addName(lt.users, lt.moreU, l.User)
 		if failed {
 			lt.failed++
@@ -61,7 +62,7 @@ func (d *Diagnoser) tallyLogins(s *analyze.Session) {
 	}
 }
 
-func addName(list []string, more bool, name string) ([]string, bool) {
+func addName[T comparable](list []T, more bool, name T) ([]T, bool) {
 	if slices.Contains(list, name) {
 		return list, more
 	}
@@ -90,7 +91,7 @@ func (d *Diagnoser) loginFailureFindings() []*Finding {
 			Evidence: []Evidence{{At: lt.first, What: "the first login attempt"}, {At: lt.lastFailure.At, What: "the last failed one: " + lt.lastFailure.Reply.String()}}}
 		span := lt.last.Time.Sub(lt.first.Time).Round(time.Millisecond)
 		f.Summary = fmt.Sprintf("%d failed logins to %s in %s, from %s (%s), for %s (%s)",
-			lt.failed, lt.server, span, plural(len(lt.clients), "client", "clients"), names(lt.clients, lt.moreC),
+			lt.failed, lt.server, span, plural(len(lt.clients), "client", "clients"), names(addrStrings(lt.clients), lt.moreC),
 			plural(len(lt.users), "user", "users"), names(lt.users, lt.moreU))
 		if lt.ok > 0 {
 			f.Summary += fmt.Sprintf("; %s succeeded, the first as \"%s\" (frame %d)", plural(lt.ok, "login", "logins"), lt.firstOK.User, lt.firstOK.At.Frame)
@@ -105,6 +106,15 @@ func (d *Diagnoser) loginFailureFindings() []*Finding {
 		}
 		sortEvidence(f.Evidence)
 		out = append(out, f)
+	}
+	return out
+}
+
+// addrStrings is each address in words.
+func addrStrings(as []netip.Addr) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.String()
 	}
 	return out
 }
