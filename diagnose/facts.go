@@ -132,27 +132,32 @@ func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) TransferFa
 
 // transferEvidence is the frames of a transfer's story.
 func transferEvidence(t *analyze.Transfer) []Evidence {
-	ev := make([]Evidence, 0, 6) // what it adds at most: one allocation
-	add := func(at analyze.Ref, what string) {
-		if at.Valid() {
-			ev = append(ev, Evidence{At: at, What: what})
-		}
-	}
+	// Put together on the stack (six frames at most), then one allocation
+	// of the length it has; a frame's words are made only for a frame seen.
+	var frames [6]Evidence
+	ev := frames[:0]
+	add := func(at analyze.Ref, what string) { ev = append(ev, Evidence{At: at, What: what}) }
 	n := t.Negotiation
 	if n != nil {
-		add(n.CommandAt, strings.TrimSpace(n.Command+" "+n.Arg))
-		add(n.Reply.At, replyWhat(n.Reply))
+		if n.CommandAt.Valid() {
+			add(n.CommandAt, commandLine(n.Command, n.Arg))
+		}
+		if n.Reply.At.Valid() {
+			add(n.Reply.At, replyWhat(n.Reply))
+		}
 	}
-	if t.CommandAt != (analyze.Ref{}) && (n == nil || t.CommandAt != n.CommandAt) {
-		add(t.CommandAt, strings.TrimSpace(t.Command+" "+t.Arg))
+	if t.CommandAt.Valid() && (n == nil || t.CommandAt != n.CommandAt) {
+		add(t.CommandAt, commandLine(t.Command, t.Arg))
 	}
 	if dc := t.Data(); dc != nil {
-		if dc.SYN.Valid() && dc.Src.IsValid() && dc.Dst.IsValid() { // (AppendTo writes nothing for an invalid one; String "invalid AddrPort")
+		switch {
+		case !dc.SYN.Valid():
+		case dc.Src.IsValid() && dc.Dst.IsValid(): // (AppendTo writes nothing for an invalid one; String "invalid AddrPort")
 			// fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst) in one allocation.
 			b := make([]byte, 0, 128)
 			b = dc.Dst.AppendTo(append(dc.Src.AppendTo(append(b, "SYN "...)), " → "...))
 			add(dc.SYN, string(b))
-		} else {
+		default:
 			add(dc.SYN, fmt.Sprintf("SYN %s → %s", dc.Src, dc.Dst))
 		}
 		switch {
@@ -162,13 +167,24 @@ func transferEvidence(t *analyze.Transfer) []Evidence {
 			add(dc.RST, fmt.Sprintf("RST from %s", rstSender(dc)))
 		case dc.ICMP.Valid():
 			add(dc.ICMP, fmt.Sprintf("ICMP unreachable (type %d code %d) from %s", dc.ICMPType, dc.ICMPCode, dc.ICMPFrom))
-		case len(dc.SYNRetries) > 0:
+		case len(dc.SYNRetries) > 0 && dc.Last.Valid():
 			add(dc.Last, fmt.Sprintf("SYN retransmitted %d times, never answered (last after %s)", len(dc.SYNRetries), dc.SYNRetries[len(dc.SYNRetries)-1]))
 		}
 	}
-	add(t.Final.At, replyWhat(t.Final))
+	if t.Final.At.Valid() {
+		add(t.Final.At, replyWhat(t.Final))
+	}
 	sortEvidence(ev)
-	return ev
+	return append(make([]Evidence, 0, len(ev)), ev...)
+}
+
+// commandLine is a command with its argument, as a line: the command alone
+// when it has none.
+func commandLine(command, arg string) string {
+	if arg == "" {
+		return strings.TrimSpace(command) // what the line would trim to, without making it
+	}
+	return strings.TrimSpace(command + " " + arg)
 }
 
 // stateWords says what became of a connection, after "the connection".

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"net/netip"
-	"strings"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
@@ -28,7 +27,7 @@ func (v negSeen) Line() string {
 	if v.passive {
 		return replyWhat(v.reply)
 	}
-	return strings.TrimSpace(v.command + " " + v.arg)
+	return commandLine(v.command, v.arg)
 }
 
 // negotiated remembers the addresses negotiated at one capture point, the

@@ -29,7 +29,7 @@ func ruleBounce(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	if !(thirdParty && !d.isFXP(adv) || adv.Port() < 1024) {
 		return nil
 	}
-	ev := []Evidence{{At: n.At, What: strings.TrimSpace(n.Command + " " + n.Arg)}}
+	ev := []Evidence{{At: n.At, What: commandLine(n.Command, n.Arg)}}
 	if n.Reply.At.Valid() {
 		ev = append(ev, Evidence{At: n.Reply.At, What: replyWhat(n.Reply)})
 	}

@@ -3,7 +3,6 @@ package diagnose
 import (
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
@@ -43,7 +42,7 @@ func ruleMissedSplit(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		Evidence: append([]Evidence{{At: n.SplitAt, What: "the rest of the " + n.Command + " line"}}, t.Evidence()...),
 		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds " +
 			"only part of a PORT, and the helper on this path did."}
-	line := strings.TrimSpace(n.Command + " " + n.Arg)
+	line := commandLine(n.Command, n.Arg)
 	if n.Reply.Code == 0 {
 		f.Severity = Error
 		f.Summary = fmt.Sprintf("the client wrote \"%s\" in more than one TCP segment (frames %d to %d) and the server never answered it", line, n.CommandAt.Frame, n.SplitAt.Frame)
