@@ -30,6 +30,9 @@ type Diagnoser struct {
 	// run is diagnose's, reused from one call to the next (one call per
 	// session handed over): nothing keeps a run past its diagnosis.
 	run run
+	// facts is the room diagnose computes a session's facts in, reused
+	// from one session to the next as run is.
+	facts factsRoom
 }
 
 // maxOnce bounds the keys of findings said once per point.
@@ -151,7 +154,7 @@ func (d *Diagnoser) diagnose(sessions []*analyze.Session) []*Finding {
 			r.twin(d.point, s, s.Twin)
 		default:
 			d.tallyLogins(s)
-			r.session(newSessionFacts(d.point, s))
+			r.session(d.facts.facts(d.point, s))
 		}
 	}
 	for _, k := range r.said {

@@ -71,7 +71,20 @@ func (t *TransferFacts) Evidence() []Evidence {
 func (t *TransferFacts) FinalFailed() bool { return t.T.Final.Code >= 400 }
 
 func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
-	f := &SessionFacts{S: s, Point: point, ClientHops: -1, ServerHops: -1}
+	f := &SessionFacts{}
+	if n := len(s.Transfers); n > 0 {
+		// One allocation for all of them: a session may hold thousands.
+		f.fill(point, s, make([]TransferFacts, n), make([]*TransferFacts, n))
+	} else {
+		f.fill(point, s, nil, nil)
+	}
+	return f
+}
+
+// fill computes the facts of session s at point into f, those of its
+// transfers into tfs and ptrs, as long as s.Transfers.
+func (f *SessionFacts) fill(point string, s *analyze.Session, tfs []TransferFacts, ptrs []*TransferFacts) {
+	*f = SessionFacts{S: s, Point: point, ClientHops: -1, ServerHops: -1}
 	f.Side, f.SideWhy = s.Side, s.SideWhy
 	if f.Side == "" {
 		f.Side, f.SideWhy = analyze.InferSide(point, s)
@@ -85,13 +98,11 @@ func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
 	f.ClientClass, f.ServerClass = analyze.ClassOf(s.Client.Addr()), analyze.ClassOf(s.Server.Addr())
 	f.NATInSight = s.Client.Addr().Is4() == s.Server.Addr().Is4() && f.ClientClass.Routable() != f.ServerClass.Routable()
 	if len(s.Transfers) > 0 {
-		// One allocation for all of them: a session may hold thousands.
-		tfs := make([]TransferFacts, len(s.Transfers))
-		f.Transfers = make([]*TransferFacts, len(s.Transfers))
 		for i, t := range s.Transfers {
 			tfs[i] = newTransferFacts(t, s.Transfers[i+1:])
-			f.Transfers[i] = &tfs[i]
+			ptrs[i] = &tfs[i]
 		}
+		f.Transfers = ptrs
 	}
 	for _, n := range s.Negotiations {
 		a := n.Address.Addr()
@@ -105,7 +116,33 @@ func newSessionFacts(point string, s *analyze.Session) *SessionFacts {
 			f.ServerInner = a
 		}
 	}
-	return f
+}
+
+// factsRoom is where a Diagnoser computes the facts of the sessions it
+// diagnoses one by one, reused from one session to the next: three
+// allocations per session otherwise, and some 150 bytes per transfer.
+// Nothing keeps facts past their diagnosis (findings hold the analysis's
+// own session and transfers, and the evidence a transfer's facts made).
+// The room is as big as the biggest session so far (at most
+// analyze.Limits.MaxTransfersPerSession transfers).
+type factsRoom struct {
+	session   SessionFacts
+	transfers []TransferFacts
+	ptrs      []*TransferFacts
+}
+
+// facts computes the facts of session s at point, in place of the last
+// session's.
+func (r *factsRoom) facts(point string, s *analyze.Session) *SessionFacts {
+	clear(r.transfers) // nothing of the last session's analysis is kept alive
+	clear(r.ptrs)
+	n := len(s.Transfers)
+	if cap(r.transfers) < n {
+		r.transfers, r.ptrs = make([]TransferFacts, n), make([]*TransferFacts, n)
+	}
+	r.transfers, r.ptrs = r.transfers[:n], r.ptrs[:n]
+	r.session.fill(point, s, r.transfers, r.ptrs)
+	return &r.session
 }
 
 // Facts computes the facts the rules read about session s at point:
