@@ -6,17 +6,21 @@ import (
 	"github.com/ftpsniff/ftpsniff/analyze"
 )
 
-// negSeen is a negotiated address as one session named it.
+// negSeen is a negotiated address as one session named it. A Diagnoser
+// keeps thousands (maxRecentPassive of each kind): it holds only what the
+// rules read.
 type negSeen struct {
 	// Session is the session's ID, Client and Server its control
 	// connection's addresses at this point.
 	Session        string
-	Client, Server netip.AddrPort
+	Client, Server netip.Addr
 	// At is where the negotiation's line was seen (the 227 reply, the
-	// PORT command); reply (passive) or command and arg (active) are that
-	// line, put together only when a finding quotes it (Line).
+	// PORT command); the reply's code and text (passive) or the command
+	// and arg (active) are that line, put together only when a finding
+	// quotes it (Line).
 	At           analyze.Ref
-	reply        analyze.Reply
+	replyCode    int
+	replyText    string
 	command, arg string
 	passive      bool
 }
@@ -25,7 +29,7 @@ type negSeen struct {
 // command with its argument.
 func (v negSeen) Line() string {
 	if v.passive {
-		return replyWhat(v.reply)
+		return replyWhat(analyze.Reply{Code: v.replyCode, Text: v.replyText})
 	}
 	return commandLine(v.command, v.arg)
 }
@@ -123,9 +127,9 @@ func Note(s *analyze.Session, n *analyze.Negotiation) Noted {
 	if n == nil || !n.Address.IsValid() || n.Inferred != "" || !n.Mode.IsPassive() && !n.Accepted() {
 		return Noted{}
 	}
-	v := negSeen{Session: s.ID, Client: s.Client, Server: s.Server, passive: n.Mode.IsPassive()}
+	v := negSeen{Session: s.ID, Client: s.Client.Addr(), Server: s.Server.Addr(), passive: n.Mode.IsPassive()}
 	if v.passive {
-		v.At, v.reply = n.Reply.At, n.Reply
+		v.At, v.replyCode, v.replyText = n.Reply.At, n.Reply.Code, n.Reply.Text
 	} else {
 		v.At, v.command, v.arg = n.CommandAt, n.Command, n.Arg
 	}

@@ -20,14 +20,14 @@ func ruleFXP(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	}
 	ss := s.S
 	o, ok := d.recent.passive(n.Address)
-	if !ok || o.Session == ss.ID || o.Client.Addr() != ss.Client.Addr() || o.Server.Addr() == ss.Server.Addr() {
+	if !ok || o.Session == ss.ID || o.Client != ss.Client.Addr() || o.Server == ss.Server.Addr() {
 		return nil
 	}
 	f := &Finding{Code: FXP, Severity: Info, Session: ss, Transfers: []*analyze.Transfer{t.T},
 		Evidence: append([]Evidence{{At: o.At, What: o.Line() + " (session " + o.Session + ")"}}, t.Evidence()...)}
 	f.Summary = fmt.Sprintf("a server-to-server transfer (FXP): the client %s named in %s to the server %s the passive address %s that the server %s advertised to it in session %s; "+
 		"%s connects to %s for %s and the data goes between the two servers, not through the client: not a bounce",
-		ss.Client.Addr(), n.Command, ss.Server.Addr(), n.Address, o.Server.Addr(), o.Session, ss.Server.Addr(), n.Address, t.What)
+		ss.Client.Addr(), n.Command, ss.Server.Addr(), n.Address, o.Server, o.Session, ss.Server.Addr(), n.Address, t.What)
 	switch dc := t.DC; {
 	case dc != nil:
 		f.Summary += fmt.Sprintf("; here its data connection %s → %s %s", dc.Src, dc.Dst, stateWords(t.State))
