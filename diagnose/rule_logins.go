@@ -27,9 +27,28 @@ type loginTally struct {
 	users           []string     // distinct, at most maxLoginNames
 	moreC, moreU    bool
 	first, last     analyze.Ref
-	firstOK         analyze.Login
-	lastFailure     analyze.Login
+	firstOK         loginSeen
+	lastFailure     loginSeen
 	lastFailSession *analyze.Session
+}
+
+// loginSeen is what the audit quotes of one login (an analyze.Login
+// without the reply's line count and frame): a tally keeps two, and the
+// audit a tally per server.
+type loginSeen struct {
+	User      string
+	At        analyze.Ref
+	replyCode int
+	replyText string
+}
+
+func seenLogin(l analyze.Login) loginSeen {
+	return loginSeen{User: l.User, At: l.At, replyCode: l.Reply.Code, replyText: l.Reply.Text}
+}
+
+// reply is the server's answer, as analyze.Reply.String says it.
+func (l loginSeen) reply() string {
+	return analyze.Reply{Code: l.replyCode, Text: l.replyText}.String()
 }
 
 // tallyLogins adds a session's login attempts to the audit.
@@ -52,10 +71,10 @@ func (d *Diagnoser) tallyLogins(s *analyze.Session) {
 		lt.users, lt.moreU = addName(lt.users, lt.moreU, l.User)
 		if failed {
 			lt.failed++
-			lt.lastFailure, lt.lastFailSession = l, s
+			lt.lastFailure, lt.lastFailSession = seenLogin(l), s
 		} else {
 			if lt.ok == 0 {
-				lt.firstOK = l
+				lt.firstOK = seenLogin(l)
 			}
 			lt.ok++
 		}
@@ -88,14 +107,14 @@ func (d *Diagnoser) loginFailureFindings() []*Finding {
 			continue
 		}
 		f := &Finding{Code: LoginFailures, Severity: Warning, Point: d.point, Session: lt.lastFailSession,
-			Evidence: []Evidence{{At: lt.first, What: "the first login attempt"}, {At: lt.lastFailure.At, What: "the last failed one: " + lt.lastFailure.Reply.String()}}}
+			Evidence: []Evidence{{At: lt.first, What: "the first login attempt"}, {At: lt.lastFailure.At, What: "the last failed one: " + lt.lastFailure.reply()}}}
 		span := lt.last.Time.Sub(lt.first.Time).Round(time.Millisecond)
 		f.Summary = fmt.Sprintf("%d failed logins to %s in %s, from %s (%s), for %s (%s)",
 			lt.failed, lt.server, span, plural(len(lt.clients), "client", "clients"), names(addrStrings(lt.clients), lt.moreC),
 			plural(len(lt.users), "user", "users"), names(lt.users, lt.moreU))
 		if lt.ok > 0 {
 			f.Summary += fmt.Sprintf("; %s succeeded, the first as \"%s\" (frame %d)", plural(lt.ok, "login", "logins"), lt.firstOK.User, lt.firstOK.At.Frame)
-			f.Evidence = append(f.Evidence, Evidence{At: lt.firstOK.At, What: "a login that succeeded: " + lt.firstOK.Reply.String()})
+			f.Evidence = append(f.Evidence, Evidence{At: lt.firstOK.At, What: "a login that succeeded: " + lt.firstOK.reply()})
 		} else {
 			f.Summary += "; none succeeded"
 		}
