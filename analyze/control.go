@@ -109,9 +109,9 @@ func (c *control) rewrite(dir int, m reassembly.Mismatch) {
 		return
 	}
 	rw := Rewrite{FromClient: dir == toServer, Seq: m.Seq, Kept: cleanText(m.Delivered), Other: cleanText(m.Dropped),
-		OtherAt: Ref{Input: m.DroppedMeta.Input, Frame: m.DroppedMeta.Frame, Time: m.DroppedMeta.Time}}
+		OtherAt: Ref{Input: m.DroppedMeta.Input, Frame: m.DroppedMeta.Frame, Time: StampOf(m.DroppedMeta.Time)}}
 	if m.DeliveredMetaKnown {
-		rw.KeptAt = Ref{Input: m.DeliveredMeta.Input, Frame: m.DeliveredMeta.Frame, Time: m.DeliveredMeta.Time}
+		rw.KeptAt = Ref{Input: m.DeliveredMeta.Input, Frame: m.DeliveredMeta.Frame, Time: StampOf(m.DeliveredMeta.Time)}
 	}
 	s.Rewrites = append(s.Rewrites, rw)
 }
@@ -134,7 +134,7 @@ func lineStart(b []byte) string {
 	return cleanText(b)
 }
 
-func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: p.Time} }
+func ref(p *capture.Packet) Ref { return Ref{Input: p.Input, Frame: p.Frame, Time: StampOf(p.Time)} }
 
 func (a *Analyzer) newControl(key flowKey, fwd bool, p *capture.Packet, dstIsServer bool, by string) *control {
 	src := netip.AddrPortFrom(p.Src, p.SrcPort)
@@ -254,15 +254,16 @@ func (c *control) segment(p *capture.Packet, fromClient bool) {
 	if s.LastFromServer.Valid() && (!last.Valid() || s.LastFromServer.Time.After(last.Time)) {
 		last = s.LastFromServer
 	}
+	at := ref(p)
 	if last.Valid() {
-		if d := p.Time.Sub(last.Time); d > s.quiet {
-			s.QuietFrom, s.QuietTo, s.quiet = last, ref(p), d
+		if d := at.Time.Sub(last.Time); d > s.quiet {
+			s.QuietFrom, s.QuietTo, s.quiet = last, at, d
 		}
 	}
 	if fromClient {
-		s.LastFromClient = ref(p)
+		s.LastFromClient = at
 	} else {
-		s.LastFromServer = ref(p)
+		s.LastFromServer = at
 	}
 	if p.Flags&capture.RST != 0 && !s.Reset.Valid() {
 		s.Reset, s.ResetTTL, s.ResetFromClient = ref(p), p.TTL, fromClient
@@ -344,8 +345,8 @@ func (c *control) opening(p *capture.Packet, fromClient bool) {
 	case fromClient && syn && !ack:
 		if !o.SYN.Valid() {
 			o.SYN, o.SYNTTL = ref(p), p.TTL
-		} else if len(o.SYNRetries) < maxSYNRetries && p.Time.After(o.SYN.Time) {
-			o.SYNRetries = append(o.SYNRetries, p.Time.Sub(o.SYN.Time))
+		} else if len(o.SYNRetries) < maxSYNRetries && p.Time.After(o.SYN.Time.Time()) {
+			o.SYNRetries = append(o.SYNRetries, p.Time.Sub(o.SYN.Time.Time()))
 			o.LastSYN = ref(p)
 		}
 	case !fromClient && syn && ack && !o.SYNACK.Valid():
@@ -386,12 +387,12 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		s.Gaps++
 		s.MissingBytes += uint64(ch.Gap)
 		if ch.GapAcked && !s.GapAt.Valid() {
-			s.GapAt = Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}
+			s.GapAt = Ref{Input: ch.Input, Frame: ch.Frame, Time: StampOf(ch.Time)}
 		}
 		if !ch.GapAcked && !c.lostSeen[dir] {
 			c.lostSeen[dir] = true
 			s.Lost = append(s.Lost, Hole{FromClient: dir == toServer, Seq: ch.Seq - uint32(ch.Gap), Bytes: ch.Gap,
-				After: Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}, Text: lineStart(ch.Data)})
+				After: Ref{Input: ch.Input, Frame: ch.Frame, Time: StampOf(ch.Time)}, Text: lineStart(ch.Data)})
 		}
 		// The hole fell inside a line: what came before it is kept as a
 		// line marked cut (an address in it is never trusted), and the
@@ -416,7 +417,7 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		}
 	}
 	data := ch.Data
-	at := Ref{Input: ch.Input, Frame: ch.Frame, Time: ch.Time}
+	at := Ref{Input: ch.Input, Frame: ch.Frame, Time: StampOf(ch.Time)}
 	for len(data) > 0 {
 		if c.tls[dir].on {
 			n := c.tls[dir].skip(data)
@@ -1045,7 +1046,7 @@ func (c *control) finish() {
 		if f := &c.flights[dir]; !f.covers(h.Seq + uint32(h.Bytes)) {
 			acked := f.ackSeen && f.lastAck.Time.After(h.After.Time) && f.lastAck.Time.Sub(h.After.Time) < maxStallSpan
 			if !acked {
-				h.Silence = c.a.now.Sub(h.After.Time)
+				h.Silence = c.a.now.Sub(h.After.Time.Time())
 			}
 			h.ReceiverAlive = (acked || h.Silence >= minSilence && h.Silence < maxStallSpan) && h.Bytes <= maxInFlight
 			lost = append(lost, h)

@@ -83,7 +83,7 @@ func (a *Analyzer) matchSYN(key flowKey, p *capture.Packet) bool {
 	for i := len(list) - 1; i >= 0; i-- {
 		// The negotiation must come first; a PORT is registered when the
 		// command is seen, a PASV when its reply is.
-		if !list[i].neg.At.Time.After(p.Time) {
+		if !list[i].neg.At.Time.After(StampOf(p.Time)) {
 			exp = &list[i]
 			break
 		}
@@ -250,7 +250,7 @@ func awaitingPORT(s *Session, addr netip.Addr, t time.Time) *Negotiation {
 		if n.Inferred != "" || n.Mode.IsPassive() {
 			continue
 		}
-		if n.Address.Addr() == addr && n.Data == nil && n.Reply.Code/100 == 2 && n.CommandAt.Time.Before(t) {
+		if n.Address.Addr() == addr && n.Data == nil && n.Reply.Code/100 == 2 && n.CommandAt.Time.Before(StampOf(t)) {
 			return n
 		}
 		return nil
@@ -269,8 +269,8 @@ func (a *Analyzer) dataSegment(f *flow, p *capture.Packet) {
 			dc.RST, dc.RSTFromAcc, dc.RSTTTL = r, !fromInit, p.TTL
 		}
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN && fromInit:
-		if len(dc.SYNRetries) < maxSYNRetries && p.Time.After(dc.SYN.Time) {
-			dc.SYNRetries = append(dc.SYNRetries, p.Time.Sub(dc.SYN.Time))
+		if len(dc.SYNRetries) < maxSYNRetries && p.Time.After(dc.SYN.Time.Time()) {
+			dc.SYNRetries = append(dc.SYNRetries, p.Time.Sub(dc.SYN.Time.Time()))
 			dc.LastSYN = r
 		}
 	case p.Flags&(capture.SYN|capture.ACK) == capture.SYN|capture.ACK && !fromInit:

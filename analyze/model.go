@@ -22,7 +22,7 @@ import (
 type Ref struct {
 	Input int    // index into Result.Inputs
 	Frame uint64 // 1-based, per input, as Wireshark counts
-	Time  time.Time
+	Time  Stamp
 }
 
 // Valid reports whether the Ref points at a frame.

@@ -437,7 +437,7 @@ func (p *Path) follow(ps *PathSession) {
 func (p *Path) negTime(pn *PathNegotiation) time.Time {
 	for i, ng := range pn.At {
 		if ng != nil {
-			return ng.CommandAt.Time.Add(-p.Offsets[i])
+			return ng.CommandAt.Time.Add(-p.Offsets[i]).Time()
 		}
 	}
 	return time.Time{}
@@ -471,7 +471,7 @@ func (p *Path) opening(ps *PathSession, forward bool, at func(i int) *Opening) P
 			continue
 		}
 		o.SeenAt = append(o.SeenAt, i)
-		lastSYN = op.SYN.Time.Add(-p.Offsets[i])
+		lastSYN = op.SYN.Time.Add(-p.Offsets[i]).Time()
 		st := op.State()
 		switch {
 		case rank(st) > rank(o.State):

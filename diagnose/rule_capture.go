@@ -32,8 +32,8 @@ func captureDuplicates(point string, r *analyze.Result) *Finding {
 	}
 	f := &Finding{Code: DuplicateRecords, Severity: Warning, Point: point,
 		Evidence: []Evidence{
-			{At: analyze.Ref{Input: e.Input, Frame: e.Repeats, Time: e.Time}, What: "a record"},
-			{At: analyze.Ref{Input: e.Input, Frame: e.Frame, Time: e.Time}, What: fmt.Sprintf("the same record again (%s)", e.Shape)},
+			{At: analyze.Ref{Input: e.Input, Frame: e.Repeats, Time: analyze.StampOf(e.Time)}, What: "a record"},
+			{At: analyze.Ref{Input: e.Input, Frame: e.Frame, Time: analyze.StampOf(e.Time)}, What: fmt.Sprintf("the same record again (%s)", e.Shape)},
 		},
 		Summary: fmt.Sprintf("%s holds %s twice: %s; %s", file, plural(int(st.Duplicates), "record", "records"), e, counted),
 		Advice:  "Nothing in the network: the capture file was put together twice (mergecap of a file with itself, overlapping rotated files) or a tap duplicated the packets. Use the original file, or " + fix + ".",

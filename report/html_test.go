@@ -363,7 +363,7 @@ func TestHTMLEscapesWireText(t *testing.T) {
 	s.Password = "hunter2"
 	res.Findings = []*diagnose.Finding{{Code: "transfer-failed", Severity: diagnose.Error, Session: s, Transfers: s.Transfers,
 		Summary: "RETR <script>alert(1)</script> failed \x1b[31m", Advice: "rename \u202efdp.exe",
-		Evidence: []diagnose.Evidence{{At: analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
+		Evidence: []diagnose.Evidence{{At: analyze.Ref{Frame: 5, Time: analyze.StampOf(time.Unix(1700000000, 0))}, What: "550 <img src=x onerror=alert(1)>\x1b]0;t\x07"}}}}
 	res.Point = "<b>p</b>"
 	var o HTMLOptions
 	o.ladders = func(_ *Run, query string) []*ladder.Ladder {

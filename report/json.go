@@ -238,7 +238,7 @@ func findingRec(r *analyze.Result, f *diagnose.Finding, others ...*analyze.Resul
 				src = o
 			}
 		}
-		rec.Evidence = append(rec.Evidence, evidenceRecord{File: fileOf(src, e.At), Frame: e.At.Frame, Time: ts(e.At.Time), Point: src.Point, What: e.What})
+		rec.Evidence = append(rec.Evidence, evidenceRecord{File: fileOf(src, e.At), Frame: e.At.Frame, Time: ts(e.At.Time.Time()), Point: src.Point, What: e.What})
 	}
 	return rec
 }
@@ -358,7 +358,7 @@ func replyRec(r analyze.Reply) *replyRecord {
 	if r.Code == 0 {
 		return nil
 	}
-	return &replyRecord{Code: r.Code, Text: r.Text, Frame: r.At.Frame, Time: ts(r.At.Time)}
+	return &replyRecord{Code: r.Code, Text: r.Text, Frame: r.At.Frame, Time: ts(r.At.Time.Time())}
 }
 
 func transferRec(r *analyze.Result, s *analyze.Session, t *analyze.Transfer) transferRecord {
@@ -368,7 +368,7 @@ func transferRec(r *analyze.Result, s *analyze.Session, t *analyze.Transfer) tra
 	if n := t.Negotiation; n != nil {
 		nr := &negotiationRecord{Command: n.Command, Arg: n.Arg, ReplyCode: n.Reply.Code, ReplyText: n.Reply.Text,
 			Address: addr(n.Address), ParseError: n.ParseError, Inferred: n.Inferred,
-			File: fileOf(r, n.At), Frame: n.At.Frame, Time: ts(n.At.Time)}
+			File: fileOf(r, n.At), Frame: n.At.Frame, Time: ts(n.At.Time.Time())}
 		if n.CommandAt.Frame != n.At.Frame {
 			nr.CommandFrame = n.CommandAt.Frame
 		}
@@ -387,7 +387,7 @@ func dataRec(r *analyze.Result, t *analyze.Transfer) dataRecord {
 		return dataRecord{State: string(t.DataState())}
 	}
 	rec := dataRecord{State: string(d.State()), Initiator: d.Initiator, Src: addr(d.Src), Dst: addr(d.Dst),
-		MatchedBy: d.MatchedBy, File: fileOf(r, d.First), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time),
+		MatchedBy: d.MatchedBy, File: fileOf(r, d.First), SYNFrame: d.SYN.Frame, SYNTime: ts(d.SYN.Time.Time()),
 		SYNACKFrame: d.SYNACK.Frame, RSTFrame: d.RST.Frame, ICMPFrame: d.ICMP.Frame,
 		Bytes: d.Bytes(), BytesInitiator: d.BytesFromInitiator, BytesAcceptor: d.BytesFromAcceptor,
 		FirstFrame: d.First.Frame, LastFrame: d.Last.Frame, OtherAttempts: len(t.Negotiation.Others), MidStream: d.MidStream}

@@ -21,7 +21,7 @@ const hostileName = "a|b `rm -rf` <img src=x onerror=alert(1)> *bold* _it_ [x](h
 // user, reply and finding carry hostile text.
 func markdownOf(t *testing.T) string {
 	t.Helper()
-	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
+	at := analyze.Ref{Frame: 5, Time: analyze.StampOf(time.Unix(1700000000, 0))}
 	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
 		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
 		Reply:   analyze.Reply{Code: 227, Text: "Entering Passive Mode", At: at}}
@@ -181,7 +181,7 @@ func TestMarkdownSummaryFirst(t *testing.T) {
 // With ten findings or more, "10. " is four wide: the evidence under it
 // must be indented as far, or Markdown ends the list there.
 func TestMarkdownTenFindingsKeepTheirEvidence(t *testing.T) {
-	at := analyze.Ref{Frame: 1, Time: time.Unix(1700000000, 0)}
+	at := analyze.Ref{Frame: 1, Time: analyze.StampOf(time.Unix(1700000000, 0))}
 	var fs []*diagnose.Finding
 	for i := range 10 {
 		fs = append(fs, &diagnose.Finding{Code: "capture-gap", Severity: diagnose.Warning,

@@ -14,7 +14,7 @@ import (
 var viewT0 = time.Unix(1700000000, 0)
 
 func viewRef(frame uint64) analyze.Ref {
-	return analyze.Ref{Frame: frame, Time: viewT0.Add(time.Duration(frame) * time.Millisecond)}
+	return analyze.Ref{Frame: frame, Time: analyze.StampOf(viewT0.Add(time.Duration(frame) * time.Millisecond))}
 }
 
 // viewRow is a transfer row with the outcome given: its final reply code
@@ -144,7 +144,7 @@ func TestSessionRowWords(t *testing.T) {
 
 func TestTransferRowWords(t *testing.T) {
 	pasv := func() *analyze.Negotiation {
-		return &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: analyze.Ref{Input: 1, Frame: 16, Time: viewT0},
+		return &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: analyze.Ref{Input: 1, Frame: 16, Time: analyze.StampOf(viewT0)},
 			Address: netip.MustParseAddrPort("203.0.113.10:30005"), Reply: analyze.Reply{Code: 227}}
 	}
 	for _, c := range []struct {

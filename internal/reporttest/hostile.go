@@ -11,7 +11,7 @@ import (
 // HostilePoint is a capture point with one session whose every wire string
 // is hostile: terminal escapes, a bidi override, invalid UTF-8.
 func HostilePoint() *diagnose.Point {
-	at := analyze.Ref{Frame: 5, Time: time.Unix(1700000000, 0)}
+	at := analyze.Ref{Frame: 5, Time: analyze.StampOf(time.Unix(1700000000, 0))}
 	n := &analyze.Negotiation{Mode: analyze.Passive, Command: "PASV", At: at,
 		Address: netip.MustParseAddrPort("198.51.100.10:30000"),
 		Reply:   analyze.Reply{Code: 227, Text: "Entering \x1b]0;pwned\x07 Passive Mode", At: at}}

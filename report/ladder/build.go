@@ -249,9 +249,9 @@ func synLabel(d *analyze.DataConn) string {
 
 func dataTime(d *analyze.DataConn) time.Time {
 	if d.SYN.Valid() {
-		return d.SYN.Time
+		return d.SYN.Time.Time()
 	}
-	return d.First.Time
+	return d.First.Time.Time()
 }
 
 func dataRef(d *analyze.DataConn) analyze.Ref {
@@ -417,7 +417,7 @@ func newDialogue(r *analyze.Result, s *analyze.Session, start time.Time) *dialog
 	var max time.Duration
 	for i, l := range s.Lines {
 		d.byFrame[l.At.Frame] = append(d.byFrame[l.At.Frame], i)
-		at := l.At.Time.Sub(start)
+		at := l.At.Time.Sub(analyze.StampOf(start))
 		if i == 0 || at > max {
 			max = at
 		}
@@ -513,7 +513,7 @@ func (b *builder) lineRows(d *dialogue, keep []bool) int {
 		}
 		n := end - runStart
 		first := d.s.Lines[runStart]
-		row := withEvidence(Row{Kind: RowNote, At: first.At.Time.Sub(d.start), From: b.client, To: b.client, Stop: -1,
+		row := withEvidence(Row{Kind: RowNote, At: first.At.Time.Sub(analyze.StampOf(d.start)), From: b.client, To: b.client, Stop: -1,
 			Label: fmt.Sprintf("⋮ %d control lines left out (frames %d–%d)", n, first.At.Frame, d.s.Lines[end-1].At.Frame)}, d.r, first.At)
 		b.add(d.keys[runStart], row)
 		left += n
@@ -527,7 +527,7 @@ func (b *builder) lineRows(d *dialogue, keep []bool) int {
 			continue
 		}
 		flush(i)
-		at := l.At.Time.Sub(d.start)
+		at := l.At.Time.Sub(analyze.StampOf(d.start))
 		row := Row{Kind: RowReply, At: at, From: b.server, To: b.client, Stop: -1, Label: term.Clean(l.Text)}
 		if l.FromClient {
 			row.Kind, row.From, row.To = RowCommand, b.client, b.server
@@ -562,7 +562,7 @@ func (b *builder) unlinedNegotiations(d *dialogue, negs []*analyze.Negotiation) 
 		if n.Mode.IsPassive() {
 			row.From, row.To = b.server, b.client
 		}
-		row.At = n.At.Time.Sub(d.start)
+		row.At = n.At.Time.Sub(analyze.StampOf(d.start))
 		b.add(row.At, withEvidence(row, d.r, n.At))
 	}
 }
@@ -823,11 +823,11 @@ func Build(r *diagnose.Point, s *analyze.Session) *Ladder {
 		if s.TLSEnded {
 			label += " (clear text came back later: CCC)"
 		}
-		at := s.TLSAt.Time.Sub(s.Start)
+		at := s.TLSAt.Time.Sub(analyze.StampOf(s.Start))
 		b.add(at, withEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Label: label}, r.Result, s.TLSAt))
 	}
 	if s.ProtocolErrors > 0 && s.FirstErrorAt.Valid() {
-		at := s.FirstErrorAt.Time.Sub(s.Start)
+		at := s.FirstErrorAt.Time.Sub(analyze.StampOf(s.Start))
 		b.add(at, withEvidence(Row{Kind: RowNote, At: at, From: b.client, To: b.client, Stop: -1, Severity: "warning",
 			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, term.Clean(s.FirstError))}, r.Result, s.FirstErrorAt))
 	}
@@ -838,7 +838,7 @@ func Build(r *diagnose.Point, s *analyze.Session) *Ladder {
 			if frames.has(e.At) {
 				rank = 2
 			}
-			return r.Result, e.At.Time.Sub(s.Start), rank
+			return r.Result, e.At.Time.Sub(analyze.StampOf(s.Start)), rank
 		})
 	}
 	return b.finish()
@@ -873,7 +873,7 @@ func (b *builder) dataRows(n *analyze.Negotiation, t *analyze.Transfer, r *analy
 	if !n.Mode.IsPassive() {
 		col = b.server
 	}
-	at := ref.Time.Sub(start)
+	at := ref.Time.Sub(analyze.StampOf(start))
 	b.add(at, withEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
 		Label: "no data connection for " + n.Command + " " + n.Address.String(), Detail: "not attempted: no SYN for it crossed this capture point",
 		Severity: "warning"}, r, ref))

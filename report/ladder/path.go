@@ -121,7 +121,7 @@ func (pb *pathBuilder) capturing(i int, t time.Time) bool {
 		return false
 	case s.MidStream && ti.Before(s.Start):
 		return false
-	case s.DroppedLines > 0 && len(s.Lines) > 0 && ti.After(s.Lines[len(s.Lines)-1].At.Time):
+	case s.DroppedLines > 0 && len(s.Lines) > 0 && ti.After(s.Lines[len(s.Lines)-1].At.Time.Time()):
 		return false
 	case s.Gaps > s.UnackedGaps:
 		return false // the capture itself missed part of the stream
@@ -276,11 +276,11 @@ func (pb *pathBuilder) sessionNotes(s *analyze.Session) {
 		if s.TLSEnded {
 			label += " (clear text came back later: CCC)"
 		}
-		at := pb.clock(pb.ref, s.TLSAt.Time)
+		at := pb.clock(pb.ref, s.TLSAt.Time.Time())
 		pb.add(at, withEvidence(Row{Kind: RowNote, At: at, From: pb.client, To: pb.client, Stop: -1, Label: label}, r, s.TLSAt))
 	}
 	if s.ProtocolErrors > 0 && s.FirstErrorAt.Valid() {
-		at := pb.clock(pb.ref, s.FirstErrorAt.Time)
+		at := pb.clock(pb.ref, s.FirstErrorAt.Time.Time())
 		pb.add(at, withEvidence(Row{Kind: RowNote, At: at, From: pb.client, To: pb.client, Stop: -1, Severity: "warning",
 			Label: fmt.Sprintf("%d lines that are not FTP; the first: %s", s.ProtocolErrors, term.Clean(s.FirstError))}, r, s.FirstErrorAt))
 	}
@@ -332,12 +332,12 @@ func (pb *pathBuilder) mergeLines() []*pathLine {
 				break
 			}
 		}
-		g.key = pb.clock(g.src, pb.line(g, g.src).At.Time)
+		g.key = pb.clock(g.src, pb.line(g, g.src).At.Time.Time())
 	}
 	sort.Slice(atRef, func(a, b int) bool { return atRef[a].at[ref] < atRef[b].at[ref] })
 	var max time.Duration
 	for k, g := range atRef {
-		at := pb.clock(ref, pb.line(g, ref).At.Time)
+		at := pb.clock(ref, pb.line(g, ref).At.Time.Time())
 		if k == 0 || at > max {
 			max = at
 		}
@@ -490,11 +490,11 @@ func (pb *pathBuilder) lineRows(lines []*pathLine, negs []*analyze.PathNegotiati
 		}
 		f := fate{stop: -1, next: -1}
 		for p := 0; p < lastSeen; p++ {
-			if i := travel[p]; g.at[i] < 0 && pb.capturing(i, t) {
+			if i := travel[p]; g.at[i] < 0 && pb.capturing(i, t.Time()) {
 				f.notSeenAt = append(f.notSeenAt, i)
 			}
 		}
-		if lastSeen+1 < len(travel) && pb.capturing(travel[lastSeen+1], t) {
+		if lastSeen+1 < len(travel) && pb.capturing(travel[lastSeen+1], t.Time()) {
 			f.died, f.stop, f.next = true, travel[lastSeen], travel[lastSeen+1]
 		}
 		fates[k] = f
@@ -568,7 +568,7 @@ func (pb *pathBuilder) lineRows(lines []*pathLine, negs []*analyze.PathNegotiati
 		n := end - runStart
 		a, b := lines[runStart], lines[end-1]
 		first := pb.line(a, a.src)
-		row := withEvidence(Row{Kind: RowNote, At: pb.clock(a.src, first.At.Time), From: pb.client, To: pb.client, Stop: -1,
+		row := withEvidence(Row{Kind: RowNote, At: pb.clock(a.src, first.At.Time.Time()), From: pb.client, To: pb.client, Stop: -1,
 			Label: fmt.Sprintf("⋮ %d control lines left out (%s–%s)", n, FrameLabel(pb.name(a.src), first.At.Frame), FrameLabel(pb.name(b.src), pb.line(b, b.src).At.Frame))},
 			pb.res(a.src), first.At)
 		pb.add(a.key, row)
@@ -584,7 +584,7 @@ func (pb *pathBuilder) lineRows(lines []*pathLine, negs []*analyze.PathNegotiati
 		}
 		flush(k)
 		ln := pb.line(g, g.src)
-		row := Row{Kind: RowReply, At: pb.clock(g.src, ln.At.Time), From: pb.server, To: pb.client, Stop: -1, Label: term.Clean(ln.Text)}
+		row := Row{Kind: RowReply, At: pb.clock(g.src, ln.At.Time.Time()), From: pb.server, To: pb.client, Stop: -1, Label: term.Clean(ln.Text)}
 		if g.fromClient {
 			row.Kind, row.From, row.To = RowCommand, pb.client, pb.server
 		} else {
@@ -697,7 +697,7 @@ func (pb *pathBuilder) unlined(pn *analyze.PathNegotiation) {
 		if n == nil || n.Inferred != "" || !n.At.Valid() {
 			continue
 		}
-		row := Row{Kind: RowNegotiation, From: pb.client, To: pb.server, Stop: -1, Label: negLabel(negRaw(n), n), At: pb.clock(i, n.At.Time)}
+		row := Row{Kind: RowNegotiation, From: pb.client, To: pb.server, Stop: -1, Label: negLabel(negRaw(n), n), At: pb.clock(i, n.At.Time.Time())}
 		if n.Mode.IsPassive() {
 			row.From, row.To = pb.server, pb.client
 		}
@@ -751,11 +751,11 @@ func (pb *pathBuilder) crossingRows(pn *analyze.PathNegotiation) {
 		}
 		switch {
 		case c.Inside != nil:
-			row.At = pb.clock(in, c.Inside.At.Time)
+			row.At = pb.clock(in, c.Inside.At.Time.Time())
 			row = withEvidence(row, pb.res(in), c.Inside.At)
 			row.Seen = append(row.Seen, FrameLabel(pb.name(in), c.Inside.At.Frame))
 		case c.Outside != nil:
-			row.At = pb.clock(out, c.Outside.At.Time)
+			row.At = pb.clock(out, c.Outside.At.Time.Time())
 			row = withEvidence(row, pb.res(out), c.Outside.At)
 		}
 		if c.Inside != nil && c.Outside != nil {
@@ -854,7 +854,7 @@ func (pb *pathBuilder) unseenData(pn *analyze.PathNegotiation, conn func(int) (*
 		if !pn.Data.Forward {
 			col = pb.server
 		}
-		at := pb.clock(i, ref.Time)
+		at := pb.clock(i, ref.Time.Time())
 		pb.add(at, withEvidence(Row{Kind: RowData, At: at, From: col, To: col, Stop: -1,
 			Label: "no data connection for " + n.Command + " " + n.Address.String(), Detail: "not attempted: no SYN for it crossed any capture point",
 			Severity: "warning"}, pb.res(i), ref))
@@ -938,7 +938,7 @@ func (pb *pathBuilder) openingRows(o analyze.PathOpening, conn func(int) (*analy
 	default:
 		return
 	}
-	ans.At = pb.clock(o.DiedAfter, ref.Time)
+	ans.At = pb.clock(o.DiedAfter, ref.Time.Time())
 	ans = withEvidence(ans, pb.res(o.DiedAfter), ref)
 	var through []string
 	for _, i := range slices.Sorted(slices.Values(o.AnsweredAt)) {
@@ -1041,14 +1041,14 @@ func (pb *pathBuilder) findingRow(f *diagnose.Finding) {
 		if pb.frames[i].has(e.At) {
 			rank = 2
 		}
-		return pb.clock(i, e.At.Time), rank
+		return pb.clock(i, e.At.Time.Time()), rank
 	})
 	i, known := pointOf(e)
 	if !ok || !known {
 		return
 	}
 	from, to := pb.findingPlace(f)
-	at := pb.clock(i, e.At.Time)
+	at := pb.clock(i, e.At.Time.Time())
 	row := withEvidence(Row{Kind: RowFinding, At: at, From: from, To: to, Stop: -1,
 		Label: string(f.Code) + ": " + term.Clean(f.Summary), Detail: "fix: " + term.Clean(f.Advice),
 		Severity: f.Severity.String(), Code: string(f.Code)}, pb.res(i), e.At)
