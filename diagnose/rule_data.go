@@ -107,9 +107,11 @@ func ruleDataFailed(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 	n, dc := t.N, t.DC
 	f := &Finding{Session: s.S, Transfers: []*analyze.Transfer{t.T}, Evidence: t.Evidence()}
 	ends := dataEnds(s, t)
-	target := n.Address.String()
+	var target string
 	if dc != nil {
 		target = dc.Dst.String()
+	} else {
+		target = n.Address.String()
 	}
 	said := finalSaid(t)
 	a := answerOf(s, t, ends)
