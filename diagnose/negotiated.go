@@ -47,8 +47,9 @@ type negotiated struct {
 // The entries are kept in a ring that reuses a forgotten address's slot,
 // the map holding only where each is: a negSeen is too big for a map to
 // hold in place (past 128 bytes it keeps a pointer to each value, one
-// allocation for every address put). The ring grows in blocks, so that
-// growing copies nothing and a capture of few negotiations holds little.
+// allocation for every address put). The ring grows in blocks of
+// recentBlock, the first as it fills: growing copies no more than a
+// block, and a capture of few negotiations holds little.
 type recentAddrs struct {
 	at     map[netip.AddrPort]int32 // the address's index in the ring
 	blocks [][]recentAddr           // the ring: index i is blocks[i/recentBlock][i%recentBlock]
