@@ -81,6 +81,8 @@ func readAhead(pt *capture.Point, each func(*capture.Packet), stop func() bool) 
 			each(&b.pkts[i])
 			if stop() {
 				stopped.Store(true)
+				// Back empty: the reader may be waiting for a batch to fill.
+				b.pkts = b.pkts[:0]
 				free <- b
 				for range full { // the reader sees stop at its next packet
 				}

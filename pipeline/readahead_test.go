@@ -120,6 +120,30 @@ func TestReadAheadStops(t *testing.T) {
 	}
 }
 
+// TestReadAheadStopsBehindAFullReader: stopping while the reader waits,
+// every batch full, for the analysis to take one. The batch the analysis
+// stopped in goes back to the reader, which must find it empty: it was
+// once handed back full, and the reader filled it past its end.
+func TestReadAheadStopsBehindAFullReader(t *testing.T) {
+	f := bigSegments(t, (batchesAhead+4)*batchPackets, 100)
+	for range 20 {
+		pt, err := capture.OpenPoint("p", []string{f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		readAhead(pt, func(*capture.Packet) {
+			if n++; n == 1 {
+				time.Sleep(20 * time.Millisecond) // the reader fills every batch
+			}
+		}, func() bool { return n == 1 })
+		pt.Close()
+		if n != 1 {
+			t.Fatalf("%d packets handed on, want 1", n)
+		}
+	}
+}
+
 // notAFile is an input that is not a *capture.File, so it cannot lend its
 // buffers (a live interface is such an input).
 type notAFile struct{ *capture.File }
