@@ -188,3 +188,21 @@ func BenchmarkTimestamp(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkAppendJSONString: the strings of a usual transfer record.
+func BenchmarkAppendJSONString(b *testing.B) {
+	strs := []string{"t1-s42", "transfer", "RETR", "pub/file-0042.bin", "2026-12-07T13:04:05.123456789Z",
+		"10.1.0.2:40000", "227 Entering Passive Mode (203,0,113,10,117,48).", "established", "226 Transfer complete."}
+	n := 0
+	for _, s := range strs {
+		n += len(s)
+	}
+	b.SetBytes(int64(n))
+	buf := make([]byte, 0, 512)
+	for b.Loop() {
+		buf = buf[:0]
+		for _, s := range strs {
+			buf = appendJSONString(buf, s)
+		}
+	}
+}
