@@ -98,10 +98,18 @@ func BenchmarkParse229(b *testing.B) {
 }
 
 func BenchmarkCleanLine(b *testing.B) {
-	line := []byte("\xff\xf4\xff\xf2ABOR\r")
-	buf := make([]byte, 0, 64)
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = CleanLine(buf[:0], line)
+	for _, tt := range []struct{ name, line string }{
+		{"plain reply", "227 Entering Passive Mode (192,168,1,2,117,48).\r"},
+		{"plain command", "RETR pub/file-0042.bin\r"},
+		{"Telnet ABOR", "\xff\xf4\xff\xf2ABOR\r"},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			line := []byte(tt.line)
+			buf := make([]byte, 0, 64)
+			b.ReportAllocs()
+			for b.Loop() {
+				buf = CleanLine(buf[:0], line)
+			}
+		})
 	}
 }
