@@ -54,9 +54,15 @@ func labResult(t *testing.T, point string, files ...string) *diagnose.Point {
 	for i, f := range files {
 		files[i] = filepath.Join("..", "lab", "captures", f)
 	}
+	return diagnose.New(point).Finish(analyzeFiles(t, point, files))
+}
+
+// analyzeFiles analyses the files as one capture point, packet by packet.
+func analyzeFiles(tb testing.TB, point string, files []string) *analyze.Result {
+	tb.Helper()
 	pt, err := capture.OpenPoint(point, files)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer pt.Close()
 	an := analyze.New(analyze.Options{Point: point, Inputs: files})
@@ -67,13 +73,13 @@ func labResult(t *testing.T, point string, files ...string) *diagnose.Point {
 			break
 		}
 		if err != nil {
-			t.Fatal(err)
+			tb.Fatal(err)
 		}
 		an.Packet(&p)
 	}
 	res := an.Finish()
 	res.Capture = pt.Stats
-	return diagnose.New(point).Finish(res)
+	return res
 }
 
 var externalRef = regexp.MustCompile(`(?i)(src|href|action|xlink:href)\s*=\s*["']?\s*(https?:|//|ftp:)|@import|url\(\s*["']?(https?:|//)|@font-face`)

@@ -1,14 +1,12 @@
 package report
 
 import (
-	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/ftpsniff/ftpsniff/analyze"
-	"github.com/ftpsniff/ftpsniff/capture"
 	"github.com/ftpsniff/ftpsniff/diagnose"
 )
 
@@ -35,24 +33,7 @@ func BenchmarkSessionWriter(b *testing.B) {
 	}
 	var sessions []session
 	for _, f := range files {
-		pt, err := capture.OpenPoint("bench", []string{f})
-		if err != nil {
-			b.Fatal(err)
-		}
-		an := analyze.New(analyze.Options{Point: "bench", Inputs: []string{f}})
-		var p capture.Packet
-		for {
-			err := pt.Next(&p)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			an.Packet(&p)
-		}
-		pt.Close()
-		point := diagnose.New("bench").Finish(an.Finish())
+		point := diagnose.New("bench").Finish(analyzeFiles(b, "bench", []string{f}))
 		for _, s := range point.Sessions {
 			var fs []*diagnose.Finding
 			for _, f := range point.Findings {
