@@ -239,20 +239,24 @@ type Delivery struct {
 	// point saw it.
 	ResentOriginal Ref
 
-	base     uint32 // sequence number of the direction's first byte
-	started  bool
-	ackSeq   uint32 // the receiver's highest acknowledgement
-	ackSeen  bool
+	// The fields below are ordered by size, not by meaning: without
+	// padding a Delivery is 296 bytes, not 312, and a DataConn fits the
+	// allocator's 1,024-byte class instead of its 1,152-byte one.
+
+	base     uint32 // sequence number of the direction's first byte (started)
+	ackSeq   uint32 // the receiver's highest acknowledgement (ackSeen)
 	high     uint32 // just past the highest byte seen
-	cand     int    // the largest segment not yet known acknowledged, ending at candEnd
-	candEnd  uint32
-	curSeq   uint32 // the segment resent since the acknowledgement last moved
+	candEnd  uint32 // where cand ends
+	curSeq   uint32 // the segment resent since the acknowledgement last moved (curLen, curN, curFirst)
+	finNext  uint32 // just past the sender's FIN (finSeen)
+	headSeq  uint32 // the first send of the segment at the receiver's acknowledgement (headAt)
+	started  bool
+	ackSeen  bool
+	finSeen  bool
+	cand     int // the largest segment not yet known acknowledged, ending at candEnd
 	curLen   int
 	curN     int
 	curFirst Ref
-	finNext  uint32 // just past the sender's FIN (finSeen)
-	finSeen  bool
-	headSeq  uint32 // the first send of the segment at the receiver's acknowledgement
 	headAt   Ref
 }
 
