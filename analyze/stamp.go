@@ -56,15 +56,6 @@ func StampAt(ns int64) Stamp {
 // IsZero reports whether s is no time.
 func (s Stamp) IsZero() bool { return s.v == 0 }
 
-// UnixNano is s in nanoseconds since 1970 began (UTC); 0 when s is zero
-// is not told apart from 1970: check IsZero first.
-func (s Stamp) UnixNano() int64 {
-	if s.v == 0 {
-		return 0
-	}
-	return int64(s.v ^ stampBias)
-}
-
 // Time is s as a time.Time in UTC; the zero Stamp is the zero time.Time.
 func (s Stamp) Time() time.Time {
 	if s.v == 0 {
@@ -75,9 +66,6 @@ func (s Stamp) Time() time.Time {
 
 // UTC is s.Time(), which is in UTC already (as time.Time.UTC reads).
 func (s Stamp) UTC() time.Time { return s.Time() }
-
-// Format is s.Time().Format(layout).
-func (s Stamp) Format(layout string) string { return s.Time().Format(layout) }
 
 // Sub is s-u, as time.Time.Sub: saturated at the Duration's range.
 func (s Stamp) Sub(u Stamp) time.Duration {
@@ -93,8 +81,8 @@ func (s Stamp) Sub(u Stamp) time.Duration {
 	return time.Duration(d)
 }
 
-// Add is s+d, clamped to what a Stamp holds; the zero Stamp stays as
-// time.Time's zero would move: to a real instant, clamped.
+// Add is s+d, clamped to what a Stamp holds (the zero Stamp is the least
+// instant: plus d it is a real one).
 func (s Stamp) Add(d time.Duration) Stamp {
 	a := int64(s.v ^ stampBias)
 	n := a + int64(d)
@@ -112,9 +100,6 @@ func (s Stamp) After(u Stamp) bool { return s.v > u.v }
 
 // Before reports whether s is earlier than u.
 func (s Stamp) Before(u Stamp) bool { return s.v < u.v }
-
-// Equal reports whether s and u are the same instant.
-func (s Stamp) Equal(u Stamp) bool { return s.v == u.v }
 
 // Compare is -1, 0 or +1 as s is before, at or after u.
 func (s Stamp) Compare(u Stamp) int {

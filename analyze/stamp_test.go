@@ -32,12 +32,12 @@ func TestStampMatchesTime(t *testing.T) {
 		if sa.IsZero() != a.IsZero() {
 			t.Fatalf("StampOf(%v).IsZero() = %v", a, sa.IsZero())
 		}
-		if got, want := sa.Format(time.RFC3339Nano), a.UTC().Format(time.RFC3339Nano); !a.IsZero() && got != want {
+		if got, want := sa.Time().Format(time.RFC3339Nano), a.UTC().Format(time.RFC3339Nano); !a.IsZero() && got != want {
 			t.Fatalf("Format: %q, want %q", got, want)
 		}
 		b := times[(i*7+3)%len(times)]
 		sb := StampOf(b)
-		if sa.After(sb) != a.After(b) || sa.Before(sb) != a.Before(b) || sa.Equal(sb) != a.Equal(b) || sa.Compare(sb) != a.Compare(b) {
+		if sa.After(sb) != a.After(b) || sa.Before(sb) != a.Before(b) || (sa == sb) != a.Equal(b) || sa.Compare(sb) != a.Compare(b) {
 			t.Fatalf("%v against %v: order differs", a, b)
 		}
 		if !a.IsZero() && !b.IsZero() {
@@ -59,11 +59,11 @@ func TestStampMatchesTime(t *testing.T) {
 // differences saturate as time.Time's do.
 func TestStampClamps(t *testing.T) {
 	early, late := StampOf(time.Date(1, 1, 2, 0, 0, 0, 0, time.UTC)), StampOf(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))
-	if early.IsZero() || early.UnixNano() != math.MinInt64+1 {
-		t.Errorf("year 1: %d ns, want the least a Stamp holds", early.UnixNano())
+	if early.IsZero() || early.Time().UnixNano() != math.MinInt64+1 {
+		t.Errorf("year 1: %d ns, want the least a Stamp holds", early.Time().UnixNano())
 	}
-	if late.UnixNano() != math.MaxInt64 {
-		t.Errorf("year 3000: %d ns, want the most a Stamp holds", late.UnixNano())
+	if late.Time().UnixNano() != math.MaxInt64 {
+		t.Errorf("year 3000: %d ns, want the most a Stamp holds", late.Time().UnixNano())
 	}
 	if d := late.Sub(early); d != math.MaxInt64 {
 		t.Errorf("late - early = %v, want the longest Duration", d)
@@ -72,9 +72,9 @@ func TestStampClamps(t *testing.T) {
 		t.Errorf("early - late = %v, want the most negative Duration", d)
 	}
 	if got := late.Add(time.Hour); got != late {
-		t.Errorf("the latest Stamp plus an hour moved: %d", got.UnixNano())
+		t.Errorf("the latest Stamp plus an hour moved: %d", got.Time().UnixNano())
 	}
 	if got := early.Add(-time.Hour); got != early {
-		t.Errorf("the earliest Stamp less an hour moved: %d", got.UnixNano())
+		t.Errorf("the earliest Stamp less an hour moved: %d", got.Time().UnixNano())
 	}
 }

@@ -60,7 +60,7 @@ func checkFindingsRegistered(t testing.TB, fs []*Finding) {
 			}
 			if i > 0 && e.At.Time.Before(f.Evidence[i-1].At.Time) {
 				t.Errorf("%s: evidence out of time order: frame %d (%s) after frame %d (%s)", name,
-					e.At.Frame, e.At.Time.Format(time.StampMicro), f.Evidence[i-1].At.Frame, f.Evidence[i-1].At.Time.Format(time.StampMicro))
+					e.At.Frame, e.At.Time.Time().Format(time.StampMicro), f.Evidence[i-1].At.Frame, f.Evidence[i-1].At.Time.Time().Format(time.StampMicro))
 			}
 		}
 		for _, s := range []string{f.Summary, f.Advice} {

@@ -22,10 +22,10 @@ const gcPercent = 25
 // the heap grew to over twice what is live before each collection, and
 // peak RSS with it (256 MiB: 19.8, 1 GiB: 26.0 MiB). At GOGC=25 the peak
 // was flat, but with 5-10 MB live that is a collection every 2.5 MB
-// allocated: 21 on the all-FTP benchmark capture. A floor of 21 MiB keeps
-// the peak where it was (29.7 MiB there, 28.0 on the mixed 1 GiB capture)
-// with 13 collections; past it (a capture with many sessions open at
-// once) the heap grows by gcPercent of what is live, as before.
+// allocated: 18-21 on the all-FTP benchmark capture. A floor of 21 MiB
+// keeps the peak under 30 MiB (29.2 there, 26.9 on the mixed 1 GiB
+// capture) with 6 collections; past it (a capture with many sessions open
+// at once) the heap grows by gcPercent of what is live, as before.
 const fileHeapFloor = 21 << 20
 
 // liveGCPercent is the target during live capture. There the heap stays
