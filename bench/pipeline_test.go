@@ -18,6 +18,58 @@ import (
 // FTPSNIFF_BENCH_FILE=bench/out/1g.pcap go test ./bench -run '^$' -bench
 // Pipeline -benchtime 3x -cpuprofile cpu.out). It reports MB/s of capture.
 func BenchmarkPipeline(b *testing.B) {
+	name := benchFile(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		pt, err := capture.OpenPoint("bench", []string{name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		// As `ftpsniff -F json FILE` runs it: sessions handed on as they
+		// finish (to a sink that keeps nothing), diagnosed on the way.
+		res := pipeline.Run([]*capture.Point{pt}, pipeline.Options{Analysis: analyze.Options{Limits: analyze.DefaultLimits()}, Sessions: discard{}})
+		if len(res.Errors) > 0 {
+			b.Fatal(res.Errors[0])
+		}
+		if p := res.Points[0]; p.Released.Sessions == 0 && len(p.Sessions) == 0 {
+			b.Fatal("no FTP session found in the benchmark capture")
+		}
+	}
+}
+
+// BenchmarkReadDecode is the part of BenchmarkPipeline that reads and
+// decodes (capture.Point.Next over the same file, one packet reused), on
+// one goroutine: what the reader hands the analysis. Set beside
+// BenchmarkPipeline it says what the rest (analysis, diagnosis) costs:
+//
+//	FTPSNIFF_BENCH_FILE=$PWD/bench/out/ftp256m.pcap go test ./bench -run '^$' -bench . -benchtime 5x -benchmem
+func BenchmarkReadDecode(b *testing.B) {
+	name := benchFile(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		pt, err := capture.OpenPoint("bench", []string{name})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p capture.Packet
+		n := 0
+		for pt.Next(&p) == nil {
+			n++
+		}
+		if len(pt.Errors) > 0 {
+			b.Fatal(pt.Errors[0])
+		}
+		if err := pt.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n), "packets/op")
+	}
+}
+
+// benchFile is the capture the benchmarks read: FTPSNIFF_BENCH_FILE, or a
+// generated one of 16 MiB. It sets the benchmark's bytes per operation to
+// the file's size.
+func benchFile(b *testing.B) string {
 	name := os.Getenv("FTPSNIFF_BENCH_FILE")
 	if name == "" {
 		name = filepath.Join(b.TempDir(), "bench.pcap")
@@ -37,22 +89,7 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(st.Size())
-	b.ReportAllocs()
-	for b.Loop() {
-		pt, err := capture.OpenPoint("bench", []string{name})
-		if err != nil {
-			b.Fatal(err)
-		}
-		// As `ftpsniff -F json FILE` runs it: sessions handed on as they
-		// finish (to a sink that keeps nothing), diagnosed on the way.
-		res := pipeline.Run([]*capture.Point{pt}, pipeline.Options{Analysis: analyze.Options{Limits: analyze.DefaultLimits()}, Sessions: discard{}})
-		if len(res.Errors) > 0 {
-			b.Fatal(res.Errors[0])
-		}
-		if p := res.Points[0]; p.Released.Sessions == 0 && len(p.Sessions) == 0 {
-			b.Fatal("no FTP session found in the benchmark capture")
-		}
-	}
+	return name
 }
 
 // discard is a pipeline sink that keeps nothing.
