@@ -85,6 +85,9 @@ type control struct {
 	lineEnd   uint32  // sequence number just past the line being handled
 	isnSeen   [2]bool // ClientISN, ServerISN set
 	lostSeen  [2]bool // a Hole recorded for the direction
+	// firstGap is the segment after the connection's first hole, whether
+	// or not the receiver had acknowledged it then.
+	firstGap Ref
 	// replyResync: a hole fell inside the open multi-line reply, so a line
 	// opening a reply with another code closes it instead of joining it.
 	replyResync bool
@@ -388,6 +391,9 @@ func (c *control) chunk(dir int, ch reassembly.Chunk) {
 		s.MissingBytes += uint64(ch.Gap)
 		if ch.GapAcked && !s.GapAt.Valid() {
 			s.GapAt = Ref{Input: ch.Input, Frame: ch.Frame, Time: StampOf(ch.Time)}
+		}
+		if !c.firstGap.Valid() {
+			c.firstGap = Ref{Input: ch.Input, Frame: ch.Frame, Time: StampOf(ch.Time)}
 		}
 		if !ch.GapAcked && !c.lostSeen[dir] {
 			c.lostSeen[dir] = true
@@ -1050,9 +1056,19 @@ func (c *control) finish() {
 			}
 			h.ReceiverAlive = (acked || h.Silence >= minSilence && h.Silence < maxStallSpan) && h.Bytes <= maxInFlight
 			lost = append(lost, h)
+		} else if g := c.sess.GapAt; !g.Valid() || h.After.Time.Before(g.Time) {
+			// Acknowledged only after it crossed this point: a hole the
+			// capture missed, maybe the first.
+			c.sess.GapAt = h.After
 		}
 	}
 	c.sess.Lost = lost
+	if c.sess.Gaps > c.sess.UnackedGaps && !c.sess.GapAt.Valid() {
+		// Every hole acknowledged in the end was acknowledged only after it
+		// crossed this point, and not the first of its direction: the
+		// first hole is what the point can show.
+		c.sess.GapAt = c.firstGap
+	}
 	for dir, fromClient := range [2]bool{true, false} {
 		if st, ok := c.flights[dir].stall(fromClient); ok {
 			st.Text = c.linesIn(fromClient, st.Seq, st.Seq+uint32(st.Bytes))

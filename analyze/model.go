@@ -381,7 +381,9 @@ type Session struct {
 	Replies  int
 	// Gaps and MissingBytes: holes in the control stream (lost segments);
 	// GapAt is the segment after the first hole the receiver acknowledged
-	// (bytes the capture missed).
+	// (bytes the capture missed), set whenever one was: when the only
+	// such holes were acknowledged late and were not their direction's
+	// first, the segment after the connection's first hole.
 	Gaps         int
 	MissingBytes uint64
 	GapAt        Ref

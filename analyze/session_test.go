@@ -460,3 +460,30 @@ func TestReusedControlStartsClean(t *testing.T) {
 		t.Errorf("unanswered: %+v, then %+v; want RETR and NOOP, then none", got[0].Unanswered, got[1].Unanswered)
 	}
 }
+
+// Fuzz crasher (diagnose FuzzDialogue 78e5264952c6493a): a hole in the
+// server's bytes, passed over unacknowledged after a long silence (the
+// client's SYN on the same ports), then acknowledged. The session counted
+// an acknowledged hole with no segment to show for it, and the
+// capture-gap finding cited no frame.
+func TestHoleAcknowledgedLateHasItsSegment(t *testing.T) {
+	an := New(Options{})
+	w := wiretest.New(an, "192.0.2.1:40001", "203.0.113.10:21")
+	w.Send(w.Server, w.Client, 4973, 1000, capture.ACK, "PASS secret\r\n")
+	after := w.Send(w.Server, w.Client, 5000, 1000, capture.PSH|capture.ACK, "220 ready\r\n")
+	w.Wait(48 * time.Second)
+	w.Send(w.Client, w.Server, 1000, 0, capture.SYN, "")
+	w.Send(w.Server, w.Client, 5011, 1001, capture.SYN|capture.ACK, "")
+	w.Send(w.Client, w.Server, 1001, 5012, capture.ACK, "")
+	res := an.Finish()
+	if len(res.Sessions) != 1 {
+		t.Fatalf("%d sessions, want 1", len(res.Sessions))
+	}
+	s := res.Sessions[0]
+	if acked := s.Gaps - s.UnackedGaps; acked != 1 || s.MissingBytes-s.UnackedBytes != 14 {
+		t.Fatalf("%d acknowledged holes, %d bytes; want 1 of 14", acked, s.MissingBytes-s.UnackedBytes)
+	}
+	if s.GapAt.Frame != after {
+		t.Errorf("GapAt is frame %d, want %d (the segment after the hole)", s.GapAt.Frame, after)
+	}
+}

@@ -11,6 +11,10 @@ targets=(
 	"./analyze/ftp FuzzParse227" "./analyze/ftp FuzzParse229" "./analyze/ftp FuzzParseCommand"
 	"./analyze/ftp FuzzReplyReader" "./analyze/ftp FuzzCleanLine"
 	"./reassembly FuzzHalf" "./capture FuzzFile" "./capture FuzzFastDecode" "./report/term FuzzClean" "./report/ladder FuzzWriteLadder" "./report FuzzAppendJSONString"
+	"./diagnose FuzzDialogue"
+	# The command's tests run from the repository root: its crashers are
+	# kept under the root's testdata/fuzz/ (the third word).
+	"./cmd/ftpsniff FuzzCapture ."
 )
 count() { { find "$1" -type f 2>/dev/null || true; } | wc -l; }   # files in a crasher directory (0: none)
 # fuzz PKG TARGET: one run; its whole output when it fails.
@@ -27,7 +31,7 @@ fuzz() {
 for t in "${targets[@]}"; do
 	set -- $t
 	echo "== $2 ($1) for $d"
-	crashers="$1/testdata/fuzz/$2"
+	crashers="${3:-$1}/testdata/fuzz/$2"
 	before=$(count "$crashers")
 	if ! fuzz "$1" "$2"; then
 		# A failure that left no crasher is the fuzzing engine's, not the
