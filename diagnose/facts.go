@@ -224,6 +224,15 @@ func commandLine(command, arg string) string {
 	return strings.TrimSpace(command + " " + arg)
 }
 
+// aCommand is an address command's name with its indefinite article, as
+// it is read aloud: "a PORT" (a word), "an EPRT", "an LPRT" (letters).
+func aCommand(command string) string {
+	if strings.HasPrefix(command, "E") || strings.HasPrefix(command, "L") {
+		return "an " + command
+	}
+	return "a " + command
+}
+
 // stateWords says what became of a connection, after "the connection".
 func stateWords(st analyze.DataState) string {
 	switch st {

@@ -151,8 +151,13 @@ func ruleLostBytes(d *run, s *SessionFacts) {
 }
 
 // privateTail reports whether text (what followed a hole) is the tail of
-// a PORT/EPRT naming a private address, and which.
+// a PORT/EPRT naming a private address, and which. A text that starts
+// with the whole verb is a command of its own: the bytes lost before it
+// were not its start.
 func privateTail(text string) (string, bool) {
+	if verb, _, _ := strings.Cut(text, " "); strings.EqualFold(verb, "PORT") || strings.EqualFold(verb, "EPRT") {
+		return "", false
+	}
 	for _, cand := range []string{"PORT " + text, "PORT " + strings.TrimLeft(text, "RTrt "), text} {
 		_, arg, _ := strings.Cut(cand, " ")
 		if ap, err := ftp.ParsePORT(strings.TrimSpace(arg)); err == nil && !analyze.ClassOf(ap.Addr()).Routable() {

@@ -498,6 +498,22 @@ var lostBytesCases = []pinCase{
 			summary: []string{"the private address 10.1.0.2, not rewritten", "its first 5 bytes never crossed this point"}}},
 	},
 	{
+		// Fuzz find (FuzzDialogue): the whole command crossed this point,
+		// so the bytes lost before it were another line, not its start.
+		name: "a whole PORT with a private address after a hole: a stall, not a split", point: "nat-outside",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := lostSession(an)
+			before := w.CSeq
+			pinLose(w, 8)
+			fr["after"] = w.C("PORT 10,1,0,2,156,65\r\n")
+			pinDupAck(w, before)
+		},
+		want: "error:control-stalled",
+		expect: []pinExpect{{code: ControlStalled, severity: Error,
+			summary:    []string{"8 bytes of the client's control stream never crossed this point: its segment at frame {after}"},
+			notSummary: []string{"tail", "split"}}},
+	},
+	{
 		name: "a tail naming a public address after a hole: a stall, not a leak", point: "nat-outside",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := lostSession(an)

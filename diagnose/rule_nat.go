@@ -136,8 +136,8 @@ func ruleActiveNATNoALG(d *run, s *SessionFacts, t *TransferFacts) *Finding {
 		// it: left private (no helper), rewritten wrongly, or rewritten by
 		// this NAT and not by a second one further on look the same.
 		if n.Reply.Code >= 500 {
-			f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, and servers refuse a %s that does not name the control connection's peer: "+
-				"the %s reached the server naming another address than the one the server sees the client at", replyWhat(n.Reply), addrKind(client), n.Command, n.Command)
+			f.Summary += fmt.Sprintf("and the server refused it (%s). A %s reaches a public server only through a NAT, and servers refuse %s that does not name the control connection's peer: "+
+				"the %s reached the server naming another address than the one the server sees the client at", replyWhat(n.Reply), addrKind(client), aCommand(n.Command), n.Command)
 		} else {
 			f.Summary += fmt.Sprintf("and the server could not connect to it (%s). A %s reaches a public server only through a NAT: "+
 				"the %s reached the server naming an address it could not reach", replyWhat(n.Reply), addrKind(client), n.Command)

@@ -59,7 +59,7 @@ func rulePortAddressMismatch(d *run, s *SessionFacts, t *TransferFacts) *Finding
 	f.Summary = fmt.Sprintf("%s advertises %s, which is neither the client's address here (%s) nor a private address a NAT left as it was; ", n.Command, adv, client)
 	switch {
 	case n.Reply.Code >= 500:
-		f.Summary += fmt.Sprintf("the server refused it (%s): servers refuse a %s that does not name the control connection's peer", replyWhat(n.Reply), n.Command)
+		f.Summary += fmt.Sprintf("the server refused it (%s): servers refuse %s that does not name the control connection's peer", replyWhat(n.Reply), aCommand(n.Command))
 	case t.DC != nil && t.State == analyze.Unreachable:
 		f.Summary += fmt.Sprintf("the server's connection to it (SYN frame %d) was answered by %s with %s (frame %d)",
 			t.DC.SYN.Frame, t.DC.ICMPFrom, icmpMeaning(!adv.Addr().Is4(), t.DC.ICMPType, t.DC.ICMPCode), t.DC.ICMP.Frame)
