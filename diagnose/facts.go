@@ -161,8 +161,17 @@ func newTransferFacts(t *analyze.Transfer, later []*analyze.Transfer) TransferFa
 	if t.Arg != "" {
 		tf.What += " " + t.Arg
 	}
-	if tf.What == "" && t.Negotiation != nil && t.Negotiation.Command != "" {
-		tf.What = t.Negotiation.Command + " (no transfer command followed)"
+	if tf.What == "" && t.Negotiation != nil {
+		switch n := t.Negotiation; {
+		case n.Command != "":
+			tf.What = n.Command + " (no transfer command followed)"
+		case n.Inferred == "tls-host-pair":
+			tf.What = "a transfer (its commands encrypted)"
+		default:
+			// Known by its data connection alone (active data from port
+			// 20 whose PORT was not captured).
+			tf.What = "a transfer (its commands not captured)"
+		}
 	}
 	return tf
 }

@@ -95,7 +95,7 @@ func ruleControlStalled(d *run, s *SessionFacts) {
 			f.Evidence = append(f.Evidence, Evidence{At: st.AckAt, What: fmt.Sprintf("%s's last acknowledgement stops before them", receiver)})
 		}
 		f.Summary = fmt.Sprintf("%s's %s, first sent at frame %d, were retransmitted %s and never acknowledged by %s: they were lost between this point and %s, and the session stalled there%s",
-			sender, what, st.First.Frame, times(st.Retransmissions), receiver, receiver, endedBy(ss, true))
+			sender, what, st.First.Frame, times(st.Retransmissions), receiver, receiver, endedBy(ss, true, st.Last))
 		f.Advice = fmt.Sprintf("Something between this point and %s drops these bytes: look for a firewall or an FTP helper (ALG) on the path that inspects the control connection "+
 			"(a capture nearer %s shows where they stop). Retransmissions of the same bytes that never arrive point at a filter, not at congestion.", receiver, receiver)
 		for _, t := range s.Transfers {
@@ -129,7 +129,7 @@ func ruleLostBytes(d *run, s *SessionFacts) {
 		}
 		f.Summary = fmt.Sprintf("%d bytes of the %s's control stream never crossed this point: its segment at frame %d starts %d bytes past the last one seen, and %s; "+
 			"they were lost before this point, and the session stalled there%s",
-			h.Bytes, sender, h.After.Frame, h.Bytes, never, endedBy(ss, true))
+			h.Bytes, sender, h.After.Frame, h.Bytes, never, endedBy(ss, true, h.After))
 		f.Advice = fmt.Sprintf("Something between the %s and this point drops these bytes: look for a firewall or an FTP helper (ALG) that inspects the control connection "+
 			"(a capture nearer the %s shows them leave).", sender, sender)
 		if addr, ok := privateTail(h.Text); ok && h.FromClient {
@@ -137,7 +137,7 @@ func ruleLostBytes(d *run, s *SessionFacts) {
 			f.Summary = fmt.Sprintf("the client's segment at frame %d carries %q, the tail of an active-mode command with the private address %s, not rewritten, "+
 				"while its first %d bytes never crossed this point and the server never acknowledged them: the command was split across segments, its first part was dropped "+
 				"before this point (a NAT's FTP helper drops a segment holding part of a PORT) and the rest leaked the client's private address; the session stalled there%s",
-				h.After.Frame, h.Text, addr, h.Bytes, endedBy(ss, true))
+				h.After.Frame, h.Text, addr, h.Bytes, endedBy(ss, true, h.After))
 			f.Advice = "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds only part of a PORT."
 		}
 		for _, t := range s.Transfers {
@@ -292,7 +292,7 @@ func partialCommandStall(s *SessionFacts, st analyze.Stall) *Finding {
 		},
 		Summary: fmt.Sprintf("the client sent %q, the start of an active-mode command, alone in one TCP segment (frame %d); it was retransmitted %s and the server never acknowledged it, "+
 			"and the rest of the line never followed: a NAT's FTP helper between this point and the server drops a segment holding part of a PORT, and the session stalled%s",
-			st.Text, st.First.Frame, times(st.Retransmissions), endedBy(ss, true)),
+			st.Text, st.First.Frame, times(st.Retransmissions), endedBy(ss, true, st.Last)),
 		Advice: "Use passive mode (no command to rewrite), or a client that writes each command in one segment; the Linux helper (nf_conntrack_ftp) drops a segment that holds only part of a PORT."}
 	for _, t := range s.Transfers {
 		if commandAtOrAfter(t.T, st.First) {
@@ -315,23 +315,47 @@ func commandAtOrAfter(t *analyze.Transfer, at analyze.Ref) bool {
 
 // endedBy says how a session ended, as "; then ...", or "";
 // withClosing includes an unsolicited 421.
-func endedBy(ss *analyze.Session, withClosing bool) string {
-	var parts []string
+func endedBy(ss *analyze.Session, withClosing bool, after analyze.Ref) string {
+	// What came after the finding's last event follows it ("then"); what
+	// came before is said as such.
+	var then, before []string
+	put := func(at analyze.Ref, s string) {
+		if after.Valid() && at.Valid() && at.Time.Before(after.Time) {
+			before = append(before, s)
+		} else {
+			then = append(then, s)
+		}
+	}
 	if withClosing && ss.Closing.Code != 0 {
-		parts = append(parts, fmt.Sprintf("the server sent \"%s\" (frame %d)", ss.Closing, ss.Closing.At.Frame))
+		put(ss.Closing.At, fmt.Sprintf("the server sent \"%s\" (frame %d)", ss.Closing, ss.Closing.At.Frame))
 	}
 	switch {
 	case ss.Closed == "rst" && ss.ClosedBy != "":
-		parts = append(parts, fmt.Sprintf("the %s reset the connection (frame %d)", ss.ClosedBy, ss.ClosedAt.Frame))
+		put(ss.ClosedAt, fmt.Sprintf("the %s reset the connection (frame %d)", ss.ClosedBy, ss.ClosedAt.Frame))
 	case ss.ClosedBy != "":
-		parts = append(parts, fmt.Sprintf("the %s closed the connection (frame %d)", ss.ClosedBy, ss.ClosedAt.Frame))
+		put(ss.ClosedAt, fmt.Sprintf("the %s closed the connection (frame %d)", ss.ClosedBy, ss.ClosedAt.Frame))
 	case ss.Closed == "":
-		parts = append(parts, "the capture ends with the session still open")
+		then = append(then, "the capture ends with the session still open")
 	}
-	if len(parts) == 0 {
-		return ""
+	var out string
+	if len(before) > 0 {
+		out += "; before that, " + strings.Join(before, ", and ")
 	}
-	return "; then " + strings.Join(parts, ", and ")
+	if len(then) > 0 {
+		out += "; then " + strings.Join(then, ", and ")
+	}
+	return out
+}
+
+// lastAt is the latest frame of evidence.
+func lastAt(ev []Evidence) analyze.Ref {
+	var last analyze.Ref
+	for _, e := range ev {
+		if !last.Valid() || e.At.Time.After(last.Time) {
+			last = e.At
+		}
+	}
+	return last
 }
 
 // ruleServerClosed: the server sent 421 on its own (an idle timeout, a
@@ -357,7 +381,7 @@ func ruleServerClosed(d *run, s *SessionFacts) {
 		f.Evidence = append(f.Evidence, Evidence{At: c.At, What: strings.TrimSpace(c.Verb+" "+c.Arg) + ": never answered"})
 		late = append(late, fmt.Sprintf("%s (frame %d)", c.Verb, c.At.Frame))
 	}
-	f.Summary = fmt.Sprintf("the server ended the session on its own with \"%s\" (frame %d)%s, which answers no command%s", ss.Closing, ss.Closing.At.Frame, idle, endedBy(ss, false))
+	f.Summary = fmt.Sprintf("the server ended the session on its own with \"%s\" (frame %d)%s, which answers no command%s", ss.Closing, ss.Closing.At.Frame, idle, endedBy(ss, false, ss.Closing.At))
 	if len(late) > 0 {
 		f.Severity = Error
 		f.Summary += fmt.Sprintf("; the client's %s never got an answer", strings.Join(late, ", "))

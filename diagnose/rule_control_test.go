@@ -666,6 +666,23 @@ func raceRETR(neg, reply string) pinScript {
 
 var serverClosedCases = []pinCase{
 	{
+		// Fuzz find (FuzzDialogue): the close was told as following the
+		// 421 ("then") whatever their order.
+		name: "421 after the client had closed its side: the close is said as before it",
+		build: func(an *analyze.Analyzer, fr pinFrames) {
+			w := idleSession(an, fr)
+			w.Wait(time.Minute)
+			fr["fin"] = w.Send(w.Client, w.Server, w.CSeq, w.SSeq, capture.FIN|capture.ACK, "")
+			w.CSeq++
+			fr["421"] = w.S("421 Timeout.\r\n")
+		},
+		want: "warning:server-closed",
+		expect: []pinExpect{{code: ServerClosed, severity: Warning,
+			summary:    []string{`with "421 Timeout." (frame {421})`, "; before that, the client closed the connection (frame {fin})"},
+			notSummary: []string{"then the client closed"},
+			evidence:   []string{"421"}}},
+	},
+	{
 		name: "421 after 5 minutes idle, no command waiting: a warning",
 		build: func(an *analyze.Analyzer, fr pinFrames) {
 			w := idleSession(an, fr)

@@ -87,7 +87,16 @@ func TestRuleInferredNegotiation(t *testing.T) {
 				w.Data("198.51.100.7:40001", "203.0.113.10:30000", "rst", 0)
 			},
 			codes: "error:data-refused",
-			want:  []rtWant{{code: DataRefused, sev: Error, transfers: []string{"S1.T1"}, says: []string{"203.0.113.10:30000"}}}},
+			// It said "for  was reset" before: an inferred negotiation has no
+			// command to name (a fuzz find, FuzzDialogue).
+			want: []rtWant{{code: DataRefused, sev: Error, transfers: []string{"S1.T1"},
+				says: []string{"data connection to 203.0.113.10:30000 for a transfer (its commands encrypted) was reset"}}}},
+		{name: "active data from port 20, its PORT not in the capture, never answered: said as a transfer whose commands were not captured",
+			client: rtPubClient, server: rtPubServer, clientTTL: 60,
+			steps: []string{"s:220 hi", "data:203.0.113.10:20>198.51.100.7:40001|retry"},
+			codes: "error:data-no-answer",
+			want: []rtWant{{code: DataNoAnswer, sev: Error, transfers: []string{"S1.T1"},
+				says: []string{"data connection to 198.51.100.7:40001 for a transfer (its commands not captured) was never answered"}}}},
 	})
 }
 

@@ -75,7 +75,7 @@ func ruleControlSeqMismatch(d *run, s *SessionFacts) {
 				}
 			}
 		}
-		f.Summary = b.String() + endedBy(ss, true)
+		f.Summary = b.String() + endedBy(ss, true, lastAt(f.Evidence))
 		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on a router or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later sequence and acknowledgement number " +
 			"(the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
 		for _, t := range s.Transfers {
@@ -142,7 +142,7 @@ func lengthenedLineOverlap(s *SessionFacts, rw analyze.Rewrite) *Finding {
 			f.Summary += fmt.Sprintf("; it answered \"%s\" (frame %d)", l.Text, l.At.Frame)
 			f.Evidence = append(f.Evidence, Evidence{At: l.At, What: l.Text})
 		}
-		f.Summary += endedBy(ss, true)
+		f.Summary += endedBy(ss, true, lastAt(f.Evidence))
 		f.Advice = "Find the box that rewrites the control connection (an FTP helper/ALG on the client's NAT or firewall) and fix or disable it: a rewrite that changes a line's length must shift every later " +
 			"sequence and acknowledgement number (the Linux helper does). Passive mode with the server's address configured needs no rewrite on the client's side."
 		t.explained = true
