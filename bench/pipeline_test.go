@@ -21,10 +21,7 @@ func BenchmarkPipeline(b *testing.B) {
 	name := benchFile(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		pt, err := capture.OpenPoint("bench", []string{name})
-		if err != nil {
-			b.Fatal(err)
-		}
+		pt := openPoint(b, name)
 		// As `ftpsniff -F json FILE` runs it: sessions handed on as they
 		// finish (to a sink that keeps nothing), diagnosed on the way.
 		res := pipeline.Run([]*capture.Point{pt}, pipeline.Options{Analysis: analyze.Options{Limits: analyze.DefaultLimits()}, Sessions: discard{}})
@@ -47,10 +44,7 @@ func BenchmarkReadDecode(b *testing.B) {
 	name := benchFile(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		pt, err := capture.OpenPoint("bench", []string{name})
-		if err != nil {
-			b.Fatal(err)
-		}
+		pt := openPoint(b, name)
 		var p capture.Packet
 		n := 0
 		for pt.Next(&p) == nil {
@@ -90,6 +84,15 @@ func benchFile(b *testing.B) string {
 	}
 	b.SetBytes(st.Size())
 	return name
+}
+
+// openPoint opens the benchmark's capture as a capture point.
+func openPoint(b *testing.B, name string) *capture.Point {
+	pt, err := capture.OpenPoint("bench", []string{name})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return pt
 }
 
 // discard is a pipeline sink that keeps nothing.
