@@ -76,7 +76,6 @@ var (
 type dialogue struct {
 	script []byte
 	an     *analyze.Analyzer
-	sink   wiretest.Sink // an, unless set
 	wires  [2]*wiretest.Wire
 	// advertised is the last address a PORT, EPRT, 227 or 229 named.
 	advertised netip.AddrPort
@@ -121,20 +120,17 @@ func (d *dialogue) endpoint() netip.AddrPort {
 	return netip.AddrPortFrom(d.host(), d.port())
 }
 
+// run writes the script's packets. Each step is [wire, op, what the op
+// reads...]: wire picks one of the two control connections (from the
+// client's outside address, ports 40000 and 40001, to the server's port
+// 21); op is one of the eleven cases below.
 func (d *dialogue) run() {
-	if d.sink == nil {
-		d.sink = d.an
+	for i := range d.wires {
+		d.wires[i] = wiretest.New(d.an, netip.AddrPortFrom(fuzzOutside, 40000+uint16(i)).String(), netip.AddrPortFrom(fuzzServer, 21).String())
 	}
-	client := netip.AddrPortFrom(fuzzOutside, 40000).String()
-	d.wires[0] = wiretest.New(d.sink, client, netip.AddrPortFrom(fuzzServer, 21).String())
-	d.wires[1] = wiretest.New(d.sink, netip.AddrPortFrom(fuzzOutside, 40001).String(), netip.AddrPortFrom(fuzzServer, 21).String())
 	for steps := 0; len(d.script) > 0 && steps < 1000; steps++ {
 		w := d.wires[d.next()%2]
-		other := d.wires[0]
-		if other == w {
-			other = d.wires[1]
-		}
-		w.Frame, w.Now = max(w.Frame, other.Frame), later(w.Now, other.Now)
+		pinSync(d.wires[:]...) // one capture: frames and clock go on from either wire
 		switch d.next() % 11 {
 		case 0:
 			w.Handshake()
@@ -173,13 +169,6 @@ func (d *dialogue) run() {
 			w.SetTTL(d.host().String(), d.next())
 		}
 	}
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // command returns a client line from FTP's vocabulary, its numbers from the script.

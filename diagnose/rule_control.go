@@ -313,8 +313,9 @@ func commandAtOrAfter(t *analyze.Transfer, at analyze.Ref) bool {
 	return ref.Valid() && !ref.Time.Before(at.Time)
 }
 
-// endedBy says how a session ended, as "; then ...", or "";
-// withClosing includes an unsolicited 421.
+// endedBy says how a session ended, as "; then ..." for what came after
+// the finding's last event (after), "; before that, ..." for what came
+// earlier, or ""; withClosing includes an unsolicited 421.
 func endedBy(ss *analyze.Session, withClosing bool, after analyze.Ref) string {
 	// What came after the finding's last event follows it ("then"); what
 	// came before is said as such.
